@@ -1,0 +1,254 @@
+"""The datasets: five toy patterns labelled by an exact function, three generated shapes, Iris and CSV files.
+
+Every dataset is binary, in two inputs, and comes split into train and test sets exactly as the teaching
+notebook split it (`train_test_split(test_size=0.25, random_state=2, stratify=labels)` by default).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.datasets import load_iris, make_moons
+from sklearn.model_selection import train_test_split
+
+from .csv_points import read_points_csv
+from .settings import IRIS_FEATURES, Settings
+
+UNIT_BOX = ((0.0, 1.0), (0.0, 1.0))
+
+
+# Exact classification functions of the toy patterns: (n, 2) points in the unit square -> 0/1 float32 labels.
+def toy_easy(points: np.ndarray) -> np.ndarray:
+    """Class 1 inside a disc at (0.3, 0.6) of radius 0.25 or a disc at (0.55, 0.15) of radius 0.15."""
+    x, y = np.asarray(points).T
+    in_first = (x - 0.3) ** 2 + (y - 0.6) ** 2 <= 0.25**2
+    in_second = (x - 0.55) ** 2 + (y - 0.15) ** 2 <= 0.15**2
+    return (in_first | in_second).astype(np.float32)
+
+
+def toy_hard(points: np.ndarray) -> np.ndarray:
+    """Spiral-like: around the centre, class 1 where cos(3 theta + 10 r) >= 0, and inside r <= 0.1."""
+    x, y = np.asarray(points).T - 0.5
+    r = np.sqrt(x**2 + y**2)
+    theta = np.arctan2(y, x)
+    return ((np.cos(3 * theta + 10 * r) >= 0.0) | (r <= 0.1)).astype(np.float32)
+
+
+def toy_xor(points: np.ndarray) -> np.ndarray:
+    """Class 1 in the top-left and bottom-right quadrants."""
+    x, y = np.asarray(points).T
+    return np.logical_xor(x >= 0.5, y >= 0.5).astype(np.float32)
+
+
+def toy_cross(points: np.ndarray) -> np.ndarray:
+    """Class 1 in a vertical or horizontal band of half-width 0.12 through the centre."""
+    x, y = np.asarray(points).T
+    return ((np.abs(x - 0.5) <= 0.12) | (np.abs(y - 0.5) <= 0.12)).astype(np.float32)
+
+
+def toy_ring(points: np.ndarray) -> np.ndarray:
+    """Class 1 in the ring 0.18 <= r <= 0.32 around the centre."""
+    x, y = np.asarray(points).T - 0.5
+    r = np.sqrt(x**2 + y**2)
+    return ((r >= 0.18) & (r <= 0.32)).astype(np.float32)
+
+
+EXACT_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "toy_easy": toy_easy,
+    "toy_hard": toy_hard,
+    "toy_xor": toy_xor,
+    "toy_cross": toy_cross,
+    "toy_ring": toy_ring,
+}
+TITLES = {
+    "toy_easy": "Toy dataset: easy (two discs)",
+    "toy_hard": "Toy dataset: hard (spiral-like)",
+    "toy_xor": "Toy dataset: XOR",
+    "toy_cross": "Toy dataset: cross",
+    "toy_ring": "Toy dataset: ring",
+    "spiral": "Two spirals",
+    "gaussians": "Two Gaussians",
+    "moons": "Two moons",
+    "iris": "Iris: versicolor vs virginica",
+    "csv": "Your data",
+}
+IRIS_NAMES = {name: name.replace("_", " ") for name in IRIS_FEATURES}
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Points, labels and the train/test split of one binary dataset, with what is needed to plot it."""
+
+    name: str
+    title: str
+    points: np.ndarray  # (n, 2) float32, in the units of the axes
+    labels: np.ndarray  # (n,) float32, 0 or 1
+    train_index: np.ndarray  # rows of the training set, in training order
+    test_index: np.ndarray
+    feature_names: tuple[str, str]
+    units: tuple[str, str]  # "" where there is none
+    class_names: tuple[str, str]
+    box: tuple[tuple[float, float], tuple[float, float]]  # the plotted and evaluated region
+    exact: Callable[[np.ndarray], np.ndarray] | None  # the true labelling function, toy patterns only
+
+    @property
+    def x_train(self) -> np.ndarray:
+        return self.points[self.train_index]
+
+    @property
+    def y_train(self) -> np.ndarray:
+        return self.labels[self.train_index]
+
+    @property
+    def x_test(self) -> np.ndarray:
+        return self.points[self.test_index]
+
+    @property
+    def y_test(self) -> np.ndarray:
+        return self.labels[self.test_index]
+
+    @property
+    def is_train(self) -> np.ndarray:
+        mask = np.zeros(len(self.points), dtype=bool)
+        mask[self.train_index] = True
+        return mask
+
+    @property
+    def axis_labels(self) -> tuple[str, str]:
+        return tuple(f"{name} ({unit})" if unit else name for name, unit in zip(self.feature_names, self.units))
+
+    def majority_share(self, which: str = "test") -> float:
+        """Accuracy of always predicting the most common class: the baseline any model must beat."""
+        labels = self.y_test if which == "test" else self.y_train
+        share = float(labels.mean(dtype=np.float64))
+        return max(share, 1.0 - share)
+
+    def normalise(self, points: np.ndarray) -> np.ndarray:
+        """Map points from the box to the unit square: what the network sees (identity for toy data)."""
+        (x0, x1), (y0, y1) = self.box
+        if self.box == UNIT_BOX:
+            return np.asarray(points, dtype=np.float32)
+        low = np.array([x0, y0], dtype=np.float32)
+        span = np.array([x1 - x0, y1 - y0], dtype=np.float32)
+        return ((np.asarray(points, dtype=np.float32) - low) / span).astype(np.float32)
+
+
+def load_dataset(settings: Settings) -> Dataset:
+    """Build the dataset the settings describe, with label noise applied and split into train and test."""
+    name = settings.dataset
+    rng = np.random.default_rng(settings.data_seed)
+    names, units, classes, box, exact = ("x", "y"), ("", ""), ("class 0", "class 1"), UNIT_BOX, None
+    if name in EXACT_FUNCTIONS:
+        exact = EXACT_FUNCTIONS[name]
+        points = rng.random((settings.samples, 2), dtype=np.float32)
+        labels = exact(points)
+    elif name == "iris":
+        points, labels, names = _iris(settings.iris_features)
+        units, classes = ("cm, scaled to 0-1", "cm, scaled to 0-1"), ("versicolor", "virginica")
+    elif name == "csv":
+        table = read_points_csv(settings.csv_path)
+        points, labels, names = table.points, table.labels, table.feature_names
+        box = _padded_box(points)
+    else:
+        points, labels = GENERATORS[name](settings.samples, rng)
+    labels = _flip_labels(labels, settings.noise, rng)
+    _check_two_classes(labels, settings.test_share)
+    train_index, test_index = train_test_split(
+        np.arange(len(points)),
+        test_size=settings.test_share,
+        random_state=settings.split_seed,
+        stratify=labels,
+    )
+    return Dataset(
+        name=name,
+        title=TITLES[name],
+        points=points,
+        labels=labels,
+        train_index=train_index,
+        test_index=test_index,
+        feature_names=tuple(names),
+        units=units,
+        class_names=classes,
+        box=box,
+        exact=exact,
+    )
+
+
+def _iris(features: tuple[str, str]) -> tuple[np.ndarray, np.ndarray, tuple[str, str]]:
+    """Versicolor (0) against virginica (1) in two of the four features, each min-max scaled to [0, 1]."""
+    iris = load_iris()
+    columns = [IRIS_FEATURES.index(name) for name in features]
+    keep = iris.target >= 1
+    points = iris.data[keep][:, columns].astype(np.float32)
+    labels = (iris.target[keep] == 2).astype(np.float32)
+    low, high = points.min(axis=0), points.max(axis=0)
+    return (points - low) / (high - low), labels, tuple(IRIS_NAMES[name] for name in features)
+
+
+def _spiral(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaved spiral arms, one per class, with a little jitter."""
+    labels = (np.arange(n) % 2).astype(np.float32)
+    t = np.sqrt(rng.random(n)) * 2.5 * np.pi
+    angle = t + np.pi * labels
+    radius = t / (2.5 * np.pi) * 0.45
+    points = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)]) + 0.5
+    points += rng.normal(scale=0.015, size=points.shape)
+    return np.clip(points, 0, 1).astype(np.float32), labels
+
+
+def _gaussians(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Two overlapping round clouds centred at (0.35, 0.35) and (0.65, 0.65)."""
+    labels = (np.arange(n) % 2).astype(np.float32)
+    centres = np.where(labels[:, None] == 1, 0.65, 0.35)
+    points = centres + rng.normal(scale=0.1, size=(n, 2))
+    return np.clip(points, 0, 1).astype(np.float32), labels
+
+
+def _moons(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's two moons, moved into the unit square."""
+    points, labels = make_moons(n, noise=0.08, random_state=int(rng.integers(2**31)))
+    points = (points - [-1.0, -0.5]) / [3.0, 1.5] * 0.8 + 0.1
+    return np.clip(points, 0, 1).astype(np.float32), labels.astype(np.float32)
+
+
+GENERATORS = {"spiral": _spiral, "gaussians": _gaussians, "moons": _moons}
+
+
+def _flip_labels(labels: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:
+    """Flip a given share of the labels, chosen at random: label noise."""
+    count = int(round(share * len(labels)))
+    if count == 0:
+        return labels
+    flipped = labels.copy()
+    rows = rng.choice(len(labels), size=count, replace=False)
+    flipped[rows] = 1.0 - flipped[rows]
+    return flipped
+
+
+def _check_two_classes(labels: np.ndarray, test_share: float) -> None:
+    counts = np.bincount(labels.astype(int), minlength=2)
+    if counts.min() < 2:
+        raise ValueError(f"the data needs at least 2 points of each class to split, has {counts[0]} and {counts[1]}")
+    if min(test_share * len(labels), (1 - test_share) * len(labels)) < 2:
+        raise ValueError(f"{len(labels)} points are too few for a test share of {test_share}")
+
+
+def _padded_box(points: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The data's bounding box with 5 % margin on each side (never zero-width)."""
+    low, high = points.min(axis=0).astype(float), points.max(axis=0).astype(float)
+    margin = np.maximum((high - low) * 0.05, 1e-3)
+    return tuple((float(a), float(b)) for a, b in zip(low - margin, high + margin))
+
+
+def write_dataset_csv(dataset: Dataset, path: str) -> None:
+    """Write points, labels and split as CSV: the two features (named), `label` and `split`."""
+    split = np.where(dataset.is_train, "train", "test")
+    header = [name.replace(" ", "_") for name in dataset.feature_names] + ["label", "split"]
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for (x, y), label, part in zip(dataset.points.tolist(), dataset.labels.tolist(), split):
+            writer.writerow([repr(x), repr(y), int(label), part])

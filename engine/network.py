@@ -1,0 +1,116 @@
+"""The MLP: built as a plain `torch.nn.Sequential`, trained through a flat copy of its weights.
+
+`build_model` makes the model exactly as a user would in PyTorch, so `torch.manual_seed(s)` followed by it gives
+the same initial weights as the same code written by hand. Training does not go through autograd: for networks
+this small, over 90 % of an autograd step is framework overhead. `FlatMLP` keeps every weight and bias as a view
+of one flat tensor, runs the forward pass into reused buffers and calls the very backward kernels autograd would
+call, in the same order, so its gradients are bit-for-bit those of `loss.backward()`; one optimizer step over
+the flat tensor then does the work of one step per parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+aten = torch.ops.aten
+
+# name -> (module class, forward on a pre-activation, backward(grad, pre, post) as autograd computes it)
+Activation = tuple[type[torch.nn.Module], Callable, Callable]
+ACTIVATIONS: dict[str, Activation] = {
+    "relu": (torch.nn.ReLU, torch.relu, lambda g, pre, post: aten.threshold_backward(g, post, 0)),
+    "tanh": (torch.nn.Tanh, torch.tanh, lambda g, pre, post: aten.tanh_backward(g, post)),
+    "sigmoid": (torch.nn.Sigmoid, torch.sigmoid, lambda g, pre, post: aten.sigmoid_backward(g, post)),
+    "elu": (torch.nn.ELU, F.elu, lambda g, pre, post: aten.elu_backward(g, 1.0, 1, 1, False, pre)),
+    "leaky_relu": (
+        torch.nn.LeakyReLU,
+        F.leaky_relu,
+        lambda g, pre, post: aten.leaky_relu_backward(g, pre, 0.01, False),
+    ),
+    "gelu": (torch.nn.GELU, F.gelu, lambda g, pre, post: aten.gelu_backward(g, pre)),
+    "silu": (torch.nn.SiLU, F.silu, lambda g, pre, post: aten.silu_backward(g, pre)),
+    "softplus": (torch.nn.Softplus, F.softplus, lambda g, pre, post: aten.softplus_backward(g, pre, 1, 20)),
+    "linear": (torch.nn.Identity, lambda pre: pre, lambda g, pre, post: g),
+}
+
+
+def build_model(inputs: int, hidden: tuple[int, ...], activation: str, dropout: float = 0.0) -> torch.nn.Sequential:
+    """Linear -> activation [-> Dropout] for each hidden layer, then Linear(., 1) giving one logit."""
+    module = ACTIVATIONS[activation][0]
+    layers: list[torch.nn.Module] = []
+    width = inputs
+    for size in hidden:
+        layers += [torch.nn.Linear(width, size), module()]
+        if dropout:
+            layers.append(torch.nn.Dropout(dropout))
+        width = size
+    layers.append(torch.nn.Linear(width, 1))
+    return torch.nn.Sequential(*layers)
+
+
+class FlatMLP:
+    """The weights of an MLP as views of one flat tensor, with a forward and a hand-called backward pass."""
+
+    def __init__(self, model: torch.nn.Sequential, activation: str, dropout: float = 0.0) -> None:
+        linears = [layer for layer in model if isinstance(layer, torch.nn.Linear)]
+        params = [p for layer in linears for p in (layer.weight, layer.bias)]
+        self.flat = torch.cat([p.detach().reshape(-1) for p in params])
+        self.flat.grad = torch.zeros_like(self.flat)
+        values = torch.split(self.flat, [p.numel() for p in params])
+        grads = torch.split(self.flat.grad, [p.numel() for p in params])
+        shapes = [p.shape for p in params]
+        self.weights = [values[i].view(shapes[i]) for i in range(0, len(params), 2)]
+        self.biases = list(values[1::2])
+        self.weight_grads = [grads[i].view(shapes[i]) for i in range(0, len(params), 2)]
+        self.bias_grads = list(grads[1::2])
+        _, self._act, self._act_backward = ACTIVATIONS[activation]
+        self.dropout = dropout
+        self.layer_count = len(self.weights)
+
+    def forward(self, inputs: torch.Tensor, train: bool = False) -> tuple[torch.Tensor, list]:
+        """Logits (n, 1) and, per hidden layer, what the backward pass needs: (input, pre, post, dropout mask)."""
+        saved = []
+        h = inputs
+        for index, (weight, bias) in enumerate(zip(self.weights, self.biases)):
+            layer_input = h
+            pre = torch.addmm(bias, h, weight.t())
+            if index == self.layer_count - 1:
+                saved.append((layer_input, None, None, None))
+                return pre, saved
+            post = self._act(pre)
+            mask = None
+            h = post
+            if train and self.dropout:
+                # As torch's dropout on CPU: keep with probability 1-p, scale kept values by 1/(1-p).
+                mask = torch.empty_like(post).bernoulli_(1 - self.dropout).div_(1 - self.dropout)
+                h = post * mask
+            saved.append((layer_input, pre, post, mask))
+        raise AssertionError("unreachable: the last layer returns")
+
+    def backward(self, logit_grad: torch.Tensor, saved: list) -> None:
+        """Write d(loss)/d(weights) into `flat.grad` from the gradient at the logits."""
+        g = logit_grad
+        for index in range(self.layer_count - 1, -1, -1):
+            layer_input = saved[index][0]
+            self.weight_grads[index].copy_(layer_input.t().mm(g).t())
+            torch.sum(g, 0, out=self.bias_grads[index])
+            if index == 0:
+                return
+            g = g.mm(self.weights[index])
+            _, pre, post, mask = saved[index - 1]
+            if mask is not None:
+                g = g * mask
+            g = self._act_backward(g, pre, post)
+
+    def parameters(self) -> list[torch.Tensor]:
+        return [p for pair in zip(self.weights, self.biases) for p in pair]
+
+    def copy_to(self, model: torch.nn.Sequential) -> None:
+        """Write the trained weights back into the `nn.Sequential` they came from."""
+        linears = [layer for layer in model if isinstance(layer, torch.nn.Linear)]
+        with torch.no_grad():
+            for layer, weight, bias in zip(linears, self.weights, self.biases):
+                layer.weight.copy_(weight)
+                layer.bias.copy_(bias)

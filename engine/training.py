@@ -1,0 +1,310 @@
+"""Training: the notebook's loop (BCE with logits, per-epoch train/test accuracy), fast, stoppable, resumable."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .datasets import Dataset, load_dataset
+from .features import feature_columns
+from .network import FlatMLP, build_model
+from .settings import Settings
+
+HISTORY_KEYS = ("epoch", "loss", "train_accuracy", "test_accuracy", "test_loss")
+# Settings that, when changed, need a new optimizer (a change of lr alone keeps the optimizer's state).
+OPTIMIZER_KEYS = ("optimizer", "momentum")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a run stands: what a callback receives and the status line shows."""
+
+    run: int
+    epoch: int  # counted over all runs, from 1
+    run_epoch: int  # counted within this run, from 1
+    run_epochs: int
+    loss: float
+    train_accuracy: float
+    test_accuracy: float
+    test_loss: float
+
+    @property
+    def status(self) -> str:
+        """The teaching notebook's status line."""
+        return (
+            f"Epoch {self.run_epoch:02d}/{self.run_epochs:02d} | loss = {self.loss:.4f} | "
+            f"train acc = {100 * self.train_accuracy:5.1f}% | test acc = {100 * self.test_accuracy:5.1f}%"
+        )
+
+
+@dataclass
+class Run:
+    """One call to `Trainer.train`: its epochs, its settings and how it ended."""
+
+    number: int
+    first_epoch: int
+    last_epoch: int
+    requested_epochs: int
+    settings: dict
+    seconds: float = 0.0
+    ended: str = "running"  # "finished", "stopped" or "diverged"
+    message: str = ""
+
+    @property
+    def epochs(self) -> int:
+        return self.last_epoch - self.first_epoch + 1 if self.last_epoch >= self.first_epoch else 0
+
+
+@dataclass
+class History:
+    """Per-epoch metrics of all runs, in order; accuracies are fractions from 0 to 1."""
+
+    epoch: list[int] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    train_accuracy: list[float] = field(default_factory=list)
+    test_accuracy: list[float] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
+    run: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, list]:
+        return {key: list(getattr(self, key)) for key in HISTORY_KEYS + ("run",)}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, list]) -> History:
+        return cls(**{key: list(values[key]) for key in HISTORY_KEYS + ("run",)})
+
+    def __len__(self) -> int:
+        return len(self.epoch)
+
+
+class Trainer:
+    """One experiment: its data, its model and the history of every run it trained.
+
+    Unless a model is given, `torch.manual_seed(settings.seed)` is called right before `build_model`, so the
+    same settings give the same history bit for bit, and plain PyTorch seeded the same way gives it too.
+    """
+
+    def __init__(self, settings: Settings, dataset: Dataset | None = None, model: torch.nn.Sequential | None = None):
+        self.settings = settings
+        self.dataset = dataset if dataset is not None else load_dataset(settings)
+        self.device = torch.device(settings.device)
+        if self.device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError("device: CUDA was asked for but torch sees no CUDA device")
+        data = self.dataset
+        self.x_train = self._inputs(data.x_train)
+        self.x_test = self._inputs(data.x_test)
+        self.y_train = torch.tensor(data.y_train[:, None], device=self.device)
+        self.y_test = torch.tensor(data.y_test[:, None], device=self.device)
+        if model is None:
+            torch.manual_seed(settings.seed)
+            model = build_model(len(settings.features), settings.hidden, settings.activation, settings.dropout)
+        self.model = model
+        self.net = FlatMLP(model.to(self.device), settings.activation, settings.dropout)
+        self.history = History()
+        self.runs: list[Run] = []
+        self._optimizer: torch.optim.Optimizer | None = None
+        self._optimizer_settings: tuple | None = None
+        self._stop_requested = False
+
+    # ----- public API -----
+    @property
+    def epochs_done(self) -> int:
+        return self.history.epoch[-1] if self.history.epoch else 0
+
+    @property
+    def parameter_count(self) -> int:
+        return self.net.flat.numel()
+
+    def request_stop(self) -> None:
+        """Ask a running `train` (in another thread) to end after the current epoch."""
+        self._stop_requested = True
+
+    def train(
+        self,
+        epochs: int | None = None,
+        callback: Callable[[Progress], None] | None = None,
+        every: int = 1,
+        settings: Settings | None = None,
+    ) -> Run:
+        """Train the current model for `epochs` more epochs (default: the settings'), as a new run.
+
+        `settings` may change the training settings (optimizer, lr, batch size, regularisation) between runs;
+        the data and the network must stay those the trainer was built with. `callback` gets a `Progress`
+        every `every` epochs and after the last one. A stop request ends the run after the current epoch;
+        a non-finite loss ends it with the model set back to the last weights that gave a finite loss.
+        """
+        if settings is not None:
+            self._change_training_settings(settings)
+        settings = self.settings
+        epochs = settings.epochs if epochs is None else epochs
+        if not isinstance(epochs, int) or epochs < 1:
+            raise ValueError(f"epochs: must be a whole number >= 1, got {epochs!r}")
+        if self.device.type == "cpu":
+            torch.set_num_threads(settings.threads)
+        self._stop_requested = False
+        run = Run(len(self.runs) + 1, self.epochs_done + 1, self.epochs_done, epochs, settings.to_dict())
+        self.runs.append(run)
+        started = time.perf_counter()
+        try:
+            self._loop(run, epochs, callback, max(1, every))
+        finally:
+            run.seconds = time.perf_counter() - started
+            self.net.copy_to(self.model)
+        return run
+
+    def last_progress(self) -> Progress | None:
+        if not self.history.epoch:
+            return None
+        run = self.runs[-1]
+        h = self.history
+        return Progress(
+            run.number, h.epoch[-1], run.epochs, run.requested_epochs,
+            h.loss[-1], h.train_accuracy[-1], h.test_accuracy[-1], h.test_loss[-1],
+        )
+
+    @torch.no_grad()
+    def predict_proba(self, points: np.ndarray) -> np.ndarray:
+        """Class-1 probability at points given in the dataset's coordinates (the axes' units)."""
+        logits, _ = self.net.forward(self._inputs(points))
+        return torch.sigmoid(logits).reshape(-1).cpu().numpy()
+
+    # ----- internals -----
+    def _inputs(self, points: np.ndarray) -> torch.Tensor:
+        columns = feature_columns(self.dataset.normalise(points), self.settings.features)
+        return torch.tensor(columns, device=self.device)
+
+    def _change_training_settings(self, settings: Settings) -> None:
+        fixed = ("dataset", "samples", "data_seed", "noise", "test_share", "split_seed", "iris_features",
+                 "csv_path", "features", "hidden", "activation", "dropout", "device")
+        changed = [name for name in fixed if getattr(settings, name) != getattr(self.settings, name)]
+        if changed:
+            raise ValueError(f"cannot continue training after changing {', '.join(changed)}: train a new model")
+        self.settings = settings
+
+    def _optimizer_for(self, settings: Settings) -> torch.optim.Optimizer:
+        key = tuple(getattr(settings, name) for name in OPTIMIZER_KEYS)
+        if self._optimizer is None or key != self._optimizer_settings:
+            params = [self.net.flat]
+            self._optimizer = {
+                "adam": lambda: torch.optim.Adam(params, lr=settings.lr),
+                "adamw": lambda: torch.optim.AdamW(params, lr=settings.lr),
+                "sgd": lambda: torch.optim.SGD(params, lr=settings.lr, momentum=settings.momentum),
+                "rmsprop": lambda: torch.optim.RMSprop(params, lr=settings.lr),
+            }[settings.optimizer]()
+            self._optimizer_settings = key
+        for group in self._optimizer.param_groups:
+            group["lr"] = settings.lr
+        return self._optimizer
+
+    def _add_penalty_gradient(self) -> None:
+        """L1 or L2 penalty on the weights (not the biases): rate * sum|w| or rate * sum w^2."""
+        rate, kind = self.settings.reg_rate, self.settings.reg
+        if kind == "none" or rate == 0:
+            return
+        for weight, grad in zip(self.net.weights, self.net.weight_grads):
+            grad.add_(torch.sign(weight) if kind == "l1" else weight, alpha=rate if kind == "l1" else 2 * rate)
+
+    def _step(self, optimizer: torch.optim.Optimizer, logits: torch.Tensor, saved: list, targets: torch.Tensor) -> None:
+        """Backward pass from the logits of a training forward pass, then one optimizer step."""
+        # d(mean BCE)/d(logits), computed as autograd's BCE-with-logits backward does.
+        self.net.backward((torch.sigmoid(logits) - targets) / targets.numel(), saved)
+        self._add_penalty_gradient()
+        optimizer.step()
+
+    def _loop(self, run: Run, epochs: int, callback, every: int) -> None:
+        settings = self.settings
+        optimizer = self._optimizer_for(settings)
+        net, x, y = self.net, self.x_train, self.y_train
+        n = x.shape[0]
+        full_batch = settings.batch_size == 0 or settings.batch_size >= n
+        # With full batches and no dropout, epoch e+1's forward pass is exactly the post-step evaluation of
+        # epoch e, so it gives epoch e's train accuracy for free.
+        reuse_forward = full_batch and not settings.dropout
+        count = torch.zeros(epochs, 3, device=self.device)  # train correct, test correct, test loss
+        losses: list[float] = []
+        train_pending = False  # epoch whose train accuracy waits for the next forward pass
+        backup = net.flat.detach().clone()
+        flushed = 0
+
+        def correct(logits, targets):
+            return ((torch.sigmoid(logits) >= 0.5) == (targets >= 0.5)).sum()
+
+        def flush(upto: int) -> None:
+            """Move epochs [flushed, upto) into the history (one device-to-host copy)."""
+            nonlocal flushed, train_pending
+            if train_pending:
+                with torch.no_grad():
+                    count[upto - 1, 0] = correct(net.forward(x)[0], y)
+                train_pending = False
+            values = count[flushed:upto].cpu()
+            train_acc = (values[:, 0] / n).tolist()
+            test_acc = (values[:, 1] / self.y_test.shape[0]).tolist()
+            for offset, index in enumerate(range(flushed, upto)):
+                self.history.epoch.append(run.first_epoch + index)
+                self.history.loss.append(losses[index])
+                self.history.train_accuracy.append(train_acc[offset])
+                self.history.test_accuracy.append(test_acc[offset])
+                self.history.test_loss.append(float(values[offset, 2]))
+                self.history.run.append(run.number)
+            run.last_epoch = run.first_epoch + upto - 1
+            flushed = upto
+
+        run.ended = "finished"
+        for index in range(epochs):
+            if self._stop_requested:
+                run.ended, run.message = "stopped", f"Stopped after {index} of {epochs} epochs."
+                break
+            if full_batch:
+                logits, saved = net.forward(x, train=True)
+                loss = F.binary_cross_entropy_with_logits(logits, y)
+                if train_pending:
+                    count[index - 1, 0] = correct(logits, y)
+                    train_pending = False
+            else:
+                backup.copy_(net.flat)
+                loss = self._minibatch_epoch(optimizer, settings.batch_size)
+            loss_value = float(loss)
+            if not np.isfinite(loss_value):
+                net.flat.copy_(backup)  # the last weights whose loss was finite
+                run.ended = "diverged"
+                run.message = (
+                    f"The loss became {loss_value} at epoch {run.first_epoch + index}: training diverged. "
+                    f"Try a smaller learning rate (now {settings.lr:g})."
+                )
+                break
+            if full_batch:
+                backup.copy_(net.flat)
+                self._step(optimizer, logits, saved, y)
+            losses.append(loss_value)
+            with torch.no_grad():
+                test_logits = net.forward(self.x_test)[0]
+                count[index, 1] = correct(test_logits, self.y_test)
+                count[index, 2] = F.binary_cross_entropy_with_logits(test_logits, self.y_test)
+                if reuse_forward:
+                    train_pending = True
+                else:
+                    count[index, 0] = correct(net.forward(x)[0], y)
+            if callback is not None and ((index + 1) % every == 0 or index + 1 == epochs):
+                flush(index + 1)
+                callback(self.last_progress())
+        if flushed < len(losses) or train_pending:
+            flush(len(losses))
+
+    def _minibatch_epoch(self, optimizer: torch.optim.Optimizer, batch_size: int) -> torch.Tensor:
+        """One pass over the shuffled training set in batches; returns the epoch's mean batch loss."""
+        n = self.x_train.shape[0]
+        order = torch.randperm(n, device=self.device)
+        total = torch.zeros((), device=self.device)
+        for start in range(0, n, batch_size):
+            rows = order[start : start + batch_size]
+            targets = self.y_train[rows]
+            logits, saved = self.net.forward(self.x_train[rows], train=True)
+            loss = F.binary_cross_entropy_with_logits(logits, targets)
+            self._step(optimizer, logits, saved, targets)
+            total += loss * rows.numel()
+        return total / n
