@@ -67,6 +67,7 @@ class FlatMLP:
         self.bias_grads = list(grads[1::2])
         _, self._act, self._act_backward = ACTIVATIONS[activation]
         self.dropout = dropout
+        self.generator: torch.Generator | None = None  # for dropout masks; None means torch's global one
         self.layer_count = len(self.weights)
 
     def forward(self, inputs: torch.Tensor, train: bool = False) -> tuple[torch.Tensor, list]:
@@ -84,7 +85,7 @@ class FlatMLP:
             h = post
             if train and self.dropout:
                 # As torch's dropout on CPU: keep with probability 1-p, scale kept values by 1/(1-p).
-                mask = torch.empty_like(post).bernoulli_(1 - self.dropout).div_(1 - self.dropout)
+                mask = torch.empty_like(post).bernoulli_(1 - self.dropout, generator=self.generator).div_(1 - self.dropout)
                 h = post * mask
             saved.append((layer_input, pre, post, mask))
         raise AssertionError("unreachable: the last layer returns")
@@ -94,8 +95,10 @@ class FlatMLP:
         g = logit_grad
         for index in range(self.layer_count - 1, -1, -1):
             layer_input = saved[index][0]
-            self.weight_grads[index].copy_(layer_input.t().mm(g).t())
-            torch.sum(g, 0, out=self.bias_grads[index])
+            # autograd's addmm backward for nn.Linear's weight (column-major W.t()) computes exactly this, into
+            # a fresh tensor: writing straight into the flat buffer can round differently (alignment).
+            self.weight_grads[index].copy_(g.t().mm(layer_input))
+            self.bias_grads[index].copy_(g.sum(0))
             if index == 0:
                 return
             g = g.mm(self.weights[index])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ from .features import feature_columns
 from .network import FlatMLP, build_model
 from .settings import Settings
 
+# A mean cross-entropy this high means confidently wrong by odds of e^69 or more: the weights have blown up.
+EXPLODED_LOSS = 100 * math.log(2)
 HISTORY_KEYS = ("epoch", "loss", "train_accuracy", "test_accuracy", "test_loss")
 # Settings that, when changed, need a new optimizer (a change of lr alone keeps the optimizer's state).
 OPTIMIZER_KEYS = ("optimizer", "momentum")
@@ -105,6 +108,15 @@ class Trainer:
             model = build_model(len(settings.features), settings.hidden, settings.activation, settings.dropout)
         self.model = model
         self.net = FlatMLP(model.to(self.device), settings.activation, settings.dropout)
+        # Shuffling and dropout draw from the trainer's own generator, started where torch's global one stands
+        # now: a plain PyTorch script that builds the model and trains draws the same numbers, yet trainers
+        # in other threads or sessions cannot disturb each other.
+        self.generator = torch.Generator(device=self.device)
+        if self.device.type == "cpu":
+            self.generator.set_state(torch.get_rng_state())
+        else:
+            self.generator.manual_seed(settings.seed)
+        self.net.generator = self.generator
         self.history = History()
         self.runs: list[Run] = []
         self._optimizer: torch.optim.Optimizer | None = None
@@ -269,11 +281,11 @@ class Trainer:
                 backup.copy_(net.flat)
                 loss = self._minibatch_epoch(optimizer, settings.batch_size)
             loss_value = float(loss)
-            if not np.isfinite(loss_value):
+            if not loss_value <= EXPLODED_LOSS:  # also true for nan
                 net.flat.copy_(backup)  # the last weights whose loss was finite
                 run.ended = "diverged"
                 run.message = (
-                    f"The loss became {loss_value} at epoch {run.first_epoch + index}: training diverged. "
+                    f"The loss reached {loss_value:.4g} at epoch {run.first_epoch + index}: training diverged. "
                     f"Try a smaller learning rate (now {settings.lr:g})."
                 )
                 break
@@ -298,7 +310,7 @@ class Trainer:
     def _minibatch_epoch(self, optimizer: torch.optim.Optimizer, batch_size: int) -> torch.Tensor:
         """One pass over the shuffled training set in batches; returns the epoch's mean batch loss."""
         n = self.x_train.shape[0]
-        order = torch.randperm(n, device=self.device)
+        order = torch.randperm(n, device=self.device, generator=self.generator)
         total = torch.zeros((), device=self.device)
         for start in range(0, n, batch_size):
             rows = order[start : start + batch_size]
