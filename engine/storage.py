@@ -1,7 +1,7 @@
 """Save an experiment to a folder and load it back, to look at it again or to continue training it.
 
 The folder holds `settings.json` (the settings, the history of every epoch and the list of runs), `weights.pt`
-(the model's and the optimizer's state, and the random state training draws from) and, for the csv dataset,
+(the model's and the optimizer's state, and the state of the trainer's random generator) and, for the csv dataset,
 `data.csv`: a copy of the data, so the folder can be moved or shared on its own.
 """
 
@@ -53,7 +53,7 @@ def save_experiment(trainer: Trainer, directory: str | Path) -> Path:
     weights = {
         "model": trainer.model.state_dict(),
         "optimizer": optimizer.state_dict() if optimizer is not None else None,
-        "random_state": _random_state(trainer.device),
+        "generator": trainer.generator.get_state(),
     }
     torch.save(weights, directory / WEIGHTS_FILE)
     return directory
@@ -62,8 +62,8 @@ def save_experiment(trainer: Trainer, directory: str | Path) -> Path:
 def load_experiment(directory: str | Path) -> Trainer:
     """Rebuild a saved experiment: same settings, data, weights, history, runs and optimizer state.
 
-    Training it further gives exactly what training the saved trainer further would have given: the random
-    state that mini-batch shuffling and dropout draw from is restored too (torch's global generator).
+    Training it further gives exactly what training the saved trainer further would have given: the trainer's
+    random generator, which mini-batch shuffling and dropout draw from, is restored too.
     """
     directory = Path(directory)
     if not directory.is_dir():
@@ -84,7 +84,10 @@ def load_experiment(directory: str | Path) -> Trainer:
     trainer.history, trainer.runs = history, runs
     if saved.get("optimizer") is not None:
         _load_optimizer_state(trainer, saved["optimizer"], weights_path)
-    _set_random_state(trainer.device, saved.get("random_state"), weights_path)
+    try:
+        trainer.generator.set_state(saved["generator"])
+    except (KeyError, TypeError, RuntimeError) as error:
+        raise StorageError(f"{weights_path}: the random generator's state cannot be restored ({_one_line(error)})") from None
     return trainer
 
 
@@ -133,20 +136,6 @@ def _load_optimizer_state(trainer: Trainer, state: dict, path: Path) -> None:
         trainer._optimizer_for(trainer.settings).load_state_dict(state)
     except (KeyError, TypeError, AttributeError, ValueError) as error:
         raise StorageError(f"{path}: the optimizer state does not fit the settings ({_one_line(error)})") from None
-
-
-def _random_state(device: torch.device) -> torch.Tensor:
-    return torch.cuda.get_rng_state(device) if device.type == "cuda" else torch.get_rng_state()
-
-
-def _set_random_state(device: torch.device, state, path: Path) -> None:
-    try:
-        if device.type == "cuda":
-            torch.cuda.set_rng_state(state, device)
-        else:
-            torch.set_rng_state(state)
-    except (TypeError, RuntimeError) as error:
-        raise StorageError(f"{path}: the random state cannot be restored ({_one_line(error)})") from None
 
 
 def _one_line(error: Exception) -> str:

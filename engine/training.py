@@ -13,6 +13,7 @@ import torch.nn.functional as F
 
 from .datasets import Dataset, load_dataset
 from .features import feature_columns
+from .flat_adam import FlatAdam
 from .network import FlatMLP, build_model
 from .settings import Settings
 
@@ -203,7 +204,7 @@ class Trainer:
         if self._optimizer is None or key != self._optimizer_settings:
             params = [self.net.flat]
             self._optimizer = {
-                "adam": lambda: torch.optim.Adam(params, lr=settings.lr),
+                "adam": lambda: FlatAdam(self.net.flat, lr=settings.lr),
                 "adamw": lambda: torch.optim.AdamW(params, lr=settings.lr),
                 "sgd": lambda: torch.optim.SGD(params, lr=settings.lr, momentum=settings.momentum),
                 "rmsprop": lambda: torch.optim.RMSprop(params, lr=settings.lr),
@@ -237,32 +238,35 @@ class Trainer:
         # With full batches and no dropout, epoch e+1's forward pass is exactly the post-step evaluation of
         # epoch e, so it gives epoch e's train accuracy for free.
         reuse_forward = full_batch and not settings.dropout
-        count = torch.zeros(epochs, 3, device=self.device)  # train correct, test correct, test loss
+        # Per-epoch results stay on the device until a flush: no host sync per epoch for them.
+        train_correct: list[torch.Tensor] = []
+        test_results: list[torch.Tensor] = []  # (test correct, test loss) per epoch
+        y_true, y_test_true = y >= 0.5, self.y_test >= 0.5
         losses: list[float] = []
         train_pending = False  # epoch whose train accuracy waits for the next forward pass
         backup = net.flat.detach().clone()
         flushed = 0
 
-        def correct(logits, targets):
-            return ((torch.sigmoid(logits) >= 0.5) == (targets >= 0.5)).sum()
+        def correct(logits, truth):
+            return ((torch.sigmoid(logits) >= 0.5) == truth).sum()
 
         def flush(upto: int) -> None:
             """Move epochs [flushed, upto) into the history (one device-to-host copy)."""
             nonlocal flushed, train_pending
             if train_pending:
                 with torch.no_grad():
-                    count[upto - 1, 0] = correct(net.forward(x)[0], y)
+                    train_correct.append(correct(net.forward(x)[0], y_true))
                 train_pending = False
-            values = count[flushed:upto].cpu()
-            train_acc = (values[:, 0] / n).tolist()
-            test_acc = (values[:, 1] / self.y_test.shape[0]).tolist()
-            for offset, index in enumerate(range(flushed, upto)):
-                self.history.epoch.append(run.first_epoch + index)
-                self.history.loss.append(losses[index])
-                self.history.train_accuracy.append(train_acc[offset])
-                self.history.test_accuracy.append(test_acc[offset])
-                self.history.test_loss.append(float(values[offset, 2]))
-                self.history.run.append(run.number)
+            train = torch.stack(train_correct[flushed:upto]).float().cpu()
+            test = torch.stack(test_results[flushed:upto]).cpu()
+            history = self.history
+            history.epoch += range(run.first_epoch + flushed, run.first_epoch + upto)
+            history.loss += losses[flushed:upto]
+            # float32 division, as the notebook's (pred == t).float().mean()
+            history.train_accuracy += (train / n).tolist()
+            history.test_accuracy += (test[:, 0] / self.y_test.shape[0]).tolist()
+            history.test_loss += test[:, 1].tolist()
+            history.run += [run.number] * (upto - flushed)
             run.last_epoch = run.first_epoch + upto - 1
             flushed = upto
 
@@ -275,7 +279,7 @@ class Trainer:
                 logits, saved = net.forward(x, train=True)
                 loss = F.binary_cross_entropy_with_logits(logits, y)
                 if train_pending:
-                    count[index - 1, 0] = correct(logits, y)
+                    train_correct.append(correct(logits, y_true))
                     train_pending = False
             else:
                 backup.copy_(net.flat)
@@ -295,12 +299,12 @@ class Trainer:
             losses.append(loss_value)
             with torch.no_grad():
                 test_logits = net.forward(self.x_test)[0]
-                count[index, 1] = correct(test_logits, self.y_test)
-                count[index, 2] = F.binary_cross_entropy_with_logits(test_logits, self.y_test)
+                test_loss = F.binary_cross_entropy_with_logits(test_logits, self.y_test)
+                test_results.append(torch.stack([correct(test_logits, y_test_true).float(), test_loss]))
                 if reuse_forward:
                     train_pending = True
                 else:
-                    count[index, 0] = correct(net.forward(x)[0], y)
+                    train_correct.append(correct(net.forward(x)[0], y_true))
             if callback is not None and ((index + 1) % every == 0 or index + 1 == epochs):
                 flush(index + 1)
                 callback(self.last_progress())

@@ -1,0 +1,102 @@
+"""Engine speed against the teaching notebook's own training loop, measured in one process on one thread.
+
+For each network it trains 200 full-batch epochs on toy_easy with the per-epoch train/test evaluation, first
+checks that the engine's history is identical to the notebook loop's, then prints the median time per epoch of
+each and the ratio engine/notebook (target: <= 0.5). It also times grid evaluation of 40,000 points.
+
+    python bench/engine.py [--repeats 5] [--epochs 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import statistics
+import sys
+import time
+from pathlib import Path
+
+# This script is itself named engine.py: keep its folder off the import path so `import engine` is the package.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
+
+import numpy as np
+import torch
+
+from engine import Settings, Trainer, build_model, load_dataset
+from engine.evaluation import evaluate_grid
+
+NETWORKS = [((4,), "relu"), ((16, 16), "tanh"), ((64, 64, 64), "relu")]
+
+
+def notebook_loop(model, x_np, t_np, x_test_np, t_test_np, epochs):
+    """The notebook's training cell, as written there (status printing left out)."""
+    x = torch.tensor(x_np, dtype=torch.float32)
+    t = torch.tensor(t_np[:, None], dtype=torch.float32)
+    x_test = torch.tensor(x_test_np, dtype=torch.float32)
+    t_test = torch.tensor(t_test_np[:, None], dtype=torch.float32)
+    optimizer = torch.optim.Adam(model.parameters(), lr=5e-3)
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    error, train_accuracy, test_accuracy = np.zeros(epochs), np.zeros(epochs), np.zeros(epochs)
+    for e in range(epochs):
+        logits = model(x)
+        loss = loss_fn(logits, t)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        with torch.no_grad():
+            train_proba = torch.sigmoid(model(x))
+            test_proba = torch.sigmoid(model(x_test))
+            train_pred = (train_proba >= 0.5).float()
+            test_pred = (test_proba >= 0.5).float()
+        error[e] = loss.item()
+        train_accuracy[e] = (train_pred == t).float().mean().item()
+        test_accuracy[e] = (test_pred == t_test).float().mean().item()
+    return error, train_accuracy, test_accuracy
+
+
+def timed(function):
+    start = time.perf_counter()
+    result = function()
+    return time.perf_counter() - start, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=200)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    data = load_dataset(Settings())
+    arrays = (data.x_train, data.y_train, data.x_test, data.y_test)
+    notebook_loop(build_model(2, (4,), "relu"), *arrays, 2)  # first-use costs (torch._dynamo import) off the clock
+
+    print(f"toy_easy, {args.epochs} full-batch epochs, Adam 5e-3, median of {args.repeats}, 1 thread")
+    print(f"{'network':<22} {'notebook us/epoch':>18} {'engine us/epoch':>16} {'ratio':>7}  histories")
+    for hidden, activation in NETWORKS:
+        settings = Settings(hidden=hidden, activation=activation, epochs=args.epochs)
+        torch.manual_seed(0)
+        initial = build_model(2, hidden, activation)
+        notebook_times, engine_times = [], []
+        for _ in range(args.repeats):
+            seconds, reference = timed(lambda: notebook_loop(copy.deepcopy(initial), *arrays, args.epochs))
+            notebook_times.append(seconds)
+            trainer = Trainer(settings, dataset=data, model=copy.deepcopy(initial))
+            seconds, _ = timed(trainer.train)
+            engine_times.append(seconds)
+        ours = (trainer.history.loss, trainer.history.train_accuracy, trainer.history.test_accuracy)
+        identical = all(np.array_equal(np.asarray(a), b) for a, b in zip(ours, reference))
+        if not identical:
+            raise SystemExit(f"{hidden} {activation}: the engine's history differs from the notebook loop's")
+        notebook, engine = statistics.median(notebook_times), statistics.median(engine_times)
+        name = "2-" + "-".join(map(str, hidden)) + f"-1 {activation}"
+        print(f"{name:<22} {notebook / args.epochs * 1e6:>18.0f} {engine / args.epochs * 1e6:>16.0f} "
+              f"{engine / notebook:>7.2f}  identical")
+
+    trainer = Trainer(Settings(hidden=(64, 64, 64)), dataset=data)
+    grid_times = [timed(lambda: evaluate_grid(trainer, size=200))[0] for _ in range(args.repeats)]
+    print(f"grid evaluation, 200x200 = 40,000 points, 2-64-64-64-1: {statistics.median(grid_times) * 1e3:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
