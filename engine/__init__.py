@@ -1,22 +1,29 @@
-"""nn-playground's engine: datasets, the MLP, training and grid evaluation. numpy, torch and scikit-learn only."""
+"""nn-playground's engine: datasets, the MLP, training and grid evaluation. numpy, torch and scikit-learn only.
 
-from .csv_points import CsvError, read_points_csv
-from .datasets import Dataset, load_dataset, write_dataset_csv
-from .network import build_model
-from .settings import Settings, SettingsError
-from .training import History, Progress, Run, Trainer
+Names load on first use (PEP 562), so `engine.settings` alone (what a command line needs to parse its options)
+does not pay for importing torch and scikit-learn.
+"""
 
-__all__ = [
-    "CsvError",
-    "Dataset",
-    "History",
-    "Progress",
-    "Run",
-    "Settings",
-    "SettingsError",
-    "Trainer",
-    "build_model",
-    "load_dataset",
-    "read_points_csv",
-    "write_dataset_csv",
-]
+from importlib import import_module
+
+_HOMES = {
+    "CsvError": "csv_points",
+    "read_points_csv": "csv_points",
+    "Dataset": "datasets",
+    "load_dataset": "datasets",
+    "write_dataset_csv": "datasets",
+    "build_model": "network",
+    "Settings": "settings",
+    "SettingsError": "settings",
+    "History": "training",
+    "Progress": "training",
+    "Run": "training",
+    "Trainer": "training",
+}
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str):
+    if name not in _HOMES:
+        raise AttributeError(f"module 'engine' has no attribute {name!r}")
+    return getattr(import_module(f".{_HOMES[name]}", __name__), name)

@@ -40,17 +40,22 @@ def parse_points_csv(text: str, source: str = "CSV") -> PointsTable:
     if not rows:
         raise CsvError(f"{source}: the file is empty")
     names = ("x", "y")
-    first_line, first = rows[0]
-    if len(first) == 3 and not _is_number(first[0].strip()):
+    width = 3
+    first = rows[0][1]
+    if len(first) in (3, 4) and not _is_number(first[0].strip()):
         names = (first[0].strip() or "x", first[1].strip() or "y")
+        # A file written by `nn-playground data` has a 4th `split` column; it is read but not used: the
+        # split is made anew from the settings.
+        width = 4 if len(first) == 4 and first[3].strip() == "split" else 3
         rows = rows[1:]
     if len(rows) > MAX_ROWS:
         raise CsvError(f"{source}: {len(rows)} rows is more than the {MAX_ROWS} allowed")
     points = np.empty((len(rows), 2), dtype=np.float32)
     labels = np.empty(len(rows), dtype=np.float32)
     for index, (line, row) in enumerate(rows):
-        if len(row) != 3:
-            raise CsvError(f"{source}, line {line}: expected 3 columns (x, y, label), found {len(row)}")
+        if len(row) != width:
+            expected = "4 columns (x, y, label, split)" if width == 4 else "3 columns (x, y, label)"
+            raise CsvError(f"{source}, line {line}: expected {expected}, found {len(row)}")
         for column in (0, 1):
             cell = row[column].strip()
             value = float(cell) if _is_number(cell) else math.nan

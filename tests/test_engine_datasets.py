@@ -222,3 +222,13 @@ def test_dataset_csv_written_and_read_back(tmp_path):
     assert len(rows) == 100 and sum(row["split"] == "test" for row in rows) == 25
     assert np.array_equal(np.array([[float(r["sepal_length"]), float(r["petal_width"])] for r in rows], dtype=np.float32), data.points)
     assert [int(r["label"]) for r in rows] == data.labels.astype(int).tolist()
+
+
+def test_a_csv_written_by_the_data_command_reads_back(tmp_path):
+    data = load_dataset(Settings(dataset="toy_ring", samples=300))
+    path = tmp_path / "ring.csv"
+    write_dataset_csv(data, str(path))
+    table = read_points_csv(path)
+    assert np.array_equal(table.points, data.points) and np.array_equal(table.labels, data.labels)
+    again = load_dataset(Settings(dataset="csv", csv_path=str(path)))
+    assert len(again.points) == 300

@@ -1,0 +1,324 @@
+"""The `nn-playground` command: train from the command line, export a dataset as CSV, or serve the dashboard.
+
+`train` and `data` use the engine only: they never import panel, param, holoviews or bokeh.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import signal
+import sys
+import tempfile
+import threading
+from contextlib import contextmanager
+from importlib.metadata import version
+from pathlib import Path
+
+from tqdm import tqdm
+
+# Only the settings load at start: torch and scikit-learn load when a command needs them, so --help is quick.
+from engine.settings import (
+    ACTIVATIONS, DATASETS, INPUT_FEATURES, IRIS_FEATURES, OPTIMIZERS, REGULARIZATIONS, Settings,
+)
+
+PROG = "nn-playground"
+DEFAULTS = Settings()
+EXIT_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 3, 130
+
+
+def _whole_numbers(text: str) -> tuple[int, ...]:
+    """`8,8` -> (8, 8); an empty string or 0 means no hidden layer."""
+    if text.strip() in ("", "0"):
+        return ()
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of widths such as 8,8 (0 for no hidden layer)") from None
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    if not (text.isdigit() and int(text) <= 65535):
+        raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535, got {text!r}")
+    return int(text)
+
+
+# (flag, Settings field, type, metavar, help). Ranges are checked by Settings, in one place.
+DATA_OPTIONS = [
+    ("--dataset", "dataset", str, "NAME", f"one of {', '.join(DATASETS)}"),
+    ("--samples", "samples", int, "N", "number of points, toy and generated data"),
+    ("--data-seed", "data_seed", int, "N", "seed of the points and of the label noise"),
+    ("--noise", "noise", float, "SHARE", "share of labels flipped, 0 to 0.5"),
+    ("--test-share", "test_share", float, "SHARE", "share of points held out for testing"),
+    ("--split-seed", "split_seed", int, "N", "seed of the train/test split"),
+    ("--iris-features", "iris_features", _names, "A,B", f"two of {', '.join(IRIS_FEATURES)}"),
+    ("--csv", "csv_path", str, "FILE", "your own points: rows of x, y, label (0 or 1); implies --dataset csv"),
+]
+NETWORK_OPTIONS = [
+    ("--features", "features", _names, "LIST", f"network inputs, from {', '.join(INPUT_FEATURES)}"),
+    ("--hidden", "hidden", _whole_numbers, "WIDTHS", "hidden layer widths, e.g. 8,8; 0 or '' for none"),
+    ("--activation", "activation", str, "NAME", f"one of {', '.join(ACTIVATIONS)}"),
+    ("--dropout", "dropout", float, "P", "dropout probability after each hidden layer"),
+]
+TRAINING_OPTIONS = [
+    ("--optimizer", "optimizer", str, "NAME", f"one of {', '.join(OPTIMIZERS)}"),
+    ("--lr", "lr", float, "RATE", "learning rate, > 0 and <= 10"),
+    ("--momentum", "momentum", float, "M", "momentum, sgd only"),
+    ("--batch-size", "batch_size", int, "N", "points per step; 0 for the full batch"),
+    ("--reg", "reg", str, "KIND", f"weight penalty, one of {', '.join(REGULARIZATIONS)}"),
+    ("--reg-rate", "reg_rate", float, "RATE", "weight of the penalty"),
+    ("--epochs", "epochs", int, "N", "epochs to train"),
+    ("--seed", "seed", int, "N", "torch.manual_seed before the network is built"),
+    ("--device", "device", str, "DEVICE", "cpu, cuda or cuda:N"),
+    ("--threads", "threads", int, "N", "torch threads on the CPU"),
+]
+
+TRAIN_EXAMPLES = f"""examples:
+  {PROG} train --dataset toy_xor --hidden 8,8 --activation tanh --epochs 300
+  {PROG} train --dataset iris --iris-features sepal_length,petal_width --hidden 0 --json
+  {PROG} train --csv points.csv --hidden 16,16 --lr 0.01 --save runs/mine
+  {PROG} train --optimizer sgd --lr 10 --activation linear --hidden 8,8   (diverges: exit code 3)
+
+Ctrl-C ends training after the current epoch and still reports (and saves) the result.
+Exit codes: 0 trained, 2 bad input, 3 training diverged, 130 interrupted."""
+DATA_EXAMPLES = f"""examples:
+  {PROG} data --dataset toy_ring -o ring.csv
+  {PROG} data --dataset iris --iris-features petal_length,sepal_width
+  {PROG} data --dataset moons --samples 500 --noise 0.1 -o moons.csv"""
+SERVE_EXAMPLES = f"""examples:
+  {PROG} serve --show
+  {PROG} serve --port 5007"""
+MAIN_EXAMPLES = f"""examples:
+  {PROG} train --dataset toy_ring --hidden 16 --epochs 500
+  {PROG} data --dataset spiral -o spiral.csv
+  {PROG} serve --show
+Run '{PROG} COMMAND --help' for the options of each command."""
+
+
+class Parser(argparse.ArgumentParser):
+    """Errors in one line, `nn-playground: error: ...`, with no usage block."""
+
+    def error(self, message: str):
+        self.exit(EXIT_ERROR, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _shown(value) -> str:
+    return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+
+def _add_options(parser: argparse.ArgumentParser, title: str, options: list) -> None:
+    group = parser.add_argument_group(title)
+    for flag, field, kind, metavar, text in options:
+        default = getattr(DEFAULTS, field)
+        if default is not None:
+            text += f" (default: {_shown(default) or 'none'})"
+        # Options left out are not set at all, so that Settings supplies its defaults.
+        group.add_argument(flag, dest=field, type=kind, metavar=metavar, help=text, default=argparse.SUPPRESS)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    def command(name: str, text: str, epilog: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name, help=text, description=text, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter
+        )
+
+    parser = Parser(
+        prog=PROG,
+        description="A playground for small neural networks classifying 2-D data.",
+        epilog=MAIN_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {version('nn-playground')}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    train = command("train", "Train a network and report its accuracy.", TRAIN_EXAMPLES)
+    _add_options(train, "data", DATA_OPTIONS)
+    _add_options(train, "network", NETWORK_OPTIONS)
+    _add_options(train, "training", TRAINING_OPTIONS)
+    output = train.add_argument_group("output")
+    output.add_argument("--save", metavar="DIR", help="save settings, history and weights into DIR")
+    output.add_argument("--json", action="store_true", help="print one JSON object (settings, final metrics, history)")
+    output.add_argument("--every", type=_positive, metavar="N", help="update the progress bar every N epochs (default: about 100 updates)")
+    train.set_defaults(handler=_train)
+
+    data = command("data", "Write a dataset as CSV: the two features, label and split (train or test).", DATA_EXAMPLES)
+    _add_options(data, "data", DATA_OPTIONS)
+    data.add_argument("-o", "--output", metavar="FILE", help="the CSV file to write (default: standard output)")
+    data.set_defaults(handler=_data)
+
+    serve = command("serve", "Serve the interactive dashboard in the browser.", SERVE_EXAMPLES)
+    serve.add_argument("--port", type=_port, default=5006, help="port to serve on (default: 5006)")
+    serve.add_argument("--show", action="store_true", help="open the dashboard in a browser")
+    serve.set_defaults(handler=_serve)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """Settings from the options given; Settings checks the values."""
+    fields = {field for _, field, *_ in DATA_OPTIONS + NETWORK_OPTIONS + TRAINING_OPTIONS}
+    values = {name: value for name, value in vars(args).items() if name in fields}
+    if "csv_path" in values and values.setdefault("dataset", "csv") != "csv":
+        raise ValueError(f"--csv goes with --dataset csv, not --dataset {values['dataset']}")
+    return Settings(**values)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from engine.storage import save_experiment
+    from engine.training import Trainer
+
+    settings = _settings(args)
+    if args.save:
+        Path(args.save).mkdir(parents=True, exist_ok=True)  # a bad folder fails now, not after training
+    trainer = Trainer(settings)
+    with _stop_on_interrupt(trainer):
+        if args.json:
+            run = trainer.train()
+        else:
+            run = _train_with_progress_bar(trainer, args.every or max(1, settings.epochs // 100))
+    if args.save:
+        save_experiment(trainer, args.save)
+    if args.json:
+        print(json.dumps(_report(trainer, run, args.save)))
+    else:
+        _print_summary(trainer, run, args.save)
+    if run.ended != "finished":
+        print(f"{PROG}: {run.message}", file=sys.stderr)
+    return {"finished": 0, "diverged": EXIT_DIVERGED, "stopped": EXIT_INTERRUPTED}[run.ended]
+
+
+def _train_with_progress_bar(trainer: Trainer, every: int):
+    with tqdm(total=trainer.settings.epochs, desc="training", file=sys.stderr, bar_format="{desc} |{bar:20}| {elapsed}<{remaining}") as bar:
+
+        def show(progress) -> None:
+            bar.set_description_str(progress.status, refresh=False)
+            bar.update(progress.run_epoch - bar.n)
+
+        return trainer.train(callback=show, every=every)
+
+
+@contextmanager
+def _stop_on_interrupt(trainer: Trainer):
+    """The first Ctrl-C ends the run after the current epoch; a second one interrupts at once."""
+    if threading.current_thread() is not threading.main_thread():  # signal handlers live in the main thread
+        yield
+        return
+
+    def stop(signum, frame) -> None:
+        trainer.request_stop()
+        signal.signal(signal.SIGINT, previous)
+
+    previous = signal.signal(signal.SIGINT, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _finite(value: float) -> float | None:
+    """JSON has no infinity or NaN: write them as null."""
+    return value if math.isfinite(value) else None
+
+
+def _report(trainer: Trainer, run, saved: str | None) -> dict:
+    from engine.training import HISTORY_KEYS
+
+    history = {key: [_finite(value) for value in getattr(trainer.history, key)] for key in HISTORY_KEYS}
+    final = {key: values[-1] for key, values in history.items()} if history["epoch"] else None
+    report = {
+        "settings": trainer.settings.to_dict(),
+        "final": final,
+        "history": history,
+        "run": {"ended": run.ended, "message": run.message, "seconds": run.seconds, "parameters": trainer.parameter_count},
+    }
+    if saved:
+        report["saved"] = saved
+    return report
+
+
+def _print_summary(trainer: Trainer, run, saved: str | None) -> None:
+    from engine.evaluation import evaluate_grid
+
+    progress = trainer.last_progress()
+    dataset = trainer.dataset
+    if progress is None:
+        print("No epoch finished.")
+    else:
+        print(progress.status)
+        print(
+            f"Test accuracy {100 * progress.test_accuracy:.1f}% against {100 * dataset.majority_share():.1f}% "
+            "for always predicting the most common class."
+        )
+    if dataset.exact is not None:
+        agreement = evaluate_grid(trainer).agreement
+        print(f"The decision map agrees with the exact {dataset.name} pattern on {100 * agreement:.1f}% of the square.")
+    print(f"{run.epochs} epochs in {run.seconds:.2f} s; {trainer.parameter_count} parameters.")
+    if saved:
+        print(f"Saved to {saved}")
+
+
+def _data(args: argparse.Namespace) -> int:
+    from engine.datasets import load_dataset, write_dataset_csv
+
+    dataset = load_dataset(_settings(args))
+    if args.output:
+        write_dataset_csv(dataset, args.output)
+        print(f"Wrote {len(dataset.points)} points ({len(dataset.train_index)} train, {len(dataset.test_index)} test) to {args.output}")
+    else:
+        with tempfile.TemporaryDirectory() as folder:  # write_dataset_csv writes to a path
+            path = Path(folder) / "data.csv"
+            write_dataset_csv(dataset, str(path))
+            sys.stdout.write(path.read_text())
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        from dashboard import server  # panel and friends load only here
+    except ImportError as error:
+        return _error(f"the dashboard cannot start: {error}")
+    server.serve(port=args.port, show=args.show)
+    return 0
+
+
+def _error(message: str) -> int:
+    print(f"{PROG}: error: {' '.join(message.split())}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit:  # --help, --version and argparse's errors
+        return int(exit.code or 0)
+    try:
+        return args.handler(args)
+    except BrokenPipeError:
+        # The reader (say `head`) closed the pipe: stop quietly, and keep Python from complaining at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except (ValueError, OSError) as error:  # SettingsError, CsvError and StorageError are ValueErrors
+        return _error(str(error))
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
