@@ -48,11 +48,9 @@ def save_experiment(trainer: Trainer, directory: str | Path) -> Path:
         "runs": [dataclasses.asdict(run) for run in trainer.runs],
     }
     (directory / SETTINGS_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    # Trainer has no public accessor for its optimizer; it is None until the first run.
-    optimizer = trainer._optimizer
     weights = {
         "model": trainer.model.state_dict(),
-        "optimizer": optimizer.state_dict() if optimizer is not None else None,
+        "optimizer": trainer.optimizer_state(),
         "generator": trainer.generator.get_state(),
     }
     torch.save(weights, directory / WEIGHTS_FILE)
@@ -127,13 +125,12 @@ def _read_weights(path: Path) -> dict:
 
 
 def _load_optimizer_state(trainer: Trainer, state: dict, path: Path) -> None:
-    # Trainer builds its optimizer over the flat weights on the first run; build it now to give it its state.
     flat = trainer.net.flat
     try:
         tensors = [value for entry in state["state"].values() for value in entry.values() if isinstance(value, torch.Tensor)]
         if any(tensor.dim() and tensor.shape != flat.shape for tensor in tensors):
             raise ValueError(f"its tensors do not have the {flat.numel()} weights of the network")
-        trainer._optimizer_for(trainer.settings).load_state_dict(state)
+        trainer.load_optimizer_state(state)
     except (KeyError, TypeError, AttributeError, ValueError) as error:
         raise StorageError(f"{path}: the optimizer state does not fit the settings ({_one_line(error)})") from None
 

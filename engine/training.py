@@ -170,6 +170,14 @@ class Trainer:
             self.net.copy_to(self.model)
         return run
 
+    def optimizer_state(self) -> dict | None:
+        """The optimizer's state_dict (None before the first run), to save an experiment."""
+        return self._optimizer.state_dict() if self._optimizer is not None else None
+
+    def load_optimizer_state(self, state: dict) -> None:
+        """Give the optimizer of the current training settings a saved state, to continue where it stopped."""
+        self._optimizer_for(self.settings).load_state_dict(state)
+
     def last_progress(self) -> Progress | None:
         if not self.history.epoch:
             return None
