@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 # Only the settings load at start: torch and scikit-learn load when a command needs them, so --help is quick.
 from engine.settings import (
-    ACTIVATIONS, DATASETS, INPUT_FEATURES, IRIS_FEATURES, OPTIMIZERS, REGULARIZATIONS, Settings,
+    ACTIVATIONS, DATASETS, INPUT_FEATURES, IRIS_FEATURES, OPTIMIZERS, REGULARIZATIONS, SCHEDULES, Settings,
 )
 
 PROG = "nn-playground"
@@ -83,6 +83,9 @@ TRAINING_OPTIONS = [
     ("--batch-size", "batch_size", int, "N", "points per step; 0 for the full batch"),
     ("--reg", "reg", str, "KIND", f"weight penalty, one of {', '.join(REGULARIZATIONS)}"),
     ("--reg-rate", "reg_rate", float, "RATE", "weight of the penalty"),
+    ("--schedule", "schedule", str, "NAME", f"learning rate over a run, one of {', '.join(SCHEDULES)}"),
+    ("--decay-every", "decay_every", int, "N", "step schedule: epochs between decays"),
+    ("--decay-factor", "decay_factor", float, "F", "step schedule: factor applied at each decay"),
     ("--epochs", "epochs", int, "N", "epochs to train"),
     ("--seed", "seed", int, "N", "torch.manual_seed before the network is built"),
     ("--device", "device", str, "DEVICE", "cpu, cuda or cuda:N"),
@@ -93,6 +96,7 @@ TRAIN_EXAMPLES = f"""examples:
   {PROG} train --dataset toy_xor --hidden 8,8 --activation tanh --epochs 300
   {PROG} train --dataset iris --iris-features sepal_length,petal_width --hidden 0 --json
   {PROG} train --csv points.csv --hidden 16,16 --lr 0.01 --save runs/mine
+  {PROG} train --dataset toy_hard --hidden 32,32 --lr 0.02 --schedule cosine --epochs 1000
   {PROG} train --optimizer sgd --lr 10 --activation linear --hidden 8,8   (diverges: exit code 3)
 
 Ctrl-C ends training after the current epoch and still reports (and saves) the result.

@@ -14,6 +14,7 @@ INPUT_FEATURES = ("x", "y", "x2", "y2", "xy", "sinx", "siny")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "leaky_relu", "gelu", "silu", "softplus", "linear")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 REGULARIZATIONS = ("none", "l1", "l2")
+SCHEDULES = ("constant", "step", "cosine")
 
 MAX_HIDDEN_LAYERS = 8
 MAX_WIDTH = 256
@@ -50,6 +51,9 @@ class Settings:
     batch_size: int = 0  # 0 means full batch
     reg: str = "none"
     reg_rate: float = 0.0
+    schedule: str = "constant"  # learning rate over a run: constant, step decay or cosine to 0
+    decay_every: int = 100  # step decay: multiply the rate by decay_factor every decay_every epochs
+    decay_factor: float = 0.5
     epochs: int = 200
     seed: int = 10  # torch.manual_seed(seed) right before the model is built
     device: str = "cpu"
@@ -91,6 +95,9 @@ class Settings:
         _int_range("batch_size", self.batch_size, 0, MAX_SAMPLES)
         _choice("reg", self.reg, REGULARIZATIONS)
         _float_range("reg_rate", self.reg_rate, 0.0, 10.0)
+        _choice("schedule", self.schedule, SCHEDULES)
+        _int_range("decay_every", self.decay_every, 1, MAX_EPOCHS)
+        _float_range("decay_factor", self.decay_factor, 0.01, 1.0)
         _int_range("epochs", self.epochs, 1, MAX_EPOCHS)
         _int_range("seed", self.seed, 0, 2**63 - 1)
         if not (self.device == "cpu" or self.device.startswith("cuda")):

@@ -36,14 +36,17 @@ class Progress:
     train_accuracy: float
     test_accuracy: float
     test_loss: float
+    lr: float  # the learning rate of the last epoch
+    scheduled: bool = False  # the rate follows a schedule, so the status shows it
 
     @property
     def status(self) -> str:
-        """The teaching notebook's status line."""
-        return (
+        """The teaching notebook's status line (with the learning rate when a schedule changes it)."""
+        line = (
             f"Epoch {self.run_epoch:02d}/{self.run_epochs:02d} | loss = {self.loss:.4f} | "
             f"train acc = {100 * self.train_accuracy:5.1f}% | test acc = {100 * self.test_accuracy:5.1f}%"
         )
+        return f"{line} | lr = {self.lr:.2e}" if self.scheduled else line
 
 
 @dataclass
@@ -73,14 +76,15 @@ class History:
     train_accuracy: list[float] = field(default_factory=list)
     test_accuracy: list[float] = field(default_factory=list)
     test_loss: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)  # the learning rate each epoch trained with
     run: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, list]:
-        return {key: list(getattr(self, key)) for key in HISTORY_KEYS + ("run",)}
+        return {key: list(getattr(self, key)) for key in HISTORY_KEYS + ("lr", "run")}
 
     @classmethod
     def from_dict(cls, values: dict[str, list]) -> History:
-        return cls(**{key: list(values[key]) for key in HISTORY_KEYS + ("run",)})
+        return cls(**{key: list(values[key]) for key in HISTORY_KEYS + ("lr", "run")})
 
     def __len__(self) -> int:
         return len(self.epoch)
@@ -186,6 +190,7 @@ class Trainer:
         return Progress(
             run.number, h.epoch[-1], run.epochs, run.requested_epochs,
             h.loss[-1], h.train_accuracy[-1], h.test_accuracy[-1], h.test_loss[-1],
+            h.lr[-1], run.settings["schedule"] != "constant",
         )
 
     @torch.no_grad()
@@ -219,8 +224,17 @@ class Trainer:
             }[settings.optimizer]()
             self._optimizer_settings = key
         for group in self._optimizer.param_groups:
-            group["lr"] = settings.lr
+            group["lr"] = group["initial_lr"] = settings.lr  # a schedule starts each run from settings.lr
         return self._optimizer
+
+    def _scheduler_for(self, optimizer: torch.optim.Optimizer, epochs: int):
+        """torch's scheduler for the run's learning-rate schedule (stepped once per epoch), or None."""
+        settings = self.settings
+        if settings.schedule == "step":
+            return torch.optim.lr_scheduler.StepLR(optimizer, settings.decay_every, settings.decay_factor)
+        if settings.schedule == "cosine":
+            return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+        return None
 
     def _add_penalty_gradient(self) -> None:
         """L1 or L2 penalty on the weights (not the biases): rate * sum|w| or rate * sum w^2."""
@@ -240,6 +254,8 @@ class Trainer:
     def _loop(self, run: Run, epochs: int, callback, every: int) -> None:
         settings = self.settings
         optimizer = self._optimizer_for(settings)
+        scheduler = self._scheduler_for(optimizer, epochs)
+        rates: list[float] = []
         net, x, y = self.net, self.x_train, self.y_train
         n = x.shape[0]
         full_batch = settings.batch_size == 0 or settings.batch_size >= n
@@ -274,6 +290,7 @@ class Trainer:
             history.train_accuracy += (train / n).tolist()
             history.test_accuracy += (test[:, 0] / self.y_test.shape[0]).tolist()
             history.test_loss += test[:, 1].tolist()
+            history.lr += rates[flushed:upto]
             history.run += [run.number] * (upto - flushed)
             run.last_epoch = run.first_epoch + upto - 1
             flushed = upto
@@ -301,9 +318,12 @@ class Trainer:
                     f"Try a smaller learning rate (now {settings.lr:g})."
                 )
                 break
+            rates.append(optimizer.param_groups[0]["lr"])
             if full_batch:
                 backup.copy_(net.flat)
                 self._step(optimizer, logits, saved, y)
+            if scheduler is not None:
+                scheduler.step()
             losses.append(loss_value)
             with torch.no_grad():
                 test_logits = net.forward(self.x_test)[0]

@@ -24,6 +24,11 @@ def plain_pytorch_history(settings, dataset, epochs=None, model=None):
         torch.manual_seed(settings.seed)
         model = build_model(2, settings.hidden, settings.activation, settings.dropout)
     optimizer = OPTIMIZERS[settings.optimizer](model.parameters(), settings)
+    scheduler = None
+    if settings.schedule == "step":
+        scheduler = torch.optim.lr_scheduler.StepLR(optimizer, settings.decay_every, settings.decay_factor)
+    elif settings.schedule == "cosine":
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs or settings.epochs)
     loss_fn = torch.nn.BCEWithLogitsLoss()
     weights = [m.weight for m in model if isinstance(m, torch.nn.Linear)]
     history = {"loss": [], "train_accuracy": [], "test_accuracy": [], "test_loss": []}
@@ -47,6 +52,8 @@ def plain_pytorch_history(settings, dataset, epochs=None, model=None):
             optimizer.step()
             total += loss.detach() * len(logits)
         epoch_loss = loss if order is None else total / n
+        if scheduler is not None:
+            scheduler.step()
         model.eval()
         with torch.no_grad():
             train_pred = (torch.sigmoid(model(x)) >= 0.5).float()

@@ -249,3 +249,10 @@ def test_data_to_a_closed_pipe_ends_quietly_and_imports_no_dashboard_library():
     assert result.returncode == 1
     assert err == ""  # neither a traceback nor Python's complaint about stdout at exit
     assert "engine" in packages and not packages & DASHBOARD_LIBRARIES
+
+
+def test_schedule_options_show_the_rate_in_the_status(capsys):
+    code = main(["train", "--samples", "200", "--epochs", "4", "--schedule", "step", "--decay-every", "2", "--decay-factor", "0.5"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.splitlines()[0].startswith("Epoch 04/04 | loss = ") and out.splitlines()[0].endswith("| lr = 2.50e-03")

@@ -210,3 +210,27 @@ def test_model_stays_usable_in_plain_pytorch():
     with torch.no_grad():
         plain = torch.sigmoid(trainer.model(torch.tensor(points))).numpy().ravel()
     assert np.array_equal(plain, trainer.predict_proba(points))
+
+
+@pytest.mark.parametrize("schedule", ["step", "cosine"])
+def test_learning_rate_schedules_match_torch_schedulers(schedule):
+    settings = Settings(dataset="toy_xor", samples=600, hidden=(8,), lr=0.02, epochs=30, schedule=schedule, decay_every=10, decay_factor=0.5)
+    trainer = Trainer(settings)
+    statuses = []
+    trainer.train(callback=lambda p: statuses.append(p.status), every=10)
+    assert_same(engine_history(trainer), plain_pytorch_history(settings, trainer.dataset))
+    rates = trainer.history.lr
+    if schedule == "step":
+        assert rates[:10] == [0.02] * 10 and rates[10:20] == [0.01] * 10 and rates[20:] == [0.005] * 10
+        assert statuses[-1].endswith("| lr = 5.00e-03")
+    else:
+        assert rates[0] == 0.02 and all(a > b for a, b in zip(rates, rates[1:])) and rates[-1] < 0.0002
+    # a new run starts the schedule again from the settings' rate
+    trainer.train(5)
+    assert trainer.history.lr[30] == 0.02
+
+
+def test_constant_rate_keeps_the_notebooks_status_line():
+    trainer = Trainer(Settings(samples=400, epochs=3))
+    trainer.train()
+    assert trainer.history.lr == [0.005] * 3 and "lr =" not in trainer.last_progress().status
