@@ -47,6 +47,12 @@ def evaluate_grid(trainer: Trainer, size: int = 200) -> GridMap:
     return GridMap(xs, ys, probability, exact, agreement)
 
 
+def neuron_maps(trainer: Trainer, size: int = 40) -> list[np.ndarray]:
+    """What every hidden neuron computes over the box: per layer an array (width, size, size) of activations."""
+    _, _, points = grid_points(trainer.dataset.box, size)
+    return [layer.T.reshape(-1, size, size) for layer in trainer.hidden_activations(points)]
+
+
 @dataclass(frozen=True)
 class Evaluation:
     """Per-point correctness and confusion matrices ([[tn, fp], [fn, tp]]) on the train and test sets."""

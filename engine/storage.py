@@ -8,8 +8,11 @@ The folder holds `settings.json` (the settings, the history of every epoch and t
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import shutil
+import tempfile
+import zipfile
 from pathlib import Path
 
 import torch
@@ -87,6 +90,33 @@ def load_experiment(directory: str | Path) -> Trainer:
     except (KeyError, TypeError, RuntimeError) as error:
         raise StorageError(f"{weights_path}: the random generator's state cannot be restored ({_one_line(error)})") from None
     return trainer
+
+
+def experiment_archive(trainer: Trainer) -> bytes:
+    """The saved experiment as one .zip file's bytes (the folder's files), for a download button."""
+    with tempfile.TemporaryDirectory() as folder:
+        save_experiment(trainer, folder)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(Path(folder).iterdir()):
+                archive.write(path, path.name)
+    return buffer.getvalue()
+
+
+def load_experiment_archive(data: bytes) -> Trainer:
+    """Load an experiment from the bytes of `experiment_archive` (an uploaded file)."""
+    # Kept after loading: a csv experiment's settings point at the data.csv inside it.
+    folder = Path(tempfile.mkdtemp(prefix="nn-playground-"))
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+            if not {SETTINGS_FILE, WEIGHTS_FILE} <= names:
+                raise StorageError(f"the archive holds no saved experiment ({SETTINGS_FILE} and {WEIGHTS_FILE})")
+            for name in names & {SETTINGS_FILE, WEIGHTS_FILE, DATA_FILE}:
+                archive.extract(name, folder)
+    except zipfile.BadZipFile:
+        raise StorageError("the file is not a .zip of a saved experiment") from None
+    return load_experiment(folder)
 
 
 def _read_settings(path: Path) -> tuple[Settings, History, list[Run]]:

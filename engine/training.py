@@ -199,6 +199,12 @@ class Trainer:
         logits, _ = self.net.forward(self._inputs(points))
         return torch.sigmoid(logits).reshape(-1).cpu().numpy()
 
+    @torch.no_grad()
+    def hidden_activations(self, points: np.ndarray) -> list[np.ndarray]:
+        """Each hidden layer's output (after its activation) at the points: arrays (n, width)."""
+        _, saved = self.net.forward(self._inputs(points))
+        return [post.cpu().numpy() for _, _, post, _ in saved[:-1]]
+
     # ----- internals -----
     def _inputs(self, points: np.ndarray) -> torch.Tensor:
         columns = feature_columns(self.dataset.normalise(points), self.settings.features)

@@ -234,3 +234,18 @@ def test_constant_rate_keeps_the_notebooks_status_line():
     trainer = Trainer(Settings(samples=400, epochs=3))
     trainer.train()
     assert trainer.history.lr == [0.005] * 3 and "lr =" not in trainer.last_progress().status
+
+
+def test_neuron_maps_show_each_hidden_neuron_over_the_box():
+    from engine.evaluation import neuron_maps
+
+    trainer = Trainer(Settings(dataset="toy_xor", samples=600, hidden=(6, 3), activation="relu", epochs=5))
+    trainer.train()
+    maps = neuron_maps(trainer, size=30)
+    assert [m.shape for m in maps] == [(6, 30, 30), (3, 30, 30)]
+    assert maps[0].min() >= 0  # ReLU outputs
+    # neuron 2 of layer 1 at grid cell (row 4 = y index, column 7 = x index) is that neuron's output there
+    xs, ys, _ = grid_points(trainer.dataset.box, 30)
+    weight, bias = trainer.model[0].weight.detach().numpy(), trainer.model[0].bias.detach().numpy()
+    expected = max(0.0, weight[2] @ np.array([xs[7], ys[4]], dtype=np.float32) + bias[2])
+    assert maps[0][2, 4, 7] == pytest.approx(expected, abs=1e-6)

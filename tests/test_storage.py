@@ -1,6 +1,8 @@
 """Saving an experiment and loading it back: same model, same history, same continuation, clear errors."""
 
 import dataclasses
+import io
+import zipfile
 import json
 
 import numpy as np
@@ -155,3 +157,21 @@ def test_missing_folder_is_a_value_error(tmp_path):
     with pytest.raises(ValueError, match="no such directory") as caught:
         load_experiment(tmp_path / "nowhere")
     assert isinstance(caught.value, StorageError) and str(tmp_path / "nowhere") in str(caught.value)
+
+
+def test_archive_round_trip_and_bad_archives(tmp_path):
+    from engine.storage import experiment_archive, load_experiment_archive
+
+    trainer = Trainer(Settings(dataset="toy_ring", samples=400, hidden=(8,), epochs=10))
+    trainer.train()
+    loaded = load_experiment_archive(experiment_archive(trainer))
+    assert loaded.history == trainer.history and loaded.settings == trainer.settings
+    points = trainer.dataset.x_test
+    assert np.array_equal(loaded.predict_proba(points), trainer.predict_proba(points))
+    with pytest.raises(StorageError, match="not a .zip"):
+        load_experiment_archive(b"not a zip")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("readme.txt", "hello")
+    with pytest.raises(StorageError, match="no saved experiment"):
+        load_experiment_archive(buffer.getvalue())
