@@ -1,8 +1,10 @@
 """Save an experiment to a folder and load it back, to look at it again or to continue training it.
 
 The folder holds `settings.json` (the settings, the history of every epoch and the list of runs), `weights.pt`
-(the model's and the optimizer's state, and the state of the trainer's random generator) and, for the csv dataset,
-`data.csv`: a copy of the data, so the folder can be moved or shared on its own.
+(the model's and the optimizer's state, and the state of the trainer's random generator), for the csv dataset
+`data.csv`: a copy of the data, so the folder can be moved or shared on its own, and, when they were recorded,
+`snapshots.npz`: the decision map at epochs through training (`engine.snapshots`), which a report shows under a
+slider.
 """
 
 from __future__ import annotations
@@ -15,25 +17,30 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from .network import build_model
 from .settings import Settings
+from .snapshots import Snapshots
 from .training import History, Run, Trainer
 
 FORMAT_VERSION = 1
 SETTINGS_FILE = "settings.json"
 WEIGHTS_FILE = "weights.pt"
 DATA_FILE = "data.csv"
+SNAPSHOTS_FILE = "snapshots.npz"
 
 
 class StorageError(ValueError):
     """A saved experiment cannot be loaded; the message names the file at fault."""
 
 
-def save_experiment(trainer: Trainer, directory: str | Path) -> Path:
+def save_experiment(trainer: Trainer, directory: str | Path, snapshots: Snapshots | None = None) -> Path:
     """Write the trainer's settings, history, runs and weights into `directory` (created if needed).
 
+    With `snapshots` (recorded while the trainer trained), they go into `snapshots.npz`; without, a
+    `snapshots.npz` left there by an earlier save is removed, since it would describe another training.
     Call it between runs, not while `train` is running in another thread.
     """
     directory = Path(directory)
@@ -57,6 +64,13 @@ def save_experiment(trainer: Trainer, directory: str | Path) -> Path:
         "generator": trainer.generator.get_state(),
     }
     torch.save(weights, directory / WEIGHTS_FILE)
+    snapshots_path = directory / SNAPSHOTS_FILE
+    if snapshots is not None:
+        with open(snapshots_path, "wb") as handle:
+            np.savez_compressed(handle, epochs=np.asarray(snapshots.epochs, dtype=np.int64), xs=snapshots.xs,
+                                ys=snapshots.ys, maps=snapshots.stacked())
+    elif snapshots_path.exists():
+        snapshots_path.unlink()
     return directory
 
 
@@ -90,6 +104,36 @@ def load_experiment(directory: str | Path) -> Trainer:
     except (KeyError, TypeError, RuntimeError) as error:
         raise StorageError(f"{weights_path}: the random generator's state cannot be restored ({_one_line(error)})") from None
     return trainer
+
+
+def load_snapshots(directory: str | Path, trainer: Trainer | None = None) -> Snapshots | None:
+    """The snapshots saved with an experiment, or None if it has none.
+
+    With the loaded `trainer`, they are checked against it too: epochs within its history, grid over its data.
+    """
+    path = Path(directory) / SNAPSHOTS_FILE
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            epochs, xs, ys, maps = (saved[key] for key in ("epochs", "xs", "ys", "maps"))
+    except KeyError as error:
+        raise StorageError(f"{path}: missing {error}") from None
+    except Exception as error:  # a damaged file fails in many ways (zip, pickle, EOF, value errors)
+        raise StorageError(f"{path}: cannot be read ({_one_line(error)})") from None
+    if epochs.ndim != 1 or xs.ndim != 1 or ys.ndim != 1 or maps.shape != (len(epochs), len(ys), len(xs)):
+        raise StorageError(f"{path}: the maps do not fit their epochs and grid")
+    if len(epochs) and (np.any(np.diff(epochs) <= 0) or epochs[0] < 0):
+        raise StorageError(f"{path}: the epochs are not increasing")
+    if trainer is not None:
+        if len(epochs) and epochs[-1] > trainer.epochs_done:
+            raise StorageError(f"{path}: a snapshot at epoch {epochs[-1]}, after the last trained epoch "
+                               f"{trainer.epochs_done}")
+        (x0, x1), (y0, y1) = trainer.dataset.box
+        if len(xs) < 2 or not np.allclose([xs[0], xs[-1], ys[0], ys[-1]], [x0, x1, y0, y1]):
+            raise StorageError(f"{path}: the maps do not cover the data's box")
+    return Snapshots(xs.astype(float), ys.astype(float), [int(e) for e in epochs],
+                     [np.asarray(m, dtype=np.float32) for m in maps])
 
 
 def experiment_archive(trainer: Trainer) -> bytes:

@@ -1,0 +1,169 @@
+"""Snapshots of the decision map through training: the model's probability on a coarse grid at chosen epochs.
+
+A report shows them under a slider, so that a reader can watch the map form without any Python behind the page.
+`SnapshotRecorder` is a training callback that records about `count` evenly spaced maps:
+
+    recorder = SnapshotRecorder(trainer)                  # records the map before training (epoch 0)
+    trainer.train(callback=recorder, every=recorder.every)
+    snapshots = recorder.finish()                         # ... and always the last epoch
+
+`replay` rebuilds the snapshots of a trainer that did not record them, by training a fresh copy of it again run by
+run (training is reproducible bit for bit), and returns None unless the replayed history equals the original;
+`replay_training` does the same from copies of a trainer's runs and history, and returns the fresh trainer too.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .datasets import Dataset
+from .evaluation import evaluate_grid, grid_points
+from .settings import Settings
+from .training import HISTORY_KEYS, History, Progress, Run, Trainer
+
+SNAPSHOT_COUNT = 25  # at most about this many maps per training (at least 2/5 of it), plus the start
+SNAPSHOT_SIZE = 100  # a 100x100 grid: a quarter of the final map's cells, enough to watch the map form
+
+
+@dataclass
+class Snapshots:
+    """Maps of the model's class-1 probability (rows follow y) at increasing epochs; epoch 0 is before training."""
+
+    xs: np.ndarray  # (N,) grid coordinates, the axes' units
+    ys: np.ndarray  # (N,)
+    epochs: list[int] = field(default_factory=list)
+    maps: list[np.ndarray] = field(default_factory=list)  # (N, N) float32 each
+
+    @classmethod
+    def for_box(cls, box, size: int = SNAPSHOT_SIZE) -> Snapshots:
+        xs, ys, _ = grid_points(box, size)
+        return cls(xs, ys)
+
+    def __len__(self) -> int:
+        return len(self.epochs)
+
+    def add(self, epoch: int, probability: np.ndarray) -> None:
+        if self.epochs and epoch <= self.epochs[-1]:
+            if epoch == self.epochs[-1]:
+                return  # already there
+            raise ValueError(f"snapshots: epoch {epoch} comes after epoch {self.epochs[-1]}")
+        probability = np.asarray(probability, dtype=np.float32)
+        if probability.shape != (len(self.ys), len(self.xs)):
+            raise ValueError(f"snapshots: a map of shape {probability.shape} on a {len(self.xs)}-point grid")
+        self.epochs.append(int(epoch))
+        self.maps.append(probability)
+
+    def stacked(self) -> np.ndarray:
+        """All maps as one (count, N, N) float32 array."""
+        if not self.maps:
+            return np.zeros((0, len(self.ys), len(self.xs)), dtype=np.float32)
+        return np.stack(self.maps).astype(np.float32, copy=False)
+
+    def thinned(self, count: int) -> Snapshots:
+        """At most `count` (>= 2) snapshots, evenly spread, the first and the last kept."""
+        if len(self) <= count:
+            return self
+        keep = sorted(set(np.round(np.linspace(0, len(self) - 1, count)).astype(int).tolist()))
+        return Snapshots(self.xs, self.ys, [self.epochs[i] for i in keep], [self.maps[i] for i in keep])
+
+
+def nice_spacing(epochs: float) -> int:
+    """The smallest of 1, 2, 5, 10, 20, 50, ... epochs that is at least `epochs`: snapshots at round epochs."""
+    step = 1
+    while True:
+        for factor in (1, 2, 5):
+            if step * factor >= epochs:
+                return step * factor
+        step *= 10
+
+
+class SnapshotRecorder:
+    """A training callback recording the map about `count` times, evenly spaced up to epoch `until`.
+
+    Snapshots fall on multiples of a round spacing (1, 2, 5, 10, 20, 50... epochs). `until` defaults to the end
+    of the next run (`trainer.settings.epochs` more epochs). Pass `every` to `Trainer.train` (or a divisor of it):
+    the recorder must be called at each multiple of the spacing. `then` is called with every progress too (a
+    progress bar, say), so the recorder can ride along with another callback.
+    """
+
+    def __init__(self, trainer: Trainer, until: int | None = None, count: int = SNAPSHOT_COUNT,
+                 size: int = SNAPSHOT_SIZE, then: Callable[[Progress], None] | None = None) -> None:
+        self.trainer = trainer
+        self.size = size
+        self.then = then
+        start = trainer.epochs_done
+        until = start + trainer.settings.epochs if until is None else until
+        self.spacing = nice_spacing((until - start) / max(1, count))
+        self.snapshots = Snapshots.for_box(trainer.dataset.box, size)
+        self._next = start + self.spacing
+        self.record()  # where the model starts from
+
+    @property
+    def every(self) -> int:
+        return self.spacing
+
+    def __call__(self, progress: Progress) -> None:
+        if progress.epoch >= self._next:
+            self.record()
+            self._next = (progress.epoch // self.spacing + 1) * self.spacing
+        if self.then is not None:
+            self.then(progress)
+
+    def record(self) -> None:
+        """Add the map of the model as it is now (once per epoch)."""
+        self.snapshots.add(self.trainer.epochs_done, evaluate_grid(self.trainer, self.size).probability)
+
+    def finish(self) -> Snapshots:
+        """Record the last epoch (a run may end between two snapshots) and return the snapshots."""
+        self.record()
+        return self.snapshots
+
+
+def replay(trainer: Trainer, count: int = SNAPSHOT_COUNT, size: int = SNAPSHOT_SIZE,
+           build_lock: AbstractContextManager | None = None) -> Snapshots | None:
+    """Snapshots of `trainer`'s training, rebuilt by training a fresh model with the same settings run by run.
+
+    Each run is trained again with its own settings and requested epochs, a stopped run stopped at the same
+    epoch, so the numbers come out bit for bit the same. Returns None (nothing to show rather than something
+    wrong) if the trainer has no epoch, or the replayed history differs from the trainer's.
+    """
+    replayed = replay_training(trainer.dataset, trainer.runs, trainer.history, count, size, build_lock)
+    return None if replayed is None else replayed[1]
+
+
+def replay_training(dataset: Dataset, runs: list[Run], history: History, count: int = SNAPSHOT_COUNT,
+                    size: int = SNAPSHOT_SIZE, build_lock: AbstractContextManager | None = None
+                    ) -> tuple[Trainer, Snapshots] | None:
+    """Train a fresh model through `runs` again (see `replay`): the new trainer and its snapshots, or None
+    unless its history equals `history`. Give copies of a trainer's runs and history to replay it in another
+    thread while it may go on training. Building the model calls `torch.manual_seed`: `build_lock` (held only
+    then) keeps other threads from building models meanwhile.
+    """
+    last = history.epoch[-1] if history.epoch else 0
+    if not runs or last == 0 or history.epoch[0] != 1:
+        return None
+    with build_lock if build_lock is not None else nullcontext():
+        fresh = Trainer(Settings.from_dict(runs[0].settings), dataset=dataset)
+    recorder = SnapshotRecorder(fresh, until=last, count=count, size=size)
+    for run in runs:
+        stop_at = run.epochs if run.ended == "stopped" else None
+        if stop_at == 0:
+            continue  # a run stopped before its first epoch trained nothing
+
+        def callback(step: Progress, stop_at=stop_at) -> None:
+            recorder(step)
+            if stop_at is not None and step.run_epoch >= stop_at:
+                fresh.request_stop()
+
+        fresh.train(run.requested_epochs, callback=callback, every=1, settings=Settings.from_dict(run.settings))
+        if fresh.epochs_done > last:
+            return None
+    snapshots = recorder.finish()
+    if any(getattr(fresh.history, key) != getattr(history, key) for key in HISTORY_KEYS):
+        return None
+    return fresh, snapshots
