@@ -1,4 +1,4 @@
-"""The `nn-playground` command: train from the command line, export a dataset as CSV, or serve the dashboard.
+"""The `nn-playground` command: train, export a dataset as CSV, write an HTML report, or serve the dashboard.
 
 `train` and `data` use the engine only: they never import panel, param, holoviews or bokeh.
 """
@@ -105,12 +105,24 @@ DATA_EXAMPLES = f"""examples:
   {PROG} data --dataset toy_ring -o ring.csv
   {PROG} data --dataset iris --iris-features petal_length,sepal_width
   {PROG} data --dataset moons --samples 500 --noise 0.1 -o moons.csv"""
+REPORT_EXAMPLES = f"""examples:
+  {PROG} report -o report.html                     (trains the default network, then writes the report)
+  {PROG} report --dataset toy_xor --hidden 8,8 --activation tanh --lr 0.01 --epochs 300 -o xor.html
+  {PROG} report --dataset toy_ring --hidden 16 --epochs 500 --save runs/ring -o ring.html
+  {PROG} report --load runs/ring -o ring.html     (a saved experiment: {PROG} train --save DIR)
+
+The report is one HTML file that opens offline in any browser: settings, data and split, loss and accuracy
+curves, decision map and exact target, evaluation, confusion matrices, runs, and a slider over snapshots of the
+decision map through training (recorded while training, and saved by --save or '{PROG} train --save').
+Exit codes: 0 written, 2 bad input, 3 training diverged (the report is still written), 130 interrupted."""
 SERVE_EXAMPLES = f"""examples:
   {PROG} serve --show
   {PROG} serve --port 5007"""
 MAIN_EXAMPLES = f"""examples:
   {PROG} train --dataset toy_ring --hidden 16 --epochs 500
   {PROG} data --dataset spiral -o spiral.csv
+  {PROG} report --dataset toy_xor --hidden 8,8 --activation tanh --lr 0.01 -o xor.html
+  {PROG} report --load runs/ring -o ring.html
   {PROG} serve --show
 Run '{PROG} COMMAND --help' for the options of each command."""
 
@@ -156,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_options(train, "network", NETWORK_OPTIONS)
     _add_options(train, "training", TRAINING_OPTIONS)
     output = train.add_argument_group("output")
-    output.add_argument("--save", metavar="DIR", help="save settings, history and weights into DIR")
+    output.add_argument("--save", metavar="DIR", help="save settings, history, weights and map snapshots into DIR")
     output.add_argument("--json", action="store_true", help="print one JSON object (settings, final metrics, history)")
     output.add_argument("--every", type=_positive, metavar="N", help="update the progress bar every N epochs (default: about 100 updates)")
     train.set_defaults(handler=_train)
@@ -165,6 +177,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_options(data, "data", DATA_OPTIONS)
     data.add_argument("-o", "--output", metavar="FILE", help="the CSV file to write (default: standard output)")
     data.set_defaults(handler=_data)
+
+    report = command("report", "Train a network (or load a saved one) and write a self-contained HTML report.",
+                     REPORT_EXAMPLES)
+    _add_options(report, "data", DATA_OPTIONS)
+    _add_options(report, "network", NETWORK_OPTIONS)
+    _add_options(report, "training", TRAINING_OPTIONS)
+    output = report.add_argument_group("report")
+    output.add_argument("--load", metavar="DIR", help="report a saved experiment (from --save) instead of training")
+    output.add_argument("-o", "--output", metavar="FILE", default="report.html",
+                        help="the HTML file to write (default: report.html)")
+    output.add_argument("--save", metavar="DIR", help="also save the trained experiment into DIR")
+    output.add_argument("--every", type=_positive, metavar="N", help="update the progress bar every N epochs")
+    report.set_defaults(handler=_report_command)
 
     serve = command("serve", "Serve the interactive dashboard in the browser.", SERVE_EXAMPLES)
     serve.add_argument("--port", type=_port, default=5006, help="port to serve on (default: 5006)")
@@ -190,13 +215,14 @@ def _train(args: argparse.Namespace) -> int:
     if args.save:
         Path(args.save).mkdir(parents=True, exist_ok=True)  # a bad folder fails now, not after training
     trainer = Trainer(settings)
+    recorder = _snapshot_recorder(trainer) if args.save else None
     with _stop_on_interrupt(trainer):
         if args.json:
-            run = trainer.train()
+            run = trainer.train(callback=recorder, every=recorder.every if recorder else 1)
         else:
-            run = _train_with_progress_bar(trainer, args.every or max(1, settings.epochs // 100))
+            run = _train_with_progress_bar(trainer, args.every or max(1, settings.epochs // 100), recorder)
     if args.save:
-        save_experiment(trainer, args.save)
+        save_experiment(trainer, args.save, recorder.finish())
     if args.json:
         print(json.dumps(_report(trainer, run, args.save)))
     else:
@@ -206,14 +232,25 @@ def _train(args: argparse.Namespace) -> int:
     return {"finished": 0, "diverged": EXIT_DIVERGED, "stopped": EXIT_INTERRUPTED}[run.ended]
 
 
-def _train_with_progress_bar(trainer: Trainer, every: int):
+def _snapshot_recorder(trainer: Trainer):
+    """Records the decision map about 25 times through the run, for the report's slider (engine only)."""
+    from engine.snapshots import SnapshotRecorder
+
+    return SnapshotRecorder(trainer)
+
+
+def _train_with_progress_bar(trainer: Trainer, every: int, recorder=None):
     with tqdm(total=trainer.settings.epochs, desc="training", file=sys.stderr, bar_format="{desc} |{bar:20}| {elapsed}<{remaining}") as bar:
 
         def show(progress) -> None:
+            if recorder is not None:
+                recorder(progress)
+                if progress.run_epoch % every and progress.run_epoch != progress.run_epochs:
+                    return
             bar.set_description_str(progress.status, refresh=False)
             bar.update(progress.run_epoch - bar.n)
 
-        return trainer.train(callback=show, every=every)
+        return trainer.train(callback=show, every=math.gcd(every, recorder.every) if recorder is not None else every)
 
 
 @contextmanager
@@ -289,6 +326,71 @@ def _data(args: argparse.Namespace) -> int:
             write_dataset_csv(dataset, str(path))
             sys.stdout.write(path.read_text())
     return 0
+
+
+def _report_command(args: argparse.Namespace) -> int:
+    """Train (or load) an experiment, then write its report: `nn-playground report`."""
+    output = Path(args.output)
+    if output.is_dir():
+        raise ValueError(f"{output}: is a folder; give the HTML file to write, e.g. -o {output / 'report.html'}")
+    if not output.parent.is_dir():
+        raise ValueError(f"{output}: the folder {output.parent} does not exist")
+    if args.load:
+        given = sorted(flag for flag, field, *_ in DATA_OPTIONS + NETWORK_OPTIONS + TRAINING_OPTIONS
+                       if field in vars(args))
+        if given or args.save:
+            raise ValueError(f"--load reports the saved experiment as it is: leave out {', '.join(given) or '--save'}")
+        from engine.storage import load_experiment, load_snapshots
+
+        trainer = load_experiment(args.load)
+        snapshots = load_snapshots(args.load, trainer)
+        run, status = None, 0
+    else:
+        trainer, run, snapshots, status = _train_for_report(args)
+    try:
+        from dashboard.report import write_report  # panel and friends load only here
+    except ImportError as error:
+        return _error(f"the report cannot be written: {error}")
+    with tqdm(total=3, desc="starting", file=sys.stderr, bar_format="report: {desc} |{bar:20}| {elapsed}") as bar:
+
+        def show(done: int, total: int, stage: str) -> None:
+            bar.set_description_str(stage, refresh=False)
+            bar.update(done - bar.n)
+
+        write_report(trainer, output, snapshots, progress=show)
+    _print_report_summary(trainer, output, snapshots, args.load)
+    if run is not None and run.ended != "finished":
+        print(f"{PROG}: {run.message}", file=sys.stderr)
+    return status
+
+
+def _train_for_report(args: argparse.Namespace):
+    from engine.storage import save_experiment
+    from engine.training import Trainer
+
+    settings = _settings(args)
+    if args.save:
+        Path(args.save).mkdir(parents=True, exist_ok=True)
+    trainer = Trainer(settings)
+    recorder = _snapshot_recorder(trainer)
+    with _stop_on_interrupt(trainer):
+        run = _train_with_progress_bar(trainer, args.every or max(1, settings.epochs // 100), recorder)
+    snapshots = recorder.finish()
+    if args.save:
+        save_experiment(trainer, args.save, snapshots)
+        print(f"Saved to {args.save}")
+    return trainer, run, snapshots, {"finished": 0, "diverged": EXIT_DIVERGED, "stopped": EXIT_INTERRUPTED}[run.ended]
+
+
+def _print_report_summary(trainer: Trainer, output: Path, snapshots, loaded: str | None) -> None:
+    progress = trainer.last_progress()
+    what = f"{trainer.dataset.name}, {trainer.epochs_done} epochs"
+    if progress is not None:
+        what += (f", test accuracy {100 * progress.test_accuracy:.1f}% "
+                 f"(majority class {100 * trainer.dataset.majority_share():.1f}%)")
+    print(f"Wrote {output} ({output.stat().st_size / 1e6:.1f} MB): {what}.")
+    if loaded and snapshots is None:
+        print(f"{loaded} holds no snapshots (saved before they were recorded): the report shows the final map only.")
 
 
 def _serve(args: argparse.Namespace) -> int:

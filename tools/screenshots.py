@@ -1,0 +1,140 @@
+"""Make the README's screenshots with Debian's chromium: docs/app.png (the app after training on toy_xor) and
+docs/report.png (the top of a report on the same network).
+
+    .venv/bin/python tools/screenshots.py            # writes docs/app.png and docs/report.png
+
+The app is served in this process (`dashboard.server.start`, a free port) and driven with Playwright: open it with
+the network preset in the URL, press Train, wait until the run has finished. The report is written by
+`dashboard.report.write_report` and opened from file:// with every other request blocked. Each PNG is reduced to
+256 colours so that it stays small (under 400 kB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from PIL import Image  # noqa: E402  (pillow comes with bokeh)
+
+from dashboard.probe import CHROMIUM, CHROMIUM_ARGS, AppPage, block_outside, free_port  # noqa: E402
+
+PRESET = dict(dataset="toy_xor", hidden="8,8", activation="tanh", lr=0.01, epochs=300)
+QUERY = "?" + "&".join(f"{key}={value}" for key, value in PRESET.items())
+MAX_BYTES = 400_000
+
+
+def save_png(png: bytes, path: Path) -> int:
+    """Save a screenshot with at most 256 colours; returns its size in bytes."""
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(path, optimize=True)
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise SystemExit(f"{path} is {size / 1e3:.0f} kB, more than {MAX_BYTES / 1e3:.0f} kB")
+    return size
+
+
+def app_screenshot(browser, path: Path) -> int:
+    from dashboard.server import start
+
+    port = free_port()
+    server = start(port=port)
+    try:
+        context = browser.new_context(viewport={"width": 1400, "height": 860}, device_scale_factor=1)
+        outside: list[str] = []
+        block_outside(context, outside)
+        app = AppPage(context.new_page(), f"http://localhost:{port}")
+        for attempt in range(100):  # the server thread starts listening on its own time
+            try:
+                app.open(QUERY)
+                break
+            except Exception:
+                if attempt == 99:
+                    raise
+                time.sleep(0.3)
+        app.click("Train")
+        app.wait_for_state("finished", timeout=300)
+        app.page.mouse.move(1395, 855)  # away from the buttons: no tooltip in the picture
+        app.page.wait_for_timeout(1500)  # the last map and curves drawn
+        size = save_png(app.page.screenshot(), path)
+        if outside:
+            print(f"warning: the app asked for {outside}", file=sys.stderr)
+        context.close()
+        return size
+    finally:
+        server.stop()
+        server.join(timeout=20)
+
+
+def report_screenshot(browser, path: Path) -> int:
+    from dashboard.report import collect_snapshots, write_report
+    from engine import Settings, Trainer
+
+    settings = Settings(dataset="toy_xor", hidden=(8, 8), activation="tanh", lr=0.01, epochs=300)
+    trainer = Trainer(settings)
+    recorder = collect_snapshots(trainer)
+    trainer.train(callback=recorder, every=recorder.every)
+    with tempfile.TemporaryDirectory() as folder:
+        report = write_report(trainer, Path(folder) / "report.html", recorder.finish())
+        context = browser.new_context(viewport={"width": 1280, "height": 1000}, device_scale_factor=1)
+        outside: list[str] = []
+        context.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
+                      else (outside.append(route.request.url), route.abort()))
+        page = context.new_page()
+        page.goto(report.as_uri())
+        page.wait_for_function("() => window.Bokeh !== undefined && Bokeh.documents.length > 0 && "
+                               "Bokeh.documents[0].get_model_by_name('nnp-snapshot-image') !== null", timeout=120_000)
+        page.wait_for_timeout(2500)  # every plot drawn
+        handle = page.locator(".noUi-handle").first  # the snapshot slider: back to a third of the training
+        handle.focus()
+        for _ in range(10):
+            handle.press("ArrowLeft")
+        page.wait_for_timeout(1000)
+        # The title and summary, then the curves, the decision map and the slider through training.
+        def top(name: str) -> int:
+            heading = page.get_by_role("heading", name=name, exact=True)
+            return round(heading.evaluate("e => e.getBoundingClientRect().top + window.scrollY"))
+
+        image = Image.open(io.BytesIO(page.screenshot(full_page=True)))
+        parts = [image.crop((0, 0, image.width, top("Settings") - 10)),
+                 image.crop((0, top("Loss and accuracy") - 10, image.width, top("Evaluation") - 10))]
+        stitched = Image.new("RGB", (image.width, sum(part.height for part in parts)), "white")
+        stitched.paste(parts[0], (0, 0))
+        stitched.paste(parts[1], (0, parts[0].height))
+        buffer = io.BytesIO()
+        stitched.save(buffer, format="PNG")
+        size = save_png(buffer.getvalue(), path)
+        context.close()
+    if outside:
+        raise SystemExit(f"the report asked for {outside}")
+    return size
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs", help="folder for app.png and report.png")
+    parser.add_argument("--only", choices=("app", "report"), help="make one screenshot only")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for name, make in (("app", app_screenshot), ("report", report_screenshot)):
+                if args.only in (None, name):
+                    size = make(browser, args.out / f"{name}.png")
+                    print(f"wrote {args.out / f'{name}.png'} ({size / 1e3:.0f} kB)")
+        finally:
+            browser.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
