@@ -8,6 +8,7 @@ from __future__ import annotations
 import panel as pn
 
 from .experiment import Experiment
+from .report import report_download
 from .views import MainViews
 from .widgets import Sidebar
 
@@ -24,7 +25,8 @@ def build(experiment: Experiment, template: bool = True, extra: list | None = No
     tabs = pn.Tabs(views.training_tab(), views.evaluation_tab(), views.data_tab(),
                    dynamic=True, sizing_mode="stretch_width", margin=(0, 0))
     main = pn.Column(views.header(), tabs, *(extra or []), sizing_mode="stretch_width", margin=0)
-    side = pn.Column(sidebar.panel(), pn.pane.Markdown(SHARE_NOTE, styles={"font-size": "12px", "color": "#555"}),
+    side = pn.Column(sidebar.panel(), report_download(experiment, sizing_mode="stretch_width", margin=(4, 4)),
+                     pn.pane.Markdown(SHARE_NOTE, styles={"font-size": "12px", "color": "#555"}),
                      sizing_mode="stretch_width", margin=0)
     if template:
         page = pn.template.BootstrapTemplate(
