@@ -166,7 +166,7 @@ def test_screenshots(new_session, screenshots, size):
     app.page.mouse.move(width - 5, height - 5)
     app.page.wait_for_timeout(500)
     app.page.screenshot(path=str(screenshots / f"training_{width}x{height}.png"))
-    for tab, title in (("Evaluation", r"Test set \\(unseen data\\): [\\d.]+% correct"), ("Data", "Test set: 1000 points")):
+    for tab, title in (("Evaluation", r"Test set \(unseen data\): [\d.]+% correct"), ("Data", "Test set: 1000 points")):
         app.tab(tab)
         app.wait_for_title(title)
         app.page.wait_for_timeout(1000)  # drawn: for the picture only, nothing is asserted on it
