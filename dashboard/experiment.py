@@ -389,10 +389,17 @@ class Experiment(param.Parameterized):
             if update.rows["epoch"] and not discard:
                 self._add_rows(update.rows)
             if update.grid is not None and not discard:
-                self.grid, self.evaluation = update.grid, update.evaluation
+                self.grid = update.grid
+            if update.evaluation is not None and not discard:
+                self.evaluation = update.evaluation
             if update.done:
                 self._worker = None
                 self._finish(update)
+        return self._worker is not None
+
+    @property
+    def busy(self) -> bool:
+        """Whether a worker is training (or finishing) for this experiment."""
         return self._worker is not None
 
     def has_news(self) -> bool:
@@ -469,7 +476,7 @@ class Experiment(param.Parameterized):
         if intent == "discard" or record is None:
             self.state = "idle"
             return
-        if update.error:
+        if update is not None and update.error:
             self._end_record("failed", "Training failed: " + update.error.strip().splitlines()[-1])
             self._tell(record.message, "danger")
         elif run is None or run.ended == "stopped":
@@ -552,7 +559,7 @@ def to_text(value) -> str:
     if isinstance(value, (list, tuple)):
         return ",".join(map(str, value))
     if isinstance(value, float):
-        return f"{value:g}"
+        return f"{value:.10g}"  # exact enough, without a widget's 0.006000000000000001
     return str(value)
 
 

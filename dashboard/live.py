@@ -46,20 +46,29 @@ class LiveLink:
         self._callback = None
         self._sent_at = 0.0
         experiment.param.watch(self._on_state, "state")
+        self.ack.param.watch(self._on_ack, "acked")
 
     def _on_state(self, event) -> None:
         if event.new in ("training", "stopping") and self._callback is None:
             self.ack.acked = self.ack.sent  # start unblocked
             self._callback = pn.state.add_periodic_callback(self._tick, period=self.period_ms)
 
+    def _on_ack(self, event) -> None:
+        """The page has drawn the last update: send the next one now if it is due, not at the next tick."""
+        if self._callback is not None and time.monotonic() - self._sent_at >= self.period_ms / 1000:
+            self._tick()
+
     def _tick(self) -> None:
         now = time.monotonic()
+        if not self.experiment.busy:  # its run was ended and taken in elsewhere (a Train during training)
+            self.stop()
+            return
         if not self.experiment.has_news():
             return
         if self.ack.acked < self.ack.sent and now - self._sent_at < ACK_TIMEOUT:
             self.waits += 1
             return
-        with pn.io.hold():  # one message to the browser per poll
+        with pn.io.unlocked():  # one message to the browser per poll, with or without the document lock
             active = self.experiment.poll()
             self.ack.sent += 1
         self._sent_at = now

@@ -28,7 +28,7 @@ PROBE_JS = """() => {
   const image = doc.get_model_by_name('decision-map-image');
   const probe = window.__nnp = {status: [], map: [], click: null};
   const decode = (html) => { const d = document.createElement('div'); d.innerHTML = html; return d.textContent; };
-  probe.text = () => status.data.text.trim();
+  probe.text = () => decode(status.data.text).trim();
   status.data.properties.text.change.connect(() => {
     const text = probe.text();
     requestAnimationFrame(() => probe.status.push([performance.now(), text]));
@@ -141,7 +141,9 @@ class AppPage:
         return self.text_of("nnp-runs")
 
     def message(self) -> str:
-        return self.text_of("nnp-message")
+        return self.page.evaluate(
+            "() => { const d = document.createElement('div'); d.innerHTML = [...Bokeh.documents[0].all_models]"
+            ".find(m => m.css_classes && m.css_classes.includes('nnp-message')).data.text; return d.textContent; }")
 
     def wait_for_state(self, *words: str, timeout: float = 120) -> str:
         """Wait until the line under the status says one of `words` (finished, stopped, diverged, paused...)."""
@@ -163,8 +165,9 @@ class AppPage:
         """Wait until run `number` has ended (finished, stopped or diverged); returns the line saying so."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            text = self.state_text()
-            if self.run_count() == number and re.search(r"finished|stopped|diverged|failed", text):
+            text = self.state_text()  # one reading for both checks
+            shown = re.search(r"Run (\d+)", text)
+            if shown and int(shown[1]) == number and re.search(r"finished|stopped|diverged|failed", text):
                 return text
             self.page.wait_for_timeout(100)
         raise TimeoutError(f"run {number} did not end: {self.state_text()!r}")

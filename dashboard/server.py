@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import panel as pn
 
-from .app_factory import create_app
+from .app_factory import EXPERIMENTS, create_app
 
 # A closed tab's session (and its training) is dropped a few seconds after its websocket closes.
 SESSION_OPTIONS = dict(check_unused_sessions_milliseconds=2000, unused_session_lifetime_milliseconds=5000)
@@ -13,8 +13,17 @@ ROUTE = "app"
 
 def serve(port: int = 5006, show: bool = False, **options) -> None:
     """Serve at http://localhost:PORT/app until interrupted (Ctrl-C)."""
-    pn.serve({ROUTE: create_app}, port=port, show=show, title="nn-playground", threaded=False,
-             **{**SESSION_OPTIONS, **options})
+    try:
+        pn.serve({ROUTE: create_app}, port=port, show=show, title="nn-playground", threaded=False,
+                 **{**SESSION_OPTIONS, **options})
+    finally:
+        close_all()
+
+
+def close_all() -> None:
+    """Stop the training of every open session (before the process ends: no thread dies inside torch)."""
+    for experiment in list(EXPERIMENTS):
+        experiment.close()
 
 
 def start(port: int = 0, **options):

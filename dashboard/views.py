@@ -9,6 +9,7 @@ Everything is brought up to date when a run ends or pauses.
 
 from __future__ import annotations
 
+import functools
 import html
 import time
 
@@ -34,12 +35,20 @@ th { background: #f4f6f8; position: sticky; top: 0; }
 tr:last-child td { font-weight: bold; }
 """
 STATE_CSS = ".live-html { font-size: 13px; }"
-MESSAGE_CSS = """
-.alert { font-size: 13px; padding: 6px 10px; border-radius: 4px; border: 1px solid; }
-.info { background: #e7f1fb; border-color: #b6d4f0; color: #0b3d66; }
-.warning { background: #fff4e0; border-color: #f5cf8a; color: #6b4400; }
-.danger { background: #fbe7e9; border-color: #f1b0b7; color: #721c24; }
-"""
+
+
+
+def on_loop(method):
+    """Run a view update inside `pn.io.unlocked()`: it changes Bokeh models directly, and Panel runs button and
+    widget callbacks without the document lock, which Bokeh needs for such changes (else: RuntimeError
+    '_pending_writes should be non-None'). Inside a periodic callback (which holds the lock) it changes nothing."""
+
+    @functools.wraps(method)
+    def run(*args, **kwargs):
+        with pn.io.unlocked():
+            return method(*args, **kwargs)
+
+    return run
 
 
 class Throttle:
@@ -77,6 +86,28 @@ class LiveHTML(ReactiveHTML):
         super().__init__(content=content, stylesheets=[css] if css else [], sizing_mode="stretch_width", **params)
 
 
+class MessageBox(ReactiveHTML):
+    """A notice (info, warning or danger), hidden when empty."""
+
+    text = param.String(default="")
+    kind = param.Selector(default="info", objects=["info", "warning", "danger"])
+
+    _template = '<div id="box" class="alert"></div>'
+    # Panel sanitises the HTML of string parameters; the text is escaped in Python, so innerHTML shows it as is.
+    _show = ("box.innerHTML = data.text; box.className = 'alert ' + data.kind; "
+             "box.style.display = data.text ? 'block' : 'none'")
+    _scripts = {"render": _show, "text": _show, "kind": _show}
+    _stylesheets = ["""
+        .alert { font-size: 13px; padding: 6px 10px; border-radius: 4px; border: 1px solid; }
+        .info { background: #e7f1fb; border-color: #b6d4f0; color: #0b3d66; }
+        .warning { background: #fff4e0; border-color: #f5cf8a; color: #6b4400; }
+        .danger { background: #fbe7e9; border-color: #f1b0b7; color: #721c24; }
+    """]
+
+    def __init__(self, **params):
+        super().__init__(sizing_mode="stretch_width", css_classes=["nnp-message"], margin=(2, 5), **params)
+
+
 class StatusLine(ReactiveHTML):
     """The notebook's status line over a progress bar, updated in place."""
 
@@ -85,8 +116,8 @@ class StatusLine(ReactiveHTML):
 
     _template = '<div class="status"><pre id="line"></pre><div class="bar"><div id="fill" class="fill"></div></div></div>'
     _scripts = {
-        "render": "line.textContent = data.text; fill.style.width = (100 * data.progress) + '%'",
-        "text": "line.textContent = data.text",
+        "render": "line.innerHTML = data.text; fill.style.width = (100 * data.progress) + '%'",
+        "text": "line.innerHTML = data.text",
         "progress": "fill.style.width = (100 * data.progress) + '%'",
     }
     _stylesheets = ["""
@@ -105,9 +136,9 @@ class MainViews:
 
     def __init__(self, experiment: Experiment) -> None:
         self.experiment = e = experiment
-        self.status = StatusLine(text=self._status_text())
+        self.status = StatusLine(text=html.escape(self._status_text()))
         self.state = LiveHTML(self._state_html(), STATE_CSS, css_classes=["nnp-state"], margin=(2, 5))
-        self.message = LiveHTML("", MESSAGE_CSS, css_classes=["nnp-message"], margin=(2, 5))
+        self.message = MessageBox()
         self.map = DecisionMap(e.data)
         self.target = TargetMap(e.data)
         self.curves = Curves()
@@ -133,15 +164,17 @@ class MainViews:
         e.param.watch(self._on_evaluation, ["evaluation"])
         e.param.watch(self._on_history, ["history"])
         e.param.watch(self._on_runs, ["runs"])
-        e.param.watch(lambda event: self.curves.set_span(event.new), ["planned_epoch"])
+        e.param.watch(self._on_span, ["planned_epoch"])
         self._on_data()
         self._on_message()
         self._show_runs()
 
     # ----- reactions -----
+    @on_loop
     def _on_status(self, *events) -> None:
-        self.status.param.update(text=self._status_text(), progress=self.experiment.progress)
+        self.status.param.update(text=html.escape(self._status_text()), progress=self.experiment.progress)
 
+    @on_loop
     def _on_state(self, *events) -> None:
         self.state.content = self._state_html()
         if self.experiment.state != "training":
@@ -152,11 +185,12 @@ class MainViews:
         """Update a throttled view now if it is due (or nothing is training), else at its next turn."""
         self._throttles[name](force=self.experiment.state != "training")
 
+    @on_loop
     def _on_message(self, *events) -> None:
         e = self.experiment
-        self.message.content = (f'<div class="alert {e.message_kind}" role="alert">{html.escape(e.message)}</div>'
-                                if e.message else "")
+        self.message.param.update(text=html.escape(e.message, quote=False), kind=e.message_kind)
 
+    @on_loop
     def _on_data(self, *events) -> None:
         data = self.experiment.data
         self.map.set_dataset(data)
@@ -167,16 +201,24 @@ class MainViews:
         self._eval_pipe = None
         self._show_evaluation()
 
+    @on_loop
+    def _on_span(self, *events) -> None:
+        self.curves.set_span(self.experiment.planned_epoch)
+
+    @on_loop
     def _on_grid(self, *events) -> None:
         self.map.show(self.experiment.grid)
         self._later("target")
 
+    @on_loop
     def _on_evaluation(self, *events) -> None:
         self._later("evaluation")
 
+    @on_loop
     def _on_history(self, *events) -> None:
         self._later("curves")
 
+    @on_loop
     def _on_runs(self, *events) -> None:
         self._later("table")
         self.state.content = self._state_html()

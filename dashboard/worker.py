@@ -25,7 +25,8 @@ BUILD_LOCK = threading.Lock()
 
 CALLBACK_SECONDS = 0.01  # aim for a callback every ~10 ms of training: fresh enough, ~5 % overhead on tiny nets
 MAP_INTERVAL = 1 / 15  # never evaluate the live map more often than this
-MAP_COST_SHARE = 0.15  # ... nor let it take more than this share of the training thread's time
+MAP_COST_SHARE = 0.2  # ... nor let it take more than this share of the training thread's time
+POINTS_INTERVAL = 1.0  # per-point correctness (the evaluation view) at most this often while training
 FINAL_MAP_SIZE = 200  # the notebook's grid
 SMALL_MAP_SIZE = 100  # the live grid of nets too big to evaluate 200x200 cheaply
 BIG_MAP_SECONDS = 0.012  # a 200x200 map costing more than this is drawn at 100x100 while training
@@ -101,8 +102,8 @@ class Worker:
         self._trainer: Trainer | None = job.trainer
         self._sent = 0
         self._next_map = 0.0
+        self._next_points = 0.0
         self._map_size = FINAL_MAP_SIZE
-        self._map_cost = 0.0
         self._thread = threading.Thread(target=self._main, name=name, daemon=True)
 
     # ----- owner side -----
@@ -171,15 +172,20 @@ class Worker:
         self._send_rows(trainer)
         now = time.perf_counter()
         if now >= self._next_map:
-            grid, evaluation = evaluate_grid(trainer, self._map_size), evaluate_points(trainer)
+            grid = evaluate_grid(trainer, self._map_size)
             cost = time.perf_counter() - now
             if self._map_size == FINAL_MAP_SIZE and cost > BIG_MAP_SECONDS:
                 self._map_size = SMALL_MAP_SIZE  # this one is drawn; the next ones are cheaper
                 cost /= 4
-            self._map_cost = cost
+            evaluation = None
+            if now >= self._next_points:  # the evaluation view redraws thousands of points: once a second
+                evaluation = evaluate_points(trainer)
+                self._next_points = now + POINTS_INTERVAL
             self._next_map = time.perf_counter() + max(MAP_INTERVAL, cost / MAP_COST_SHARE)
             with self._lock:
-                self._pending.grid, self._pending.evaluation = grid, evaluation
+                self._pending.grid = grid
+                if evaluation is not None:
+                    self._pending.evaluation = evaluation
 
     def _send_rows(self, trainer: Trainer) -> None:
         history = trainer.history

@@ -31,16 +31,14 @@ def server():
     """The app served by `dashboard.server.start` (pn.serve, threaded) on a free port; its base URL."""
     import panel as pn
 
-    from dashboard import app_factory
-    from dashboard.server import start
+    from dashboard.server import close_all, start
 
     port = free_port()
     thread = start(port=port)
     url = f"http://localhost:{port}"
     wait_for_http(f"{url}/app")
     yield url
-    for experiment in list(app_factory.EXPERIMENTS):
-        experiment.close()
+    close_all()
     thread.stop()
     thread.join(timeout=20)
     pn.state.reset()

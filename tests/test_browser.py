@@ -90,6 +90,25 @@ def test_stop_ends_a_long_run_early(new_session):
     assert epoch_of(app.status())[0] == epoch
 
 
+def test_step_pause_and_resume(new_session):
+    app = new_session().app.open("?dataset=toy_xor&hidden=8,8&epochs=3000&lr=0.01")
+    app.click("Step")
+    app.wait_for_state("paused")
+    assert app.status().startswith("Epoch 01/3000")
+    app.click("Step")
+    app.wait_for_epoch(2)
+    app.click("Resume")
+    app.wait_for_epoch(100)
+    app.click("Pause")
+    app.wait_for_state("paused")
+    paused_at = epoch_of(app.status())[0]
+    app.click("Resume")
+    app.wait_for_epoch(paused_at + 50)
+    app.click("Stop")
+    assert "stopped" in app.wait_for_run_end(1)  # one run throughout: steps, pauses and all
+    assert app.runs_text().count(" toy_xor ") == 1
+
+
 def test_url_preset_is_applied_and_a_bad_value_refused(new_session):
     app = new_session().app.open("?dataset=toy_xor&hidden=8,8&lr=0.01&epochs=0")
     assert app.page.get_by_label("Dataset", exact=True).input_value() == "toy_xor"
