@@ -398,6 +398,11 @@ class Experiment(param.Parameterized):
         return self._worker is not None
 
     @property
+    def trainer(self):
+        """The current model's engine `Trainer` (None without a model). Read it between runs, on the loop."""
+        return self._trainer
+
+    @property
     def busy(self) -> bool:
         """Whether a worker is training (or finishing) for this experiment."""
         return self._worker is not None

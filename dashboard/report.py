@@ -434,7 +434,7 @@ def experiment_trainer(experiment) -> Trainer:
     """The trainer behind a dashboard experiment, between runs (ReportError while a run is going)."""
     if experiment.state in ("training", "stopping"):
         raise ReportError("a run is going: pause or wait for it to end, then download the report")
-    trainer = getattr(experiment, "_trainer", None)  # Experiment has no public accessor for it (yet)
+    trainer = experiment.trainer
     if trainer is None or not experiment.history.epoch:
         raise ReportError("no model yet: train one, then download the report")
     return trainer
