@@ -160,7 +160,8 @@ def replay_training(dataset: Dataset, runs: list[Run], history: History, count: 
             if stop_at is not None and step.run_epoch >= stop_at:
                 fresh.request_stop()
 
-        fresh.train(run.requested_epochs, callback=callback, every=1, settings=Settings.from_dict(run.settings))
+        fresh.train(run.requested_epochs, callback=callback, every=1, settings=Settings.from_dict(run.settings),
+                    schedule=run.schedule)
         if fresh.epochs_done > last:
             return None
     snapshots = recorder.finish()

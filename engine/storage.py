@@ -179,11 +179,16 @@ def _read_settings(path: Path) -> tuple[Settings, History, list[Run]]:
         values = dict(record["settings"])
         if values.get("dataset") == "csv":
             values["csv_path"] = str(path.parent / values["csv_path"])
-        return Settings.from_dict(values), History.from_dict(record["history"]), [Run(**run) for run in record["runs"]]
+        return Settings.from_dict(values), History.from_dict(record["history"]), [_run(run) for run in record["runs"]]
     except KeyError as error:
         raise StorageError(f"{path}: missing {error}") from None
     except (TypeError, ValueError) as error:
         raise StorageError(f"{path}: {_one_line(error)}") from None
+
+
+def _run(values: dict) -> Run:
+    schedule = values.get("schedule")  # JSON has no tuples; files written before it existed have none
+    return Run(**{**values, "schedule": None if schedule is None else tuple(schedule)})
 
 
 def _read_weights(path: Path) -> dict:

@@ -61,6 +61,7 @@ class Run:
     seconds: float = 0.0
     ended: str = "running"  # "finished", "stopped" or "diverged"
     message: str = ""
+    schedule: tuple[int, int] | None = None  # `Trainer.train`'s schedule argument, when it continued one
 
     @property
     def epochs(self) -> int:
@@ -147,6 +148,7 @@ class Trainer:
         callback: Callable[[Progress], None] | None = None,
         every: int = 1,
         settings: Settings | None = None,
+        schedule: tuple[int, int] | None = None,
     ) -> Run:
         """Train the current model for `epochs` more epochs (default: the settings'), as a new run.
 
@@ -154,6 +156,10 @@ class Trainer:
         the data and the network must stay those the trainer was built with. `callback` gets a `Progress`
         every `every` epochs and after the last one. A stop request ends the run after the current epoch;
         a non-finite loss ends it with the model set back to the last weights that gave a finite loss.
+
+        The learning-rate schedule starts again with each run, over its `epochs`. `schedule=(done, length)`
+        instead goes on with a schedule of `length` epochs of which `done` were trained by the previous runs
+        (a paused run resumed in stretches): the rate goes on from where the previous run left it.
         """
         if settings is not None:
             self._change_training_settings(settings)
@@ -163,12 +169,16 @@ class Trainer:
             raise ValueError(f"epochs: must be a whole number >= 1, got {epochs!r}")
         if self.device.type == "cpu":
             torch.set_num_threads(settings.threads)
+        done, length = schedule if schedule is not None else (0, epochs)
+        if not 0 <= done < length or (done > 0 and self._optimizer is None):
+            raise ValueError(f"schedule: {done} of {length} epochs done does not continue a previous run")
         self._stop_requested = False
-        run = Run(len(self.runs) + 1, self.epochs_done + 1, self.epochs_done, epochs, settings.to_dict())
+        run = Run(len(self.runs) + 1, self.epochs_done + 1, self.epochs_done, epochs, settings.to_dict(),
+                  schedule=None if schedule is None else tuple(schedule))
         self.runs.append(run)
         started = time.perf_counter()
         try:
-            self._loop(run, epochs, callback, max(1, every))
+            self._loop(run, epochs, callback, max(1, every), done, length)
         finally:
             run.seconds = time.perf_counter() - started
             self.net.copy_to(self.model)
@@ -218,7 +228,7 @@ class Trainer:
             raise ValueError(f"cannot continue training after changing {', '.join(changed)}: train a new model")
         self.settings = settings
 
-    def _optimizer_for(self, settings: Settings) -> torch.optim.Optimizer:
+    def _optimizer_for(self, settings: Settings, restart_rate: bool = True) -> torch.optim.Optimizer:
         key = tuple(getattr(settings, name) for name in OPTIMIZER_KEYS)
         if self._optimizer is None or key != self._optimizer_settings:
             params = [self.net.flat]
@@ -230,17 +240,26 @@ class Trainer:
             }[settings.optimizer]()
             self._optimizer_settings = key
         for group in self._optimizer.param_groups:
-            group["lr"] = group["initial_lr"] = settings.lr  # a schedule starts each run from settings.lr
+            group["initial_lr"] = settings.lr
+            if restart_rate:
+                group["lr"] = settings.lr  # a schedule starts each run from settings.lr
         return self._optimizer
 
-    def _scheduler_for(self, optimizer: torch.optim.Optimizer, epochs: int):
-        """torch's scheduler for the run's learning-rate schedule (stepped once per epoch), or None."""
+    def _scheduler_for(self, optimizer: torch.optim.Optimizer, done: int, length: int):
+        """torch's scheduler for the learning-rate schedule (stepped once per epoch), `done` epochs into its
+        `length`, or None. The rate itself is left where the previous run's scheduler set it: continuing torch's
+        own (recursive) formulas from there gives the rates of one unbroken run bit for bit."""
         settings = self.settings
         if settings.schedule == "step":
-            return torch.optim.lr_scheduler.StepLR(optimizer, settings.decay_every, settings.decay_factor)
-        if settings.schedule == "cosine":
-            return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
-        return None
+            scheduler = torch.optim.lr_scheduler.StepLR(optimizer, settings.decay_every, settings.decay_factor)
+        elif settings.schedule == "cosine":
+            scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=length)
+        else:
+            return None
+        if done:
+            scheduler.last_epoch = done
+            scheduler._step_count = done + 1  # past its first step: the formulas from one step to the next
+        return scheduler
 
     def _add_penalty_gradient(self) -> None:
         """L1 or L2 penalty on the weights (not the biases): rate * sum|w| or rate * sum w^2."""
@@ -257,10 +276,10 @@ class Trainer:
         self._add_penalty_gradient()
         optimizer.step()
 
-    def _loop(self, run: Run, epochs: int, callback, every: int) -> None:
+    def _loop(self, run: Run, epochs: int, callback, every: int, schedule_done: int, schedule_length: int) -> None:
         settings = self.settings
-        optimizer = self._optimizer_for(settings)
-        scheduler = self._scheduler_for(optimizer, epochs)
+        optimizer = self._optimizer_for(settings, restart_rate=schedule_done == 0)
+        scheduler = self._scheduler_for(optimizer, schedule_done, schedule_length)
         rates: list[float] = []
         net, x, y = self.net, self.x_train, self.y_train
         n = x.shape[0]

@@ -1,5 +1,6 @@
 """Training: parity with the notebook and plain PyTorch, determinism, options, continuing, stopping, divergence."""
 
+import tempfile
 import threading
 
 import numpy as np
@@ -8,6 +9,8 @@ import torch
 
 from engine import Settings, Trainer, build_model, load_dataset
 from engine.evaluation import evaluate_grid, evaluate_points, grid_points
+from engine.snapshots import replay_training
+from engine.storage import load_experiment, save_experiment
 from tests.reference import plain_pytorch_history
 
 KEYS = ("loss", "train_accuracy", "test_accuracy", "test_loss")
@@ -228,6 +231,27 @@ def test_learning_rate_schedules_match_torch_schedulers(schedule):
     # a new run starts the schedule again from the settings' rate
     trainer.train(5)
     assert trainer.history.lr[30] == 0.02
+
+
+@pytest.mark.parametrize("schedule", ["step", "cosine"])
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_a_schedule_resumed_in_stretches_equals_one_unbroken_run(schedule, optimizer):
+    settings = Settings(dataset="toy_xor", samples=400, hidden=(8,), lr=0.05, epochs=30, schedule=schedule,
+                        decay_every=7, decay_factor=0.5, optimizer=optimizer, momentum=0.5)
+    whole = Trainer(settings)
+    whole.train()
+    pieces = Trainer(settings)
+    for done, epochs in ((0, 4), (4, 13), (17, 1), (18, 12)):  # a paused run, resumed and stepped
+        pieces.train(epochs, schedule=(done, 30))
+    assert pieces.history.lr == whole.history.lr and len(set(whole.history.lr)) > 3
+    assert_same(engine_history(pieces), engine_history(whole))
+    replayed = replay_training(pieces.dataset, pieces.runs, pieces.history)  # as a report rebuilds snapshots
+    assert replayed is not None and replayed[0].history.lr == whole.history.lr
+    with tempfile.TemporaryDirectory() as folder:
+        save_experiment(pieces, folder)
+        assert load_experiment(folder).runs == pieces.runs
+    with pytest.raises(ValueError, match="schedule"):
+        Trainer(settings).train(5, schedule=(3, 30))  # nothing trained yet to continue
 
 
 def test_constant_rate_keeps_the_notebooks_status_line():

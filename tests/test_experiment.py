@@ -144,6 +144,21 @@ def test_pause_step_resume_stay_in_one_run():
     assert set(experiment.history.run) == {2}
 
 
+def test_a_paused_run_keeps_its_learning_rate_schedule():
+    settings = dict(dataset="toy_xor", samples=300, hidden="8", lr=0.05, epochs=40, schedule="cosine")
+    unbroken = trained(**settings)
+    stepped = Experiment(**settings)
+    for _ in range(3):
+        stepped.step()
+        stepped.wait(60)
+    stepped.resume()
+    stepped.wait(120)
+    assert stepped.runs[-1]["run"] == 1 and stepped.runs[-1]["ended"] == "finished"
+    assert stepped.history.lr == unbroken.history.lr and stepped.history.lr[-1] < 0.001
+    assert stepped.history.loss == unbroken.history.loss
+    assert stepped.status.endswith(f"| lr = {unbroken.history.lr[-1]:.2e}")
+
+
 def test_changing_data_or_network_while_training_stops_cleanly():
     experiment = Experiment(epochs=MAX_EPOCHS, **XOR)
     experiment.train()
