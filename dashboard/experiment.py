@@ -169,8 +169,8 @@ class Experiment(param.Parameterized):
     reg_rate = param.Number(default=DEFAULTS.reg_rate, bounds=(0.0, 10.0), step=0.001, label="Regularisation rate",
                             doc="Weight of the penalty, 0 to 10.")
     schedule = param.Selector(default=DEFAULTS.schedule, objects=list(SCHEDULES), label="Rate schedule", doc=(
-        "The learning rate over a run: constant, step decay, or cosine down to 0. Each run (and each resumed "
-        "stretch of a paused run) starts the schedule again from the learning rate."))
+        "The learning rate over a run: constant, step decay, or cosine down to 0 at the run's last epoch. Each "
+        "Train or Continue starts the schedule again from the learning rate; pausing and resuming keep it going."))
     decay_every = param.Integer(default=DEFAULTS.decay_every, bounds=(1, MAX_EPOCHS), label="Decay every",
                                 doc="Step decay: epochs between two decays of the rate.")
     decay_factor = param.Number(default=DEFAULTS.decay_factor, bounds=(0.01, 1.0), step=0.05, label="Decay factor",
@@ -444,7 +444,9 @@ class Experiment(param.Parameterized):
 
     def _launch(self, epochs: int, new_model: bool = False) -> None:
         record = self._record
-        job = Job(record.settings, self.data, epochs, trainer=None if new_model else self._trainer)
+        # The stretches of a paused run go on with one learning-rate schedule over the run's requested epochs.
+        job = Job(record.settings, self.data, epochs, trainer=None if new_model else self._trainer,
+                  schedule=(record.done, record.requested))
         self._intent = None
         self._worker = Worker(job)
         record.ended = "running"

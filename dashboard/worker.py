@@ -75,6 +75,7 @@ class Job:
     dataset: Dataset
     epochs: int
     trainer: Trainer | None = None
+    schedule: tuple[int, int] | None = None  # (epochs done, length) of a run's schedule: see Trainer.train
     final_map: bool = True  # evaluate map and points at the end (skipped when the results are thrown away)
 
 
@@ -149,7 +150,8 @@ class Worker:
             self._sent = len(trainer.history)
             run = None
             if not self._stop.is_set():
-                run = trainer.train(job.epochs, self._callback, callback_every(trainer), job.settings)
+                run = trainer.train(job.epochs, self._callback, callback_every(trainer), job.settings,
+                                    schedule=job.schedule)
             self._send_rows(trainer)
             grid = evaluation = None
             if job.final_map and trainer.history.epoch:
