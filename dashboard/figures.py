@@ -72,21 +72,60 @@ def _image_data(values: np.ndarray | None, dataset: Dataset) -> dict[str, list]:
     return {"image": [np.asarray(values, dtype=np.float32)], "x": [x0], "y": [y0], "dw": [x1 - x0], "dh": [y1 - y0]}
 
 
+MAX_MAP_POINTS = 1500  # per split drawn over the live map (wrong ones always): more would hide it and slow it
+
+
+def _point_marks(dataset: Dataset, which: str, correct: np.ndarray | None, mark_wrong: bool) -> dict[str, list]:
+    """Train or test points as marks: class-coloured circles (train) or triangles (test), smaller the more there
+    are; wrong ones as crosses if `mark_wrong`. Beyond MAX_MAP_POINTS, a fixed sample of the right ones is drawn."""
+    index = dataset.train_index if which == "train" else dataset.test_index
+    wrong = ~correct if (correct is not None and mark_wrong) else np.zeros(len(index), dtype=bool)
+    rows = np.arange(len(index))
+    if len(rows) > MAX_MAP_POINTS:
+        sample = np.random.default_rng(0).choice(len(rows), MAX_MAP_POINTS, replace=False)
+        rows = np.union1d(sample, np.flatnonzero(wrong))
+    points, labels, wrong = dataset.points[index[rows]], dataset.labels[index[rows]].astype(int), wrong[rows]
+    colors = np.array(CLASS_COLORS)[labels]
+    size = float(np.clip(6.0 * np.sqrt(400 / max(len(dataset.points), 1)), 3.0, 6.0))
+    return {
+        "x": points[:, 0], "y": points[:, 1],
+        "marker": np.where(wrong, "x", "circle" if which == "train" else "triangle"),
+        "fill": colors, "line": np.where(wrong, colors, "#222222"), "size": np.where(wrong, 9.0, size),
+        "width": np.where(wrong, 2.0, 0.5 if size > 4 else 0.2),
+        "label": [f"{dataset.class_names[label]} ({which}){', wrong' if w else ''}" for label, w in zip(labels, wrong)],
+    }
+
+
 class DecisionMap:
-    """The model's class-1 probability over the data's box, shaded blue-white-red, with its 0.5 contour."""
+    """The model's class-1 probability over the data's box, shaded blue-white-red, with its 0.5 contour, and
+    the training points (circles) and test points (triangles) on it, the ones the model gets wrong as crosses.
+
+    View options: `discretize` shows the predicted class regions instead of the probability, `show_test` and
+    `mark_wrong` show the test points and the crosses."""
 
     EMPTY_TITLE = "Model: none yet (press Train)"
 
     def __init__(self, dataset: Dataset) -> None:
         self.dataset = dataset
+        self.grid: GridMap | None = None
+        self.evaluation = None
+        self.discretize, self.mark_wrong = False, True
         self.image = ColumnDataSource(_image_data(None, dataset), name="decision-map-image")
         self.contour = ColumnDataSource({"xs": [], "ys": []})
+        self.points = {which: ColumnDataSource(_point_marks(dataset, which, None, False), name=f"map-{which}-points")
+                       for which in ("train", "test")}
         self.figure = fig = _square(self.EMPTY_TITLE, dataset)
-        mapper = LinearColorMapper(palette=probability_palette(), low=0.0, high=1.0, nan_color="#ffffff")
+        self.mapper = mapper = LinearColorMapper(palette=probability_palette(), low=0.0, high=1.0, nan_color="#ffffff")
         image = fig.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self.image, color_mapper=mapper)
         fig.multi_line(xs="xs", ys="ys", source=self.contour, line_color=CONTOUR_COLOR, line_width=2)
+        self.renderers = {
+            which: fig.scatter("x", "y", marker="marker", size="size", fill_color="fill", line_color="line",
+                               line_width="width", source=source, name=f"map-{which}-marks")
+            for which, source in self.points.items()
+        }
         fig.add_tools(HoverTool(renderers=[image], tooltips=[("x", "$x{0.000}"), ("y", "$y{0.000}"),
-                                                             ("P(class 1)", "@image{0.000}")]))
+                                                             ("model", "@image{0.000}")]))
+        fig.add_tools(HoverTool(renderers=list(self.renderers.values()), tooltips=[("", "@label")]))
         bar = ColorBar(color_mapper=mapper, width=8, padding=4, ticker=BasicTicker(desired_num_ticks=3),
                        major_label_text_font_size="9px")
         fig.add_layout(bar, "right")
@@ -95,16 +134,37 @@ class DecisionMap:
         self.dataset = dataset
         _set_box(self.figure, dataset)
         self.show(None)
+        self.show_points(None)
+
+    def set_view(self, discretize: bool, show_test: bool, mark_wrong: bool) -> None:
+        """Apply the view options (only what changed is sent to the browser)."""
+        self.renderers["test"].visible = show_test
+        if mark_wrong != self.mark_wrong:
+            self.mark_wrong = mark_wrong
+            self.show_points(self.evaluation)
+        if discretize != self.discretize:
+            self.discretize = discretize
+            self.mapper.palette = list(REGION_COLORS) if discretize else probability_palette()
+            self.show(self.grid)
 
     def show(self, grid: GridMap | None) -> None:
+        self.grid = grid
         if grid is None:
             self.image.data = _image_data(None, self.dataset)
             self.contour.data = {"xs": [], "ys": []}
             self.figure.title.text = self.EMPTY_TITLE
             return
-        self.image.data = _image_data(grid.probability, self.dataset)
+        self.image.data = _image_data(grid.prediction if self.discretize else grid.probability, self.dataset)
         self.contour.data = contour_lines(grid)
-        self.figure.title.text = "Model: P(class 1), 0.5 contour"
+        self.figure.title.text = ("Model: predicted class regions" if self.discretize
+                                  else "Model: P(class 1), 0.5 contour")
+
+    def show_points(self, evaluation) -> None:
+        """Mark the points the model gets right or wrong (`evaluation`, None: no model yet)."""
+        self.evaluation = evaluation
+        for which, source in self.points.items():
+            correct = None if evaluation is None else getattr(evaluation, f"{which}_correct")
+            source.data = _point_marks(self.dataset, which, correct, self.mark_wrong)
 
 
 class TargetMap:

@@ -21,6 +21,7 @@ from panel.reactive import ReactiveHTML
 from .experiment import Experiment
 from .figures import Curves, DecisionMap, TargetMap
 from .plots import dataset_view, evaluation_view, split_views
+from .view_options import OPTIONS, ViewOptions
 
 CURVE_CSS = ".nnp-curve { flex: 1 1 380px !important; width: auto !important; min-width: 380px; }"
 CURVE_INTERVAL = 0.25
@@ -139,6 +140,7 @@ class MainViews:
         self.status = StatusLine(text=html.escape(self._status_text()))
         self.state = LiveHTML(self._state_html(), STATE_CSS, css_classes=["nnp-state"], margin=(2, 5))
         self.message = MessageBox()
+        self.options = ViewOptions()
         self.map = DecisionMap(e.data)
         self.target = TargetMap(e.data)
         self.curves = Curves()
@@ -165,6 +167,7 @@ class MainViews:
         e.param.watch(self._on_history, ["history"])
         e.param.watch(self._on_runs, ["runs"])
         e.param.watch(self._on_span, ["planned_epoch"])
+        self.options.param.watch(self._on_options, list(OPTIONS))
         self._on_data()
         self._on_message()
         self._show_runs()
@@ -200,6 +203,12 @@ class MainViews:
         self.train_view.object, self.test_view.object = split_views(data)
         self._eval_pipe = None
         self._show_evaluation()
+
+    @on_loop
+    def _on_options(self, *events) -> None:
+        o = self.options
+        self.map.set_view(discretize=o.discretize, show_test=o.show_test, mark_wrong=o.mark_wrong)
+        self.target.figure.visible = o.show_target  # the pane's own `visible` fails here (a Panel stylesheet error)
 
     @on_loop
     def _on_span(self, *events) -> None:
@@ -243,6 +252,7 @@ class MainViews:
 
     def _show_evaluation(self) -> None:
         e = self.experiment
+        self.map.show_points(e.evaluation)
         if e.grid is None or e.evaluation is None:
             self._eval_pipe = None
             self.train_eval.object = evaluation_view(e.data, None, None, "train")
@@ -267,7 +277,7 @@ class MainViews:
                              sizing_mode="stretch_width", margin=0)
 
         return pn.FlexBox(
-            pn.pane.Bokeh(self.map.figure, margin=5), pn.pane.Bokeh(self.target.figure, margin=5),
+            self.options.panel(), pn.pane.Bokeh(self.map.figure, margin=5), pn.pane.Bokeh(self.target.figure, margin=5),
             curve(self.curves.loss), curve(self.curves.accuracy),
             self.table, flex_wrap="wrap", gap="0px", sizing_mode="stretch_width", name="Training",
             stylesheets=[CURVE_CSS],
