@@ -3,7 +3,8 @@
 Settings are the engine's, one bounded and documented parameter each, grouped Data / Network / Training
 (`GROUPS`). Actions are methods: `train` (new model), `continue_training` (same model, `epochs` more, a new
 run), `step` (one epoch), `pause` / `resume`, `stop` and `reset`. Results are parameters too (`dataset`,
-`history`, `runs`, `grid`, `evaluation`, `status`, `progress`, `state`, `message`), so views can watch them.
+`history`, `runs`, `grid`, `evaluation`, `neurons`, `weights`, `snapshots`, `status`, `progress`, `state`,
+`message`), so views can watch them.
 
 Training runs in a `Worker` thread; `poll()` moves what it produced into the result parameters. A server calls
 `poll()` from its event loop (see `live.py`); headless code calls `wait()`. This module imports param and the
@@ -16,14 +17,22 @@ run first and drops the model, whose results no longer match the settings.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import re
+import shutil
+import tempfile
 import time
+import weakref
+from pathlib import Path
 
+import numpy as np
 import param
 
 from engine import Dataset, History, Settings, SettingsError, load_dataset
-from engine.evaluation import Evaluation, GridMap
+from engine.csv_points import CsvError, parse_points_csv
+from engine.evaluation import Evaluation, GridMap, evaluate_grid, evaluate_points
 from engine.settings import (
     ACTIVATIONS,
     DATASETS,
@@ -37,11 +46,16 @@ from engine.settings import (
     REGULARIZATIONS,
     SCHEDULES,
 )
-from .worker import ROW_KEYS, Job, Worker
+from engine.storage import StorageError, load_experiment_archive
+
+from .comparison import kept, run_result
+from .inside import MAX_FRAMES, MAX_NEURONS, add_frames
+from .worker import FINAL_MAP_SIZE, ROW_KEYS, Job, Worker
 
 DEFAULTS = Settings()
 SEED_MAX = 2**32 - 1
-UI_DATASETS = tuple(name for name in DATASETS if name != "csv")  # a CSV needs a file: the command line's job
+OPTION_LABELS = {"csv": "your own data (csv)"}  # what a widget shows for some option values
+NO_POINTS = "no points of your own yet: upload a CSV or draw points in the Data tab"
 
 DATA = ("dataset", "iris_x", "iris_y", "samples", "noise", "test_share", "data_seed", "split_seed")
 NETWORK = ("features", "hidden", "activation", "dropout", "seed")
@@ -65,6 +79,14 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     if not all(1 <= width <= MAX_WIDTH for width in widths):
         raise ValueError(f"each width must be from 1 to {MAX_WIDTH}")
     return widths
+
+
+def settings_values(settings: Settings) -> dict:
+    """The experiment's setting values for engine settings (the inverse of `Experiment.settings`)."""
+    values = {name: getattr(settings, name) for name in SETTINGS
+              if name not in ("iris_x", "iris_y", "features", "hidden")}
+    return {**values, "iris_x": settings.iris_features[0], "iris_y": settings.iris_features[1],
+            "features": list(settings.features), "hidden": ",".join(map(str, settings.hidden))}
 
 
 class HiddenLayers(param.String):
@@ -126,9 +148,9 @@ class Experiment(param.Parameterized):
     """Settings, actions and results of one experiment (one session, one model at a time)."""
 
     # ----- Data -----
-    dataset = param.Selector(default=DEFAULTS.dataset, objects=list(UI_DATASETS), label="Dataset", doc=(
-        "Toy patterns (points in the unit square labelled by an exact rule), generated shapes, or Iris "
-        "(versicolor against virginica)."))
+    dataset = param.Selector(default=DEFAULTS.dataset, objects=list(DATASETS), label="Dataset", doc=(
+        "Toy patterns (points in the unit square labelled by an exact rule), generated shapes, Iris "
+        "(versicolor against virginica), or your own data (csv: upload or draw points in the Data tab first)."))
     iris_x = param.Selector(default=DEFAULTS.iris_features[0], objects=list(IRIS_FEATURES), label="Iris feature on x",
                             doc="Iris only: the feature on the horizontal axis.")
     iris_y = param.Selector(default=DEFAULTS.iris_features[1], objects=list(IRIS_FEATURES), label="Iris feature on y",
@@ -196,9 +218,24 @@ class Experiment(param.Parameterized):
     has_model = param.Boolean(default=False, precedence=-1, doc="Whether there is a model to continue.")
     message = param.String(default="", precedence=-1, doc="The last notice for the user ('' for none).")
     message_kind = param.Selector(default="info", objects=["info", "warning", "danger"], precedence=-1)
+    neurons = param.List(default=[], precedence=-1, doc=(
+        f"Per hidden layer, the activations of its first {MAX_NEURONS} neurons on a 32x32 grid over the box "
+        "((k, 32, 32) arrays), taken with the decision map while training; [] without a model."))
+    weights = param.List(default=[], precedence=-1, doc=(
+        f"Per layer, its (out, in) weights among the drawn neurons (the first {MAX_NEURONS} of each layer), as "
+        "numpy copies taken with `neurons`; [] without a model."))
+    snapshots = param.List(default=[], precedence=-1, doc=(
+        "`inside.Frame`s (epoch, decision map, neuron maps, weights) recorded at round epochs through every run "
+        f"of the current model, for replay; at most {MAX_FRAMES}, thinned evenly; [] without a model."))
+    results = param.Dict(default={}, precedence=-1, doc=(
+        "Run number -> `comparison.RunResult` (final map, curves, speed) of the runs kept for comparison."))
+    compared = param.List(default=[], precedence=-1, doc="The two runs chosen to compare ([]: the last two).")
 
     def __init__(self, **params):
         super().__init__(**params)
+        self._csv_path: str | None = None  # the file of the "csv" dataset, written by `use_points`
+        self._folder: Path | None = None  # this experiment's temporary folder for it
+        self._cleanup = None
         self.data = load_dataset(self.settings())
         self.history = History()
         self._trainer = None
@@ -213,8 +250,11 @@ class Experiment(param.Parameterized):
     # ----- settings -----
     def settings(self) -> Settings:
         """The engine's settings for the current parameter values (SettingsError if they do not fit together)."""
+        if self.dataset == "csv" and self._csv_path is None:
+            raise SettingsError(NO_POINTS)
         return Settings(
-            dataset=self.dataset, samples=self.samples, data_seed=self.data_seed, noise=self.noise,
+            dataset=self.dataset, csv_path=self._csv_path if self.dataset == "csv" else None,
+            samples=self.samples, data_seed=self.data_seed, noise=self.noise,
             test_share=self.test_share, split_seed=self.split_seed, iris_features=(self.iris_x, self.iris_y),
             features=tuple(self.features), hidden=parse_hidden(self.hidden), activation=self.activation,
             dropout=self.dropout, optimizer=self.optimizer, lr=self.lr, momentum=self.momentum,
@@ -307,7 +347,7 @@ class Experiment(param.Parameterized):
             return
         if data_changed or any(name in NETWORK for name in names):
             had_model = self._trainer is not None or self._worker is not None
-            self._halt("discard")
+            self._halt("stop")  # not discard: the run's result is kept for comparison
             self._drop_model()
             if dataset is not None:
                 self.data = dataset
@@ -315,6 +355,48 @@ class Experiment(param.Parameterized):
                 self._tell("The data or the network changed: press Train to train a new model.", "info")
         elif self.state != "idle":
             self._tell("Training settings apply from the next Train or Continue.", "info")
+
+    # ----- your own data -----
+    @property
+    def csv_path(self) -> str | None:
+        """The file of the "csv" dataset (your own points); None before `use_points`."""
+        return self._csv_path
+
+    def use_points(self, points, labels, feature_names: tuple[str, str] = ("x", "y"),
+                   source: str = "your points") -> bool:
+        """Make these labelled points the dataset ("csv", your own data), split into train and test with the current
+        test share and split seed; any model is dropped, as with any change of the data.
+
+        The points are written as a CSV file in this experiment's temporary folder (removed by `close`), so the
+        settings name a file as for any CSV and a saved experiment carries a copy. If they cannot be used (a bad
+        value, one class, too few for the split) nothing changes, `message` says why, and it returns False.
+        """
+        text = points_csv(points, labels, feature_names)
+        try:
+            parse_points_csv(text, source)  # its messages name the source, not the temporary file
+            path = self._new_file(source)
+            path.write_text(text, encoding="utf-8")
+            dataset = load_dataset(self.settings().replace(dataset="csv", csv_path=str(path)))
+        except (CsvError, SettingsError, ValueError) as error:
+            self._tell(f"{source}: {error}. Nothing was changed." if isinstance(error, CsvError) else
+                       f"Cannot use {source}: {error}. Nothing was changed.", "warning")
+            return False
+        self._csv_path = str(path)
+        if self.dataset == "csv":
+            self.param.trigger("dataset")  # same setting, new file: reloaded like any change of the data
+        else:
+            self.dataset = "csv"
+        self._tell(f"Your data from {source}: {len(dataset.points)} points, {len(dataset.train_index)} to train on "
+                   f"and {len(dataset.test_index)} to test. Press Train to train a model on them.", "info")
+        return True
+
+    def _new_file(self, source: str) -> Path:
+        """A new file named after `source`, in a new subfolder: earlier runs' settings keep naming their own."""
+        if self._folder is None:
+            self._folder = Path(tempfile.mkdtemp(prefix="nn-playground-points-"))
+            self._cleanup = weakref.finalize(self, shutil.rmtree, self._folder, ignore_errors=True)
+        name = re.sub(r"[^\w.-]+", "_", Path(source).stem).strip("._") or "points"
+        return Path(tempfile.mkdtemp(dir=self._folder)) / f"{name}.csv"
 
     # ----- actions -----
     def train(self) -> None:
@@ -372,7 +454,51 @@ class Experiment(param.Parameterized):
         self._records = []
         self._model = 0
         self.runs = []
+        self.param.update(results={}, compared=[])
         self.message = ""
+
+    def load_archive(self, data: bytes) -> bool:
+        """Install a saved experiment (bytes of `engine.storage.experiment_archive`): its settings, model, history
+        and runs, as new runs of this session, so the plots show it and Continue goes on exactly where it stopped.
+        A bad file changes nothing: `message` says why and it returns False."""
+        try:
+            trainer = load_experiment_archive(data)
+            values = settings_values(trainer.settings)
+            for name, value in values.items():
+                self.param[name]._validate(value)
+        except (StorageError, ValueError, TypeError) as error:
+            self._tell(f"Cannot load this file: {error}. Nothing was changed.", "danger")
+            return False
+        self._halt("stop")
+        self._drop_model()
+        if trainer.settings.dataset == "csv":
+            self._csv_path = trainer.settings.csv_path  # the data.csv unpacked with the archive
+        self._reverting = True  # the settings watcher would drop the model installed here
+        try:
+            self.param.update(values)
+        finally:
+            self._reverting = False
+        self._model += 1
+        self._trainer = trainer
+        self.data = trainer.dataset
+        history = trainer.history
+        for run in trainer.runs:  # one run here per engine run (a paused run was saved as several)
+            self._record = RunRecord(len(self._records) + 1, self._model, run.first_epoch, run.requested_epochs,
+                                     Settings.from_dict(run.settings), done=run.epochs, seconds=run.seconds,
+                                     ended=run.ended, message=run.message)
+            self._records.append(self._record)
+            rows = [i for i, number in enumerate(history.run) if number == run.number]
+            if rows:
+                self._add_rows({key: [getattr(history, key)[i] for i in rows] for key in ROW_KEYS})
+        self.param.update(grid=evaluate_grid(trainer, FINAL_MAP_SIZE), evaluation=evaluate_points(trainer),
+                          has_model=True, planned_epoch=trainer.epochs_done)
+        if self._record is not None:
+            self._keep_result(self._record)
+        self._record = None
+        self._update_runs()
+        self._tell(f"Loaded {trainer.dataset.title}: "
+                   f"{len(trainer.runs)} run(s), {trainer.epochs_done} epochs. Continue trains it further.", "info")
+        return True
 
     # ----- waiting and polling -----
     def poll(self) -> bool:
@@ -392,6 +518,10 @@ class Experiment(param.Parameterized):
                 self.grid = update.grid
             if update.evaluation is not None and not discard:
                 self.evaluation = update.evaluation
+            if update.neurons is not None and not discard:
+                self.param.update(neurons=update.neurons, weights=update.weights)
+            if update.frames and not discard:
+                self.snapshots = add_frames(self.snapshots, update.frames)
             if update.done:
                 self._worker = None
                 self._finish(update)
@@ -421,8 +551,10 @@ class Experiment(param.Parameterized):
                 raise TimeoutError(f"training still running after {timeout} s")
 
     def close(self) -> None:
-        """Stop any training for good (the session is going away)."""
+        """Stop any training for good (the session is going away) and remove the files of your own data."""
         self._halt("discard", timeout=10.0)
+        if self._cleanup is not None:
+            self._cleanup()
 
     # ----- internals -----
     def _tell(self, text: str, kind: str = "info") -> None:
@@ -489,6 +621,7 @@ class Experiment(param.Parameterized):
         elif run is None or run.ended == "stopped":
             if intent == "pause":
                 record.ended = "paused"
+                self._keep_result(record)
                 self.state = "paused"
                 self._update_runs()
                 return
@@ -499,6 +632,7 @@ class Experiment(param.Parameterized):
             self._tell(run.message, "danger")
         elif record.done < record.requested:  # a step inside a longer run
             record.ended = "paused"
+            self._keep_result(record)
             self.state = "paused"
             self._update_runs()
             return
@@ -510,6 +644,7 @@ class Experiment(param.Parameterized):
         self.planned_epoch = self.history.epoch[-1] if self.history.epoch else 0
         if self._record is not None:
             self._record.ended, self._record.message = ended, message
+            self._keep_result(self._record)
             self._record = None
         self._update_runs()
 
@@ -519,7 +654,7 @@ class Experiment(param.Parameterized):
         self._trainer = None
         self._record = None
         self.param.update(history=History(), grid=None, evaluation=None, status="", progress=0.0,
-                          has_model=False, state="idle", planned_epoch=0)
+                          has_model=False, state="idle", planned_epoch=0, neurons=[], weights=[], snapshots=[])
 
     def _add_rows(self, rows: dict[str, list]) -> None:
         record = self._record
@@ -543,6 +678,25 @@ class Experiment(param.Parameterized):
 
     def _update_runs(self) -> None:
         self.runs = [record.row() for record in self._records]
+
+    def _keep_result(self, record: RunRecord) -> None:
+        """Keep what the run did (final map, curves, speed) for comparison: it outlives the model."""
+        if self._trainer is None or record.ended == "failed" or self.grid is None \
+                or self.grid.probability.shape != (FINAL_MAP_SIZE, FINAL_MAP_SIZE):  # a stuck run's live map
+            return
+        result = run_result(record, self.history, self.grid, self._trainer.parameter_count, self.data)
+        if result is not None:
+            self.results = kept(self.results, result)
+
+
+def points_csv(points, labels, feature_names: tuple[str, str] = ("x", "y")) -> str:
+    """Labelled points as CSV text: a header (the feature names and `label`) and one `x,y,label` row per point."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([*feature_names, "label"])
+    for (x, y), label in zip(np.asarray(points, dtype=np.float32), np.asarray(labels, dtype=float).tolist()):
+        writer.writerow([str(x), str(y), f"{label:g}"])  # float32's shortest text reads back exactly
+    return buffer.getvalue()
 
 
 def _percent(share: float | None) -> float | None:

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import panel as pn
 
+from .compare_views import CompareView
+from .data_editor import data_tab
 from .experiment import Experiment
+from .network_views import NetworkViews
 from .report import report_download
+from .save_load import load_input, save_download
 from .views import MainViews
 from .widgets import Sidebar
 
@@ -22,10 +26,13 @@ def build(experiment: Experiment, template: bool = True, extra: list | None = No
     """The app for one experiment: a BootstrapTemplate, or (template=False, for notebooks) a plain Row."""
     sidebar = Sidebar(experiment)
     views = MainViews(experiment)
-    tabs = pn.Tabs(views.training_tab(), views.evaluation_tab(), views.data_tab(),
+    tabs = pn.Tabs(views.training_tab(), views.evaluation_tab(), data_tab(views, experiment),
+                   CompareView(experiment).panel(), NetworkViews(experiment).panel(),
                    dynamic=True, sizing_mode="stretch_width", margin=(0, 0))
     main = pn.Column(views.header(), tabs, *(extra or []), sizing_mode="stretch_width", margin=0)
     side = pn.Column(sidebar.panel(), report_download(experiment, sizing_mode="stretch_width", margin=(4, 4)),
+                     save_download(experiment, sizing_mode="stretch_width", margin=(4, 4)),
+                     load_input(experiment, sizing_mode="stretch_width", margin=(0, 4)),
                      pn.pane.Markdown(SHARE_NOTE, styles={"font-size": "12px", "color": "#555"}),
                      sizing_mode="stretch_width", margin=0)
     if template:

@@ -42,6 +42,8 @@ from engine import History, Trainer
 from engine.evaluation import Evaluation, GridMap, evaluate_grid, evaluate_points
 from engine.snapshots import SNAPSHOT_COUNT, SNAPSHOT_SIZE, SnapshotRecorder, Snapshots, replay_training
 
+from .compare_views import comparison_section, report_comparison
+from .network_views import network_section
 from .plots import dataset_view, evaluation_view, split_views
 from .report_plots import confusion_view, curves, map_views, snapshot_player
 
@@ -238,11 +240,13 @@ def _row(*objects) -> pn.FlexBox:
 
 
 def build_report(trainer: Trainer, snapshots: Snapshots | None = None, *, history: History | None = None,
-                 runs: list[dict] | None = None, notes: list[str] | tuple = (), created: dt.datetime | None = None):
+                 runs: list[dict] | None = None, notes: list[str] | tuple = (), created: dt.datetime | None = None,
+                 comparison=None):
     """The report of `trainer` as a Panel layout (a Column); its numbers are in `layout.report_numbers`.
 
     `history` and `runs` default to the trainer's own (the dashboard passes what it showed: its run numbers).
     Without `snapshots`, the slider has the final map only, and the page says so. `notes` go under the title.
+    A `comparison` (compare_views.Comparison) of two runs of the session adds a section at the end.
     """
     history = trainer.history if history is None else history
     runs = engine_runs(trainer, history) if runs is None else runs
@@ -258,6 +262,7 @@ def build_report(trainer: Trainer, snapshots: Snapshots | None = None, *, histor
     else:
         snapshots = snapshots.thinned(MAX_SNAPSHOTS)
     numbers = report_numbers(trainer, history, grid, evaluation, runs, snapshots)
+    numbers["comparison"] = None if comparison is None else comparison.numbers()
     majority = numbers["majority"]
     epochs = history.epoch[-1] if history.epoch else 0
 
@@ -292,6 +297,7 @@ def build_report(trainer: Trainer, snapshots: Snapshots | None = None, *, histor
                   ("the exact target the data were labelled with." if grid.exact is not None else
                    "all the points (these data have no exact target).")),
         _row(pn.pane.Bokeh(final_map, margin=5), pn.pane.Bokeh(target, margin=5)),
+        *network_section(trainer),
         _markdown("## Through training\n\nMove the slider (or press Play) to see the decision map at epochs saved "
                   f"while training ({len(snapshots)} snapshot{'s' if len(snapshots) != 1 else ''} on a "
                   f"{len(snapshots.xs)}x{len(snapshots.ys)} grid)."),
@@ -306,6 +312,7 @@ def build_report(trainer: Trainer, snapshots: Snapshots | None = None, *, histor
         _markdown("## Runs"),
         pn.pane.DataFrame(rows, index=False, sizing_mode="stretch_width", margin=(0, 10),
                           styles={"overflow-x": "auto", "font-size": "12px"}, css_classes=["nnp-runs"]),
+        *([] if comparison is None else comparison_section(comparison)),
     ]
     page = pn.Column(*sections, width=PAGE_WIDTH, styles={"margin": "0 auto"})
     page.report_numbers = numbers
@@ -451,6 +458,7 @@ class _Request:
     shown_history: History  # what the dashboard showed: its run numbers
     shown_runs: list[dict]
     cost: float  # seconds the training took: about what replaying it takes
+    comparison: object = None  # the Compare tab's two runs (immutable results: safe in a thread)
 
 
 def _request(experiment) -> _Request:
@@ -458,7 +466,7 @@ def _request(experiment) -> _Request:
     copy_history = lambda history: History.from_dict(history.to_dict())  # noqa: E731
     return _Request(trainer, trainer.dataset, copy.deepcopy(trainer.runs), copy_history(trainer.history),
                     copy_history(experiment.history), copy.deepcopy(list(experiment.runs)),
-                    sum(run.seconds for run in trainer.runs))
+                    sum(run.seconds for run in trainer.runs), report_comparison(experiment))
 
 
 def _replayed_page(request: _Request) -> str | None:
@@ -470,12 +478,14 @@ def _replayed_page(request: _Request) -> str | None:
     if replayed is None:
         return None
     trainer, snapshots = replayed  # bit for bit the model the dashboard trained (its history is checked)
-    return report_html(trainer, snapshots, history=request.shown_history, runs=request.shown_runs)
+    return report_html(trainer, snapshots, history=request.shown_history, runs=request.shown_runs,
+                       comparison=request.comparison)
 
 
 def _plain_page(request: _Request, note: str) -> str:
     """The report without snapshots, from the live trainer (on the loop, between runs)."""
-    return report_html(request.trainer, None, history=request.shown_history, runs=request.shown_runs, notes=[note])
+    return report_html(request.trainer, None, history=request.shown_history, runs=request.shown_runs, notes=[note],
+                       comparison=request.comparison)
 
 
 def _skip_note(request: _Request) -> str | None:

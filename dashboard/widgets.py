@@ -12,14 +12,14 @@ import param
 
 from engine.features import LABELS as FEATURE_LABELS
 
-from .experiment import GROUPS, Experiment, HiddenLayers, describe_bounds
+from .experiment import GROUPS, OPTION_LABELS, Experiment, HiddenLayers, describe_bounds
 
 INPUT_WIDTH = 128  # two inputs side by side in the sidebar
 # Settings that only matter for some values of others: (setting, shown when)
 DEPENDS = {
     "iris_x": lambda e: e.dataset == "iris",
     "iris_y": lambda e: e.dataset == "iris",
-    "samples": lambda e: e.dataset != "iris",
+    "samples": lambda e: e.dataset not in ("iris", "csv"),
     "momentum": lambda e: e.optimizer == "sgd",
     "reg_rate": lambda e: e.reg != "none",
     "decay_every": lambda e: e.schedule == "step",
@@ -42,7 +42,8 @@ def _widget(experiment: Experiment, name: str) -> pn.widgets.Widget:
         return pn.widgets.CheckButtonGroup(options=options, value=list(value), color="primary",
                                            variant="outline", **common)
     if isinstance(parameter, param.Selector):
-        return pn.widgets.Select(options=list(parameter.objects), value=value, **common)
+        options = {OPTION_LABELS.get(option, option): option for option in parameter.objects}
+        return pn.widgets.Select(options=options, value=value, **common)
     if isinstance(parameter, param.Integer):
         return pn.widgets.IntInput(value=value, step=1, **common)
     if isinstance(parameter, param.Number):

@@ -2,7 +2,8 @@
 
 The worker makes no param or Panel calls. Its thread trains, and every few milliseconds of training it copies
 the new epochs of the history into a mailbox; at a throttled rate it also evaluates the decision map and the
-per-point correctness there. The owner (the experiment, on the server's event loop) empties the mailbox with
+per-point correctness there, with the neuron maps and weights (inside.py); at round epochs it records snapshots
+for replay. The owner (the experiment, on the server's event loop) empties the mailbox with
 `take()` as often as it likes: epochs accumulate, maps are replaced by newer ones, so nothing backs up however
 slowly the owner reads.
 """
@@ -18,6 +19,8 @@ import torch
 
 from engine import Dataset, History, Run, Settings, Trainer
 from engine.evaluation import Evaluation, GridMap, evaluate_grid, evaluate_points
+
+from .inside import Frame, FrameRecorder, neuron_view, weight_view
 
 # torch.manual_seed and the model's construction use torch's one global generator: two sessions building
 # models at once would interleave their random numbers. This lock keeps every build reproducible.
@@ -86,6 +89,9 @@ class Update:
     rows: dict[str, list] = field(default_factory=lambda: {key: [] for key in ROW_KEYS})
     grid: GridMap | None = None
     evaluation: Evaluation | None = None
+    neurons: list | None = None  # neuron maps and weights, taken with the map (see inside.py)
+    weights: list | None = None
+    frames: list[Frame] = field(default_factory=list)  # recorded at round epochs, for replay
     trainer: Trainer | None = None  # set once, when a new model has been built
     run: Run | None = None  # set once, when the engine run has ended
     error: str | None = None
@@ -105,6 +111,7 @@ class Worker:
         self._next_map = 0.0
         self._next_points = 0.0
         self._map_size = FINAL_MAP_SIZE
+        self._recorder = FrameRecorder(job.epochs, job.trainer.epochs_done if job.trainer is not None else 0)
         self._thread = threading.Thread(target=self._main, name=name, daemon=True)
 
     # ----- owner side -----
@@ -148,18 +155,24 @@ class Worker:
                 with self._lock:
                     self._pending.trainer = trainer
             self._sent = len(trainer.history)
+            if trainer.epochs_done == 0:
+                self._record_frame(trainer)  # where the model starts from
             run = None
             if not self._stop.is_set():
-                run = trainer.train(job.epochs, self._callback, callback_every(trainer), job.settings,
+                every = self._recorder.every(callback_every(trainer))
+                run = trainer.train(job.epochs, self._callback, every, job.settings,
                                     schedule=job.schedule)
             self._send_rows(trainer)
-            grid = evaluation = None
+            grid = evaluation = neurons = weights = None
             if job.final_map and trainer.history.epoch:
                 grid, evaluation = evaluate_grid(trainer, FINAL_MAP_SIZE), evaluate_points(trainer)
+                neurons, weights = neuron_view(trainer), weight_view(trainer)
+                self._record_frame(trainer)  # a run may end between two round epochs
             with self._lock:
                 self._pending.run = run
                 if grid is not None:
                     self._pending.grid, self._pending.evaluation = grid, evaluation
+                    self._pending.neurons, self._pending.weights = neurons, weights
         except Exception:  # reported to the owner, who shows it; the thread must never die silently
             with self._lock:
                 self._pending.error = traceback.format_exc(limit=8)
@@ -172,6 +185,8 @@ class Worker:
         if self._stop.is_set():
             trainer.request_stop()  # a stop that came before train() began, which clears the flag
         self._send_rows(trainer)
+        if self._recorder.due(progress.epoch):
+            self._record_frame(trainer)
         now = time.perf_counter()
         if now >= self._next_map:
             grid = evaluate_grid(trainer, self._map_size)
@@ -183,11 +198,18 @@ class Worker:
             if now >= self._next_points:  # the evaluation view redraws thousands of points: once a second
                 evaluation = evaluate_points(trainer)
                 self._next_points = now + POINTS_INTERVAL
+            neurons, weights = neuron_view(trainer), weight_view(trainer)
             self._next_map = time.perf_counter() + max(MAP_INTERVAL, cost / MAP_COST_SHARE)
             with self._lock:
                 self._pending.grid = grid
+                self._pending.neurons, self._pending.weights = neurons, weights
                 if evaluation is not None:
                     self._pending.evaluation = evaluation
+
+    def _record_frame(self, trainer: Trainer) -> None:
+        frame = Frame.of(trainer)
+        with self._lock:
+            self._pending.frames.append(frame)
 
     def _send_rows(self, trainer: Trainer) -> None:
         history = trainer.history
