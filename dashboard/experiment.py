@@ -49,7 +49,7 @@ from engine.settings import (
 from engine.storage import StorageError, load_experiment_archive
 
 from .comparison import kept, run_result
-from .inside import MAX_FRAMES, MAX_NEURONS, add_frames
+from .inside import MAX_FRAMES, MAX_NEURONS, add_frames, neuron_view, weight_view
 from .worker import FINAL_MAP_SIZE, ROW_KEYS, Job, Worker
 
 DEFAULTS = Settings()
@@ -491,7 +491,8 @@ class Experiment(param.Parameterized):
             if rows:
                 self._add_rows({key: [getattr(history, key)[i] for i in rows] for key in ROW_KEYS})
         self.param.update(grid=evaluate_grid(trainer, FINAL_MAP_SIZE), evaluation=evaluate_points(trainer),
-                          has_model=True, planned_epoch=trainer.epochs_done)
+                          neurons=neuron_view(trainer), weights=weight_view(trainer), has_model=True,
+                          planned_epoch=trainer.epochs_done)
         if self._record is not None:
             self._keep_result(self._record)
         self._record = None

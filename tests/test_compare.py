@@ -154,6 +154,8 @@ def test_load_archive_restores_the_plots_and_continues_identically():
     assert loaded.history.to_dict() == original.history.to_dict()
     assert np.array_equal(loaded.grid.probability, original.grid.probability)
     assert np.array_equal(loaded.evaluation.test_correct, original.evaluation.test_correct)
+    assert all(np.array_equal(a, b) for a, b in zip(loaded.neurons, original.neurons, strict=True))  # Network tab
+    assert all(np.array_equal(a, b) for a, b in zip(loaded.weights, original.weights, strict=True))
     assert sorted(loaded.results) == [2] and loaded.results[2].last_epoch == 120
     assert "Loaded Toy dataset: XOR: 2 run(s), 120 epochs" in loaded.message
     # Continuing the loaded model is continuing the original one.
