@@ -1,7 +1,7 @@
 """The Network tab: what the network computes inside, live while training and replayed after it.
 
-One diagram shows the inputs (named by their features), every hidden neuron drawn as a small map of its
-activation over the box, and the output, joined by edges coloured by the weight's sign (orange +, purple -) and
+One diagram shows the inputs (named by their features, each drawn as a small map of what it feeds in), every
+hidden neuron drawn as a small map of its activation over the box, and the output, joined by edges coloured by the weight's sign (orange +, purple -) and
 as thick as its magnitude; hovering an edge shows its weight. Clicking a neuron shows it large beside the model's
 decision map. Wide layers are drawn by their first MAX_NEURONS neurons (the diagram says so).
 
@@ -28,11 +28,11 @@ from bokeh.plotting import figure
 
 from engine import Dataset, Trainer
 from engine.evaluation import GridMap, grid_points
-from engine.features import LABELS
+from engine.features import LABELS, feature_columns
 
 from .experiment import Experiment, parse_hidden
 from .figures import DecisionMap, padded_box
-from .inside import FRAME_MAP_SIZE, MAX_NEURONS, Frame, neuron_view, weight_view
+from .inside import FRAME_MAP_SIZE, MAX_NEURONS, NEURON_MAP_SIZE, Frame, neuron_view, weight_view
 from .style import MAP_SIZE
 from .views import LiveHTML, on_loop
 
@@ -51,6 +51,13 @@ def _names(features, hidden) -> list[list[str]]:
     columns += [[f"layer {layer} neuron {i + 1}" for i in range(min(width, MAX_NEURONS))]
                 for layer, width in enumerate(hidden, 1)]
     return columns + [["output"]]
+
+
+def input_maps(features, size: int = NEURON_MAP_SIZE) -> list[np.ndarray]:
+    """What each input feature feeds the network over the box (the box scaled to the unit square): (size, size)."""
+    _, _, points = grid_points(((0.0, 1.0), (0.0, 1.0)), size)
+    columns = feature_columns(points, tuple(features))
+    return [columns[:, i].reshape(size, size) for i in range(columns.shape[1])]
 
 
 def scaled_bytes(values: np.ndarray) -> np.ndarray:
@@ -122,9 +129,12 @@ class NetworkDiagram:
                              "w": [w] * len(hidden_nodes), "h": [h] * len(hidden_nodes),
                              "layer": [n[0] for n in hidden_nodes], "index": [n[1] for n in hidden_nodes],
                              "name": [names[n[0] + 1][n[1]] for n in hidden_nodes]}
-        self.maps.data = {"image": [np.full((2, 2), np.nan, np.float32)] * len(hidden_nodes),
-                          "x": [n[2] - w / 2 for n in hidden_nodes], "y": [n[3] - h / 2 for n in hidden_nodes],
-                          "dw": [w] * len(hidden_nodes), "dh": [h] * len(hidden_nodes)}
+        # The inputs' maps first (fixed), then one per hidden neuron.
+        self.inputs = [scaled_bytes(values) for values in input_maps(features)]
+        mapped = [(x, y) for x, y in centers[0]] + [(n[2], n[3]) for n in hidden_nodes]
+        self.maps.data = {"image": self.inputs + [np.full((2, 2), np.nan, np.float32)] * len(hidden_nodes),
+                          "x": [x - w / 2 for x, _ in mapped], "y": [y - h / 2 for _, y in mapped],
+                          "dw": [w] * len(mapped), "dh": [h] * len(mapped)}
         top = tallest / 2 + 0.35
         headings = ["inputs", *(f"layer {i}: {width}" if width <= MAX_NEURONS else f"layer {i}: {MAX_NEURONS} of {width}"
                                 for i, width in enumerate(hidden, 1)), "output"]
@@ -160,7 +170,7 @@ class NetworkDiagram:
             images = [scaled_bytes(m) for layer in neurons for m in layer.astype(np.float32)]
         else:
             images = [np.full((2, 2), np.nan, np.float32)] * len(self.neurons.data["x"])
-        self.maps.data.update(image=images)
+        self.maps.data.update(image=self.inputs + images)
         flat = np.concatenate([w.ravel() for w in weights]) if weights else np.zeros(0)
         if flat.size != len(self.edges.data["x0"]):
             flat = np.zeros(len(self.edges.data["x0"]))

@@ -117,7 +117,8 @@ def test_network_views_follow_the_experiment_and_replay_its_snapshots():
     first_layer = frames[2].neurons[0].astype(np.float32)
     alive = int(np.argmax(np.abs(first_layer).max(axis=(1, 2)) > 0))  # a ReLU neuron may be 0 everywhere
     peak = np.abs(first_layer[alive]).max()
-    shown = views.diagram.maps.data["image"][alive].astype(np.float32) / 127.5 - 1  # bytes, each scaled to +-1
+    inputs = len(experiment.features)  # the inputs' maps come first
+    shown = views.diagram.maps.data["image"][inputs + alive].astype(np.float32) / 127.5 - 1  # bytes, scaled to +-1
     assert np.allclose(shown, first_layer[alive] / peak, atol=1 / 127.5)
     assert f"epoch {frames[2].epoch}" in views.caption.content
 
@@ -136,7 +137,9 @@ def test_report_shows_the_network_when_it_has_hidden_layers(xor):
     assert len(panes) == 1
     diagram = panes[0].object
     maps = diagram.select_one({"name": "nnp-neuron-maps"}).data["image"]
-    assert len(maps) == 16 and all(np.isfinite(image).all() for image in maps)
+    assert len(maps) == 2 + 16 and all(np.isfinite(image).all() for image in maps)  # x, y, then 8 + 8 neurons
+    x_map = maps[0].astype(float)
+    assert (np.diff(x_map, axis=1) >= 0).all() and (np.diff(x_map, axis=0) == 0).all()  # x grows to the right
     html = report_html(xor.trainer)
     assert "Inside the network" in html and remote_references(html) == []
     linear = trained(hidden="", epochs=5)
