@@ -297,7 +297,9 @@ class Curves:
         self.accuracy.add_tools(self.hover["accuracy"])
         self.baseline = Span(location=50, dimension="width", line_color="#777777", line_dash="dotted", line_width=2,
                              visible=False)
-        self.baseline_label = Label(x=6, y=50, x_units="screen", text="", text_font_size="10px",
+        # At the right end, under the line: where a learning model's curves have risen above it.
+        self.baseline_label = Label(x=10, y=50, x_offset=-4, y_offset=-3, text_align="right", text_baseline="top",
+                                    text="", text_font_size="10px",
                                     text_color="#555555", visible=False)
         self.accuracy.add_layout(self.baseline)
         self.accuracy.add_layout(self.baseline_label)
@@ -331,6 +333,7 @@ class Curves:
         end = max(10, last_epoch, self._last_drawn)
         if end != self.loss.x_range.end:
             self.loss.x_range.update(start=0, end=end)
+            self.baseline_label.x = end
 
     def clear(self) -> None:
         self.loss.y_range.update(start=0, end=1)
