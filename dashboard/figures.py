@@ -24,6 +24,7 @@ from bokeh.models import (
 )
 from bokeh.core.properties import value
 from bokeh.plotting import figure
+from bokeh.transform import linear_cmap
 
 from engine import Dataset, History
 from engine.evaluation import GridMap, grid_points
@@ -72,28 +73,27 @@ def _image_data(values: np.ndarray | None, dataset: Dataset) -> dict[str, list]:
     return {"image": [np.asarray(values, dtype=np.float32)], "x": [x0], "y": [y0], "dw": [x1 - x0], "dh": [y1 - y0]}
 
 
-MAX_MAP_POINTS = 1500  # per split drawn over the live map (wrong ones always): more would hide it and slow it
+MAX_MAP_POINTS = 750  # per split drawn over the live map (wrong ones always): more would hide it and slow it
+EMPTY_MARKS = {"x": np.zeros(0, np.float32), "y": np.zeros(0, np.float32), "label": np.zeros(0, np.float32)}
 
 
-def _point_marks(dataset: Dataset, which: str, correct: np.ndarray | None, mark_wrong: bool) -> dict[str, list]:
-    """Train or test points as marks: class-coloured circles (train) or triangles (test), smaller the more there
-    are; wrong ones as crosses if `mark_wrong`. Beyond MAX_MAP_POINTS, a fixed sample of the right ones is drawn."""
+def _point_marks(dataset: Dataset, which: str, correct: np.ndarray | None) -> tuple[dict, dict]:
+    """Train or test points, split into those the model gets right (or all, `correct` None) and wrong. Beyond
+    MAX_MAP_POINTS, a fixed sample of the right ones. Numeric columns only: they go to the browser as binary."""
     index = dataset.train_index if which == "train" else dataset.test_index
-    wrong = ~correct if (correct is not None and mark_wrong) else np.zeros(len(index), dtype=bool)
+    wrong = ~correct if correct is not None else np.zeros(len(index), dtype=bool)
     rows = np.arange(len(index))
     if len(rows) > MAX_MAP_POINTS:
         sample = np.random.default_rng(0).choice(len(rows), MAX_MAP_POINTS, replace=False)
         rows = np.union1d(sample, np.flatnonzero(wrong))
-    points, labels, wrong = dataset.points[index[rows]], dataset.labels[index[rows]].astype(int), wrong[rows]
-    colors = np.array(CLASS_COLORS)[labels]
-    size = float(np.clip(6.0 * np.sqrt(400 / max(len(dataset.points), 1)), 3.0, 6.0))
-    return {
-        "x": points[:, 0], "y": points[:, 1],
-        "marker": np.where(wrong, "x", "circle" if which == "train" else "triangle"),
-        "fill": colors, "line": np.where(wrong, colors, "#222222"), "size": np.where(wrong, 9.0, size),
-        "width": np.where(wrong, 2.0, 0.5 if size > 4 else 0.2),
-        "label": [f"{dataset.class_names[label]} ({which}){', wrong' if w else ''}" for label, w in zip(labels, wrong)],
-    }
+    points, labels, wrong = dataset.points[index[rows]], dataset.labels[index[rows]], wrong[rows]
+    return tuple({"x": points[chosen, 0], "y": points[chosen, 1], "label": labels[chosen]}
+                 for chosen in (~wrong, wrong))
+
+
+def mark_size(dataset: Dataset) -> float:
+    """Smaller marks the more points there are, so that the map stays visible under them."""
+    return float(np.clip(6.0 * np.sqrt(400 / max(len(dataset.points), 1)), 3.0, 6.0))
 
 
 class DecisionMap:
@@ -105,40 +105,52 @@ class DecisionMap:
 
     EMPTY_TITLE = "Model: none yet (press Train)"
 
-    def __init__(self, dataset: Dataset) -> None:
+    def __init__(self, dataset: Dataset, name: str = "decision-map") -> None:
+        """`name` prefixes the names of its data sources (unique per page: tests and probes find them by it)."""
         self.dataset = dataset
         self.grid: GridMap | None = None
         self.evaluation = None
         self.discretize, self.mark_wrong = False, True
-        self.image = ColumnDataSource(_image_data(None, dataset), name="decision-map-image")
+        self.image = ColumnDataSource(_image_data(None, dataset), name=f"{name}-image")
         self.contour = ColumnDataSource({"xs": [], "ys": []})
-        self.points = {which: ColumnDataSource(_point_marks(dataset, which, None, False), name=f"map-{which}-points")
-                       for which in ("train", "test")}
+        self.marks = {(which, kind): ColumnDataSource(dict(EMPTY_MARKS), name=f"{name}-{which}-{kind}")
+                      for which in ("train", "test") for kind in ("right", "wrong")}
         self.figure = fig = _square(self.EMPTY_TITLE, dataset)
         self.mapper = mapper = LinearColorMapper(palette=probability_palette(), low=0.0, high=1.0, nan_color="#ffffff")
         image = fig.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self.image, color_mapper=mapper)
         fig.multi_line(xs="xs", ys="ys", source=self.contour, line_color=CONTOUR_COLOR, line_width=2)
-        self.renderers = {
-            which: fig.scatter("x", "y", marker="marker", size="size", fill_color="fill", line_color="line",
-                               line_width="width", source=source, name=f"map-{which}-marks")
-            for which, source in self.points.items()
-        }
+        classes = linear_cmap("label", list(CLASS_COLORS), 0, 1)
+        self.renderers = {}
+        for (which, kind), source in self.marks.items():
+            style = (dict(marker="x", size=9, line_color=classes, line_width=2) if kind == "wrong" else
+                     dict(marker="circle" if which == "train" else "triangle", fill_color=classes,
+                          line_color="#222222", line_width=0.5))
+            self.renderers[which, kind] = renderer = fig.scatter("x", "y", source=source, name=f"{name}-{which}-{kind}-marks",
+                                                                 **style)
+            fig.add_tools(HoverTool(renderers=[renderer], tooltips=f"{which} point of class @label{{0}}"
+                                                                   + (": wrong" if kind == "wrong" else "")))
         fig.add_tools(HoverTool(renderers=[image], tooltips=[("x", "$x{0.000}"), ("y", "$y{0.000}"),
                                                              ("model", "@image{0.000}")]))
-        fig.add_tools(HoverTool(renderers=list(self.renderers.values()), tooltips=[("", "@label")]))
         bar = ColorBar(color_mapper=mapper, width=8, padding=4, ticker=BasicTicker(desired_num_ticks=3),
                        major_label_text_font_size="9px")
         fig.add_layout(bar, "right")
+        self.set_dataset(dataset)
 
     def set_dataset(self, dataset: Dataset) -> None:
         self.dataset = dataset
         _set_box(self.figure, dataset)
+        size = mark_size(dataset)
+        for (_, kind), renderer in self.renderers.items():
+            if kind == "right":
+                renderer.glyph.size = size
+                renderer.glyph.line_width = 0.5 if size > 4 else 0.2
         self.show(None)
         self.show_points(None)
 
     def set_view(self, discretize: bool, show_test: bool, mark_wrong: bool) -> None:
         """Apply the view options (only what changed is sent to the browser)."""
-        self.renderers["test"].visible = show_test
+        for kind in ("right", "wrong"):
+            self.renderers["test", kind].visible = show_test
         if mark_wrong != self.mark_wrong:
             self.mark_wrong = mark_wrong
             self.show_points(self.evaluation)
@@ -162,9 +174,9 @@ class DecisionMap:
     def show_points(self, evaluation) -> None:
         """Mark the points the model gets right or wrong (`evaluation`, None: no model yet)."""
         self.evaluation = evaluation
-        for which, source in self.points.items():
-            correct = None if evaluation is None else getattr(evaluation, f"{which}_correct")
-            source.data = _point_marks(self.dataset, which, correct, self.mark_wrong)
+        for which in ("train", "test"):
+            correct = None if evaluation is None or not self.mark_wrong else getattr(evaluation, f"{which}_correct")
+            self.marks[which, "right"].data, self.marks[which, "wrong"].data = _point_marks(self.dataset, which, correct)
 
 
 class TargetMap:

@@ -26,9 +26,11 @@ def build(experiment: Experiment, template: bool = True, extra: list | None = No
     """The app for one experiment: a BootstrapTemplate, or (template=False, for notebooks) a plain Row."""
     sidebar = Sidebar(experiment)
     views = MainViews(experiment)
+    network = NetworkViews(experiment)
     tabs = pn.Tabs(views.training_tab(), views.evaluation_tab(), data_tab(views, experiment),
-                   CompareView(experiment).panel(), NetworkViews(experiment).panel(),
+                   CompareView(experiment).panel(), network.panel(),
                    dynamic=True, sizing_mode="stretch_width", margin=(0, 0))
+    network.follow(tabs)
     main = pn.Column(views.header(), tabs, *(extra or []), sizing_mode="stretch_width", margin=0)
     side = pn.Column(sidebar.panel(), report_download(experiment, sizing_mode="stretch_width", margin=(4, 4)),
                      save_download(experiment, sizing_mode="stretch_width", margin=(4, 4)),

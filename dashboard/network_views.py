@@ -219,10 +219,11 @@ class NetworkViews:
         self.experiment = e = experiment
         self.diagram = NetworkDiagram()
         self.neuron = NeuronMap(e.data)
-        self.output = DecisionMap(e.data)
-        self.output.image.name = "nnp-network-output"  # the Training tab's map keeps its name to itself
+        self.output = DecisionMap(e.data, name="nnp-network-output")
         self.picked = (0, 0)  # (hidden layer, neuron) shown large
         self.frame: Frame | None = None  # the snapshot shown, None: the model as it is now
+        self.shown = True  # whether the tab is open (see `follow`); a closed one is redrawn when it opens
+        self._stale = False
         self.slider = pn.widgets.DiscreteSlider(label="Replay the training (epoch)", options=[0], value=0,
                                                 disabled=True, width=420, margin=(4, 10), css_classes=["nnp-replay"])
         self.caption = LiveHTML("", CAPTION_CSS, css_classes=["nnp-replay-caption"], margin=(4, 10))
@@ -247,13 +248,33 @@ class NetworkViews:
 
     @on_loop
     def _on_inside(self, *events) -> None:
-        if self.frame is None:
+        if self.frame is None and self._due():
             self._show()
 
     @on_loop
     def _on_grid(self, *events) -> None:
-        if self.frame is None:
+        if self.frame is None and self._due():
             self.output.show(self.experiment.grid)
+
+    def _due(self) -> bool:
+        """Whether live changes should be drawn now: not while the tab is closed (they would cost the server
+        a few ms per update for nothing); it is brought up to date when opened."""
+        self._stale = self._stale or not self.shown
+        return self.shown
+
+    def follow(self, tabs: pn.Tabs) -> None:
+        """Draw live changes only while this view's tab is the active one of `tabs`."""
+        index = next(i for i, tab in enumerate(tabs.objects) if tab is self._panel)
+
+        @on_loop
+        def active(*events) -> None:
+            self.shown = tabs.active == index
+            if self.shown and self._stale:
+                self._stale = False
+                self._to_frame(self.frame)
+
+        tabs.param.watch(active, "active")
+        active()
 
     @on_loop
     def _on_data(self, *events) -> None:
@@ -289,6 +310,8 @@ class NetworkViews:
     def _to_frame(self, frame: Frame | None) -> None:
         """Show a snapshot (None: the model as it is now)."""
         self.frame = frame
+        if not self._due():
+            return
         e = self.experiment
         if frame is None:
             self.output.show(e.grid)
@@ -335,8 +358,9 @@ class NetworkViews:
         picked = pn.Row(pn.pane.Bokeh(self.neuron.fig, margin=5), pn.pane.Bokeh(self.output.figure, margin=5))
         maps = pn.FlexBox(pn.pane.Bokeh(self.diagram.fig, margin=5), picked, flex_wrap="wrap", gap="0px",
                           sizing_mode="stretch_width")
-        return pn.Column(pn.Row(self.slider, self.caption, sizing_mode="stretch_width"), maps, name="Network",
-                         sizing_mode="stretch_width")
+        self._panel = pn.Column(pn.Row(self.slider, self.caption, sizing_mode="stretch_width"), maps,
+                                name="Network", sizing_mode="stretch_width")
+        return self._panel
 
 
 def network_section(trainer: Trainer) -> list:

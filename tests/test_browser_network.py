@@ -121,10 +121,10 @@ def test_replay_slider_is_off_while_training_and_then_moves_the_maps(new_session
     handle.press("Home")
     app.wait_for_title("^Model at epoch 0: P\\(class 1\\), 0.5 contour$")
     app.wait_for_title("^Layer 1, neuron 1 at epoch 0: activation$")
-    shown = np.array(source(app, "nnp-network-output", "image")["image"][0], dtype=np.float32)
+    shown = np.array(source(app, "nnp-network-output-image", "image")["image"][0], dtype=np.float32)
     assert np.allclose(shown.ravel(), frames[0].probability.astype(np.float32).ravel())
     assert not np.allclose(shown.ravel(), frames[-1].probability.astype(np.float32).ravel())
     handle.press("End")  # the last snapshot: the model as it is now, on the full grid
     app.page.wait_for_function(
-        "(size) => Bokeh.documents[0].get_model_by_name('nnp-network-output').data.image[0].length === size",
+        "(size) => Bokeh.documents[0].get_model_by_name('nnp-network-output-image').data.image[0].length === size",
         arg=experiment.grid.probability.size, timeout=30_000, polling=100)

@@ -14,9 +14,8 @@ pytestmark = pytest.mark.timeout(240)
 # What the page's Bokeh models hold, read in the browser: what it draws.
 MARKS_JS = """(which) => {
   const doc = Bokeh.documents[0];
-  const source = doc.get_model_by_name(`map-${which}-points`);
-  return {markers: [...new Set(source.data.marker)], count: source.data.x.length,
-          visible: doc.get_model_by_name(`map-${which}-marks`).visible};
+  const count = (kind) => doc.get_model_by_name(`decision-map-${which}-${kind}`).data.x.length;
+  return {right: count('right'), wrong: count('wrong'), visible: doc.get_model_by_name(`decision-map-${which}-right-marks`).visible};
 }"""
 IMAGE_JS = """() => [...new Set(Bokeh.documents[0].get_model_by_name('decision-map-image').data.image[0])]"""
 FIGURES_JS = """() => Object.fromEntries([...Bokeh.documents[0].all_models]
@@ -37,9 +36,9 @@ def test_view_toggles_change_what_the_decision_map_shows(new_session):
     wrong = int((~experiment.evaluation.test_correct).sum())
     assert wrong > 0
     page = app.page
-    page.wait_for_function(f"() => ({MARKS_JS})('test').markers.includes('x')", polling=200, timeout=30_000)
+    page.wait_for_function(f"() => ({MARKS_JS})('test').wrong === {wrong}", polling=200, timeout=30_000)
     marks = page.evaluate(MARKS_JS, "test")
-    assert marks["count"] == test_count and marks["visible"] and set(marks["markers"]) == {"triangle", "x"}
+    assert marks["right"] + marks["wrong"] == test_count and marks["visible"]
     assert len(page.evaluate(IMAGE_JS)) > 2  # probabilities: many shades
 
     toggle(app, "discretize")
@@ -51,8 +50,8 @@ def test_view_toggles_change_what_the_decision_map_shows(new_session):
     assert page.evaluate(MARKS_JS, "train")["visible"]
 
     toggle(app, "mark_wrong")
-    page.wait_for_function(f"() => !({MARKS_JS})('train').markers.includes('x')", polling=200, timeout=30_000)
-    assert page.evaluate(MARKS_JS, "train")["markers"] == ["circle"]
+    page.wait_for_function(f"() => ({MARKS_JS})('train').wrong === 0", polling=200, timeout=30_000)
+    assert page.evaluate(MARKS_JS, "train")["right"] == len(experiment.data.train_index)
 
     assert page.evaluate(FIGURES_JS)["Exact target: " + f"{100 * experiment.grid.agreement:.1f}% agreement"]
     toggle(app, "show_target")
@@ -60,7 +59,8 @@ def test_view_toggles_change_what_the_decision_map_shows(new_session):
                            polling=200, timeout=30_000)
 
     toggle(app, "mark_wrong")  # back on: the crosses return where the model is wrong
-    page.wait_for_function(f"() => ({MARKS_JS})('train').markers.includes('x')", polling=200, timeout=30_000)
+    train_wrong = int((~experiment.evaluation.train_correct).sum())
+    page.wait_for_function(f"() => ({MARKS_JS})('train').wrong === {train_wrong}", polling=200, timeout=30_000)
     assert experiment.history.epoch[-1] == 100  # the toggles changed the view, not the experiment
 
 

@@ -144,3 +144,18 @@ def test_report_shows_the_network_when_it_has_hidden_layers(xor):
     assert "Inside the network" in html and remote_references(html) == []
     linear = trained(hidden="", epochs=5)
     assert not [pane for pane in build_report(linear.trainer).objects if "nnp-network" in (pane.css_classes or [])]
+
+
+def test_a_closed_network_tab_is_drawn_when_it_opens():
+    import panel as pn
+
+    experiment = Experiment(dataset="toy_xor", hidden="4", epochs=50)
+    views = NetworkViews(experiment)
+    tabs = pn.Tabs(pn.Column(name="Training"), views.panel())
+    views.follow(tabs)  # the Training tab is open
+    experiment.train()
+    experiment.wait(timeout=120)
+    assert np.isnan(views.output.image.data["image"][0]).all()  # not drawn while closed
+    tabs.active = 1
+    assert np.array_equal(views.output.image.data["image"][0], experiment.grid.probability)
+    assert np.allclose(views.diagram.edges.data["weight"], np.concatenate([w.ravel() for w in experiment.weights]))
