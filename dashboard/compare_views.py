@@ -25,7 +25,7 @@ from bokeh.models import (
 )
 from bokeh.plotting import figure
 
-from .comparison import Comparison, Frame, RunResult, chosen_pair, compare
+from .comparison import Comparison, MapArea, RunResult, chosen_pair, compare
 from .experiment import Experiment
 from .figures import TOOLS, contour_lines, padded_box
 from .style import CONTOUR_COLOR, CURVE_HEIGHT, MAP_SIZE, RUN_COLORS, probability_palette, run_color
@@ -33,7 +33,7 @@ from .views import CURVE_CSS, TABLE_CSS, LiveHTML, on_loop
 
 DIFF_COLORS = ("#ffffff", "#6a3d9a")  # agree, differ
 COMPARE_MAP_SIZE = MAP_SIZE - 40  # three maps side by side on a 1366 px wide screen
-UNIT = Frame(((0.0, 1.0), (0.0, 1.0)), ("x", "y"))
+UNIT = MapArea(((0.0, 1.0), (0.0, 1.0)), ("x", "y"))
 COMPARE_CSS = TABLE_CSS + """
 tr:last-child td { font-weight: normal; }
 td:first-child { text-align: left; color: #555; }
@@ -52,14 +52,14 @@ def _square(title: str) -> figure:
     return fig
 
 
-def _image(values: np.ndarray | None, frame: Frame) -> dict[str, list]:
+def _image(values: np.ndarray | None, frame: MapArea) -> dict[str, list]:
     (x0, x1), (y0, y1) = frame.box
     if values is None:
         values = np.full((2, 2), np.nan, dtype=np.float32)
     return {"image": [np.asarray(values, dtype=np.float32)], "x": [x0], "y": [y0], "dw": [x1 - x0], "dh": [y1 - y0]}
 
 
-def _set_frame(fig: figure, frame: Frame) -> None:
+def _set_frame(fig: figure, frame: MapArea) -> None:
     (x0, x1), (y0, y1) = padded_box(frame)
     fig.x_range.update(start=x0, end=x1)
     fig.y_range.update(start=y0, end=y1)
@@ -95,8 +95,8 @@ class RunMap:
             self.contour.data = {"xs": [], "ys": []}
             self.figure.title.text = "No run chosen"
             return
-        _set_frame(self.figure, result.frame)
-        self.image.data = _image(result.grid.probability, result.frame)
+        _set_frame(self.figure, result.area)
+        self.image.data = _image(result.grid.probability, result.area)
         self.contour.data = contour_lines(result.grid)
         self.figure.title.text = f"Run {result.number}: test accuracy {100 * result.test_accuracy:.1f}%"
         self.figure.title.text_color = color
@@ -127,8 +127,8 @@ class DisagreementMap:
                 item.label = value("")
             self.figure.title.text = "Disagreement: no map" if comparison is not None else "Disagreement"
             return
-        _set_frame(self.figure, comparison.first.frame)
-        self.image.data = _image(comparison.differs, comparison.first.frame)
+        _set_frame(self.figure, comparison.first.area)
+        self.image.data = _image(comparison.differs, comparison.first.area)
         for source, line, item, result, color in zip(self.contours, self.lines, self.items,
                                                      (comparison.first, comparison.second), _colors(comparison)):
             source.data = contour_lines(result.grid)

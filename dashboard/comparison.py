@@ -26,7 +26,7 @@ CURVE_KEYS = ("loss", "test_loss", "train_accuracy", "test_accuracy")
 
 
 @dataclass(frozen=True)
-class Frame:
+class MapArea:
     """Where a map lies: its box and axis labels (what `figures.DecisionMap` reads of a dataset)."""
 
     box: tuple[tuple[float, float], tuple[float, float]]
@@ -51,7 +51,7 @@ class RunResult:
     grid: GridMap  # the final map, without the exact target (its agreement is kept)
     seconds_per_epoch: float
     parameters: int
-    frame: Frame
+    area: MapArea
     data_title: str
 
     @property
@@ -112,7 +112,7 @@ def run_result(record, history: History, grid: GridMap, parameters: int, data: D
         loss=history.loss[last], train_accuracy=history.train_accuracy[last],
         test_accuracy=history.test_accuracy[last], majority=data.majority_share("test"),
         grid=dataclasses.replace(grid, exact=None), seconds_per_epoch=record.seconds / record.done,
-        parameters=parameters, frame=Frame(data.box, data.axis_labels), data_title=data.title,
+        parameters=parameters, area=MapArea(data.box, data.axis_labels), data_title=data.title,
     )
 
 
@@ -151,13 +151,13 @@ class Comparison:
 
 def compare(first: RunResult, second: RunResult) -> Comparison:
     a, b = first.grid, second.grid
-    if first.frame.axis_labels != second.frame.axis_labels:
-        note = (f"Run {first.number} maps {' / '.join(first.frame.axis_labels)}, run {second.number} "
-                f"{' / '.join(second.frame.axis_labels)}: different axes, so no map of where they disagree.")
+    if first.area.axis_labels != second.area.axis_labels:
+        note = (f"Run {first.number} maps {' / '.join(first.area.axis_labels)}, run {second.number} "
+                f"{' / '.join(second.area.axis_labels)}: different axes, so no map of where they disagree.")
         return Comparison(first, second, None, None, note)
     if a.probability.shape != b.probability.shape or not (np.allclose(a.xs, b.xs) and np.allclose(a.ys, b.ys)):
-        note = (f"Runs {first.number} and {second.number} cover different regions ({_box(first.frame)} and "
-                f"{_box(second.frame)}), so no map of where they disagree.")
+        note = (f"Runs {first.number} and {second.number} cover different regions ({_box(first.area)} and "
+                f"{_box(second.area)}), so no map of where they disagree.")
         return Comparison(first, second, None, None, note)
     differs = (a.probability >= 0.5) != (b.probability >= 0.5)
     note = ""
@@ -167,6 +167,6 @@ def compare(first: RunResult, second: RunResult) -> Comparison:
     return Comparison(first, second, differs, float(differs.mean()), note)
 
 
-def _box(frame: Frame) -> str:
-    (x0, x1), (y0, y1) = frame.box
+def _box(area: MapArea) -> str:
+    (x0, x1), (y0, y1) = area.box
     return f"x {x0:.3g} to {x1:.3g}, y {y0:.3g} to {y1:.3g}"

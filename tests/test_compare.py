@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from dashboard.compare_views import report_comparison
-from dashboard.comparison import MAX_CURVE_POINTS, Frame, RunResult, chosen_pair, compare, kept, run_result
+from dashboard.comparison import MAX_CURVE_POINTS, MapArea, RunResult, chosen_pair, compare, kept, run_result
 from dashboard.experiment import SETTINGS, Experiment
 from dashboard.report import experiment_report_html, remote_references
 from engine import History, Settings, Trainer
@@ -98,7 +98,7 @@ def fake_result(number: int, probability: np.ndarray, box=UNIT, labels=("x", "y"
     curves = {"epoch": np.arange(1, 3), **{k: np.zeros(2, np.float32) for k in
                                            ("loss", "test_loss", "train_accuracy", "test_accuracy")}}
     return RunResult(number, number, Settings(), "finished", 1, 2, curves, 0.5, 0.5, 0.5, 0.5, grid(probability, box),
-                     0.001, 17, Frame(box, labels), title)
+                     0.001, 17, MapArea(box, labels), title)
 
 
 def test_disagreement_on_a_known_case():
