@@ -20,9 +20,21 @@ class ViewOptions(param.Parameterized):
     show_target = param.Boolean(default=True, label="Show exact target",
                                 doc="Show the exact target (or all points) beside the decision map.")
 
-    def panel(self) -> pn.Row:
-        """One checkbox per option, in a row."""
-        boxes = [pn.widgets.Checkbox.from_param(self.param[name], margin=(2, 12, 2, 5), css_classes=[f"nnp-{name}"])
-                 for name in OPTIONS]
-        return pn.Row(*boxes, sizing_mode="stretch_width", margin=(0, 0), css_classes=["nnp-view-options"],
-                      styles={"flex": "1 1 100%"})  # a line of its own in the Training tab's FlexBox
+    def panel(self) -> pn.widgets.CheckBoxGroup:
+        """The options as a row of checkboxes, kept in step with the parameters both ways. One CheckBoxGroup,
+        not four Checkbox widgets: its labels are clickable (a Panel Checkbox's text is not)."""
+        labels = {self.param[name].label: name for name in OPTIONS}
+        group = pn.widgets.CheckBoxGroup(options=list(labels), inline=True, margin=(2, 5), css_classes=["nnp-view-options"],
+                                         styles={"flex": "1 1 100%"},  # a line of its own in the Training tab's FlexBox
+                                         stylesheets=["label { margin-right: 14px; }"])
+
+        def to_group(*events) -> None:
+            group.value = [label for label, name in labels.items() if getattr(self, name)]
+
+        def from_group(event) -> None:
+            self.param.update({name: label in event.new for label, name in labels.items()})
+
+        to_group()
+        group.param.watch(from_group, "value")
+        self.param.watch(to_group, list(OPTIONS))
+        return group

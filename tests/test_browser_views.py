@@ -22,8 +22,12 @@ FIGURES_JS = """() => Object.fromEntries([...Bokeh.documents[0].all_models]
   .filter(m => m.type === 'Figure' && m.title).map(m => [m.title.text, m.visible]))"""
 
 
+LABELS = {"discretize": "Discretize output", "show_test": "Show test points", "mark_wrong": "Mark wrong points",
+          "show_target": "Show exact target"}
+
+
 def toggle(app, option: str) -> None:
-    app.page.locator(f".nnp-{option} input").click()
+    app.page.get_by_text(LABELS[option], exact=True).click()  # the label, as a user clicks it
 
 
 def test_view_toggles_change_what_the_decision_map_shows(new_session):
