@@ -78,17 +78,18 @@ EMPTY_MARKS = {"x": np.zeros(0, np.float32), "y": np.zeros(0, np.float32), "labe
 
 
 def _point_marks(dataset: Dataset, which: str, correct: np.ndarray | None) -> tuple[dict, dict]:
-    """Train or test points, split into those the model gets right (or all, `correct` None) and wrong. Beyond
-    MAX_MAP_POINTS, a fixed sample of the right ones. Numeric columns only: they go to the browser as binary."""
+    """Train or test points, split into those the model gets right (or all, `correct` None) and wrong, each at
+    most MAX_MAP_POINTS: a sample in a fixed order, so the same points stay drawn through training. Numeric
+    columns only: they go to the browser as binary."""
     index = dataset.train_index if which == "train" else dataset.test_index
     wrong = ~correct if correct is not None else np.zeros(len(index), dtype=bool)
-    rows = np.arange(len(index))
-    if len(rows) > MAX_MAP_POINTS:
-        sample = np.random.default_rng(0).choice(len(rows), MAX_MAP_POINTS, replace=False)
-        rows = np.union1d(sample, np.flatnonzero(wrong))
-    points, labels, wrong = dataset.points[index[rows]], dataset.labels[index[rows]], wrong[rows]
-    return tuple({"x": points[chosen, 0], "y": points[chosen, 1], "label": labels[chosen]}
-                 for chosen in (~wrong, wrong))
+    order = np.random.default_rng(0).permutation(len(index))  # order[i]: point i's place in the sample
+    parts = []
+    for rows in (np.flatnonzero(~wrong), np.flatnonzero(wrong)):
+        rows = np.sort(rows[np.argsort(order[rows], kind="stable")[:MAX_MAP_POINTS]])
+        points = dataset.points[index[rows]]
+        parts.append({"x": points[:, 0], "y": points[:, 1], "label": dataset.labels[index[rows]]})
+    return tuple(parts)
 
 
 def mark_size(dataset: Dataset) -> float:
