@@ -531,7 +531,12 @@ def report_download(experiment, **options) -> pn.widgets.FileDownload:
         color="primary", variant="outline",
         description="A self-contained HTML page: settings, data, curves, maps, evaluation and runs. It opens offline.",
         **options)
+    return enabled_between_runs(button, experiment)
 
+
+def enabled_between_runs(button, experiment):
+    """Keep `button` enabled only while the experiment has a model and no run is going (what a download of the
+    model needs: the trainer is read on the server's loop, between runs). Returns the button."""
     def refresh(*events) -> None:
         button.disabled = not experiment.has_model or experiment.state in ("training", "stopping")
 

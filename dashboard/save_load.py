@@ -13,7 +13,7 @@ import panel as pn
 from engine.storage import experiment_archive
 
 from .experiment import Experiment
-from .report import experiment_trainer
+from .report import enabled_between_runs, experiment_trainer
 
 FILENAME = "nn-playground-experiment.zip"
 
@@ -25,13 +25,7 @@ def save_download(experiment: Experiment, **options) -> pn.widgets.FileDownload:
         label="Save experiment", embed=False, variant="outline", css_classes=["nnp-save"],
         description="The model, its settings, history and runs as a .zip: load it later to look at it or train on.",
         **options)
-
-    def refresh(*events) -> None:
-        button.disabled = not experiment.has_model or experiment.state in ("training", "stopping")
-
-    experiment.param.watch(refresh, ["has_model", "state"])
-    refresh()
-    return button
+    return enabled_between_runs(button, experiment)
 
 
 def load_input(experiment: Experiment, **options) -> pn.Column:
