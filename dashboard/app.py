@@ -1,5 +1,5 @@
 """The dashboard as a Panel script: `panel serve dashboard/app.py` (one experiment per browser session)."""
 
-from dashboard.app_factory import create_app
+from dashboard.ui.factory import create_app
 
 create_app().servable(title="nn-playground")

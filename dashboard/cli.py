@@ -16,8 +16,12 @@ import threading
 from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
+
+if TYPE_CHECKING:
+    from engine.training import Trainer
 
 # Only the settings load at start: torch and scikit-learn load when a command needs them, so --help is quick.
 from engine.settings import (
@@ -348,7 +352,7 @@ def _report_command(args: argparse.Namespace) -> int:
     else:
         trainer, run, snapshots, status = _train_for_report(args)
     try:
-        from dashboard.report import write_report  # panel and friends load only here
+        from dashboard.report.render import write_report  # panel and friends load only here
     except ImportError as error:
         return _error(f"the report cannot be written: {error}")
     with tqdm(total=3, desc="starting", file=sys.stderr, bar_format="report: {desc} |{bar:20}| {elapsed}") as bar:
@@ -395,7 +399,7 @@ def _print_report_summary(trainer: Trainer, output: Path, snapshots, loaded: str
 
 def _serve(args: argparse.Namespace) -> int:
     try:
-        from dashboard import server  # panel and friends load only here
+        from dashboard.ui import server  # panel and friends load only here
     except ImportError as error:
         return _error(f"the dashboard cannot start: {error}")
     server.serve(port=args.port, show=args.show)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.probe import CHROMIUM, CHROMIUM_ARGS, AppPage, block_outside, free_port
+from tests.support.probe import CHROMIUM, CHROMIUM_ARGS, AppPage, block_outside, free_port
 
 SCREENSHOTS = Path(os.environ.get("NNP_SCREENSHOTS", Path(__file__).resolve().parents[1] / "out" / "screenshots"))
 
@@ -31,7 +31,7 @@ def server():
     """The app served by `dashboard.server.start` (pn.serve, threaded) on a free port; its base URL."""
     import panel as pn
 
-    from dashboard.server import close_all, start
+    from dashboard.ui.server import close_all, start
 
     port = free_port()
     thread = start(port=port)

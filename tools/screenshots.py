@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from PIL import Image  # noqa: E402  (pillow comes with bokeh)
 
-from dashboard.probe import CHROMIUM, CHROMIUM_ARGS, AppPage, block_outside, free_port  # noqa: E402
+from tests.support.probe import CHROMIUM, CHROMIUM_ARGS, AppPage, block_outside, free_port  # noqa: E402
 
 PRESET = dict(dataset="toy_xor", hidden="8,8", activation="tanh", lr=0.01, epochs=300)
 QUERY = "?" + "&".join(f"{key}={value}" for key, value in PRESET.items())
@@ -41,7 +41,7 @@ def save_png(png: bytes, path: Path) -> int:
 
 
 def app_screenshot(browser, path: Path) -> int:
-    from dashboard.server import start
+    from dashboard.ui.server import start
 
     port = free_port()
     server = start(port=port)

@@ -1,0 +1,210 @@
+"""The network diagram and a neuron's map: what the network computes inside (Bokeh, updated in place).
+
+One diagram shows the inputs (named by their features, each drawn as a small map of what it feeds in), every
+hidden neuron drawn as a small map of its activation over the box, and the output, joined by edges coloured by the weight's sign (orange +, purple -) and
+as thick as its magnitude; hovering an edge shows its weight. Clicking a neuron shows it large beside the model's
+decision map. Wide layers are drawn by their first MAX_NEURONS neurons (the diagram says so).
+
+The maps and weights come from the experiment's `neurons` and `weights` (taken by the worker with each live map)
+and, after training, from its `snapshots` under a slider. Like figures.py, these are plain Bokeh figures built per
+session whose sources change in place: only the changed columns go to the browser.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from bokeh.models import (
+    BasicTicker,
+    ColorBar,
+    ColumnDataSource,
+    HoverTool,
+    LinearColorMapper,
+    Range1d,
+    TapTool,
+)
+from bokeh.palettes import PuOr, interp_palette
+from bokeh.plotting import figure
+
+from engine import Dataset
+from engine.evaluation import grid_points
+from engine.features import LABELS, feature_columns
+
+from ..session.frames import MAX_NEURONS, NEURON_MAP_SIZE
+from .live import padded_box
+from .style import MAP_SIZE
+
+ACTIVATION_PALETTE = interp_palette(PuOr[11][1:-1], 256)  # purple (negative), white (0), orange (positive)
+POSITIVE, NEGATIVE = "#e08214", "#542788"
+NODE_COLOR = "#e9ecef"
+DIAGRAM_WIDTH, DIAGRAM_HEIGHT = 520, 400  # frame, in pixels
+MAX_CELL = 56  # largest neuron map in the diagram, in pixels
+EMPTY_MAPS = {"image": [], "x": [], "y": [], "dw": [], "dh": []}
+
+
+def _names(features, hidden) -> list[list[str]]:
+    """The drawn nodes' names, column by column: inputs, hidden layers (their first MAX_NEURONS), output."""
+    columns = [[LABELS.get(name, name) for name in features]]
+    columns += [[f"layer {layer} neuron {i + 1}" for i in range(min(width, MAX_NEURONS))]
+                for layer, width in enumerate(hidden, 1)]
+    return columns + [["output"]]
+
+
+def input_maps(features, size: int = NEURON_MAP_SIZE) -> list[np.ndarray]:
+    """What each input feature feeds the network over the box (the box scaled to the unit square): (size, size)."""
+    _, _, points = grid_points(((0.0, 1.0), (0.0, 1.0)), size)
+    columns = feature_columns(points, tuple(features))
+    return [columns[:, i].reshape(size, size) for i in range(columns.shape[1])]
+
+
+def scaled_bytes(values: np.ndarray) -> np.ndarray:
+    """A neuron map scaled by its largest |value| to -1..1, as bytes 0..255 (127.5 is 0)."""
+    peak = float(np.abs(values).max())
+    scaled = values / peak if peak > 0 else values
+    return np.round((scaled + 1) * 127.5).astype(np.uint8)
+
+
+class NetworkDiagram:
+    """The network as a diagram whose hidden neurons are their activation maps (see the module's docstring)."""
+
+    def __init__(self) -> None:
+        self.maps = ColumnDataSource(dict(EMPTY_MAPS), name="nnp-neuron-maps")
+        self.edges = ColumnDataSource({key: [] for key in ("x0", "y0", "x1", "y1", "weight", "color", "width",
+                                                           "alpha", "link")}, name="nnp-edges")
+        self.nodes = ColumnDataSource({"x": [], "y": [], "w": [], "h": []})
+        self.neurons = ColumnDataSource({"x": [], "y": [], "w": [], "h": [], "layer": [], "index": [], "name": []},
+                                        name="nnp-neurons")
+        self.labels = ColumnDataSource({"x": [], "y": [], "text": [], "align": []})
+        self.shape: tuple | None = None
+        self.fig = fig = figure(
+            title="", frame_width=DIAGRAM_WIDTH, frame_height=DIAGRAM_HEIGHT, x_range=Range1d(0, 1),
+            y_range=Range1d(0, 1), tools="", toolbar_location=None, name="nnp-diagram")
+        fig.axis.visible = False
+        fig.grid.visible = False
+        fig.outline_line_color = None
+        edges = fig.segment("x0", "y0", "x1", "y1", source=self.edges, line_color="color", line_width="width",
+                            line_alpha="alpha")
+        fig.rect("x", "y", "w", "h", source=self.nodes, fill_color=NODE_COLOR, line_color="#888888")
+        # Small maps go as bytes (a quarter of float32): 0 is -peak, 255 is +peak; NaN (no model) draws blank.
+        mapper = LinearColorMapper(palette=ACTIVATION_PALETTE, low=0, high=255, nan_color=NODE_COLOR)
+        fig.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self.maps, color_mapper=mapper)
+        picks = fig.rect("x", "y", "w", "h", source=self.neurons, fill_alpha=0, line_alpha=0,
+                         selection_line_color="#111111", selection_line_alpha=1, selection_line_width=3,
+                         nonselection_fill_alpha=0, nonselection_line_alpha=0)
+        fig.text("x", "y", "text", source=self.labels, text_align="align", text_baseline="middle",
+                 text_font_size="11px", text_color="#333333")
+        fig.add_tools(
+            HoverTool(renderers=[edges], tooltips=[("weight", "@weight{0.0000}"), ("", "@link")]),
+            HoverTool(renderers=[picks], tooltips=[("", "@name")]),
+            TapTool(renderers=[picks]),
+        )
+
+    def layout(self, features, hidden) -> None:
+        """Place the nodes of a network with these inputs and hidden widths (only when they change)."""
+        shape = (tuple(features), tuple(hidden))
+        if shape == self.shape:
+            return
+        self.shape = shape
+        names = _names(features, hidden)
+        tallest = max(map(len, names))
+        x_span, y_span = (-0.9, len(names) - 0.4), (-tallest / 2 - 0.2, tallest / 2 + 0.7)
+        self.fig.x_range.update(start=x_span[0], end=x_span[1])
+        self.fig.y_range.update(start=y_span[0], end=y_span[1])
+        px_x = DIAGRAM_WIDTH / (x_span[1] - x_span[0])
+        px_y = DIAGRAM_HEIGHT / (y_span[1] - y_span[0])
+        cell = min(MAX_CELL, 0.82 * px_y, 0.45 * px_x)
+        w, h = cell / px_x, cell / px_y
+        centers = [[(column, (len(nodes) - 1) / 2 - row) for row in range(len(nodes))]
+                        for column, nodes in enumerate(names)]
+        self.names = names
+        ends = [centers[0], centers[-1]]
+        self.nodes.data = {"x": [x for nodes in ends for x, _ in nodes], "y": [y for nodes in ends for _, y in nodes],
+                           "w": [w] * (len(names[0]) + 1), "h": [h] * (len(names[0]) + 1)}
+        hidden_nodes = [(layer, index, x, y) for layer, nodes in enumerate(centers[1:-1])
+                        for index, (x, y) in enumerate(nodes)]
+        self.neurons.data = {"x": [n[2] for n in hidden_nodes], "y": [n[3] for n in hidden_nodes],
+                             "w": [w] * len(hidden_nodes), "h": [h] * len(hidden_nodes),
+                             "layer": [n[0] for n in hidden_nodes], "index": [n[1] for n in hidden_nodes],
+                             "name": [names[n[0] + 1][n[1]] for n in hidden_nodes]}
+        # The inputs' maps first (fixed), then one per hidden neuron.
+        self.inputs = [scaled_bytes(values) for values in input_maps(features)]
+        mapped = [(x, y) for x, y in centers[0]] + [(n[2], n[3]) for n in hidden_nodes]
+        self.maps.data = {"image": self.inputs + [np.full((2, 2), np.nan, np.float32)] * len(hidden_nodes),
+                          "x": [x - w / 2 for x, _ in mapped], "y": [y - h / 2 for _, y in mapped],
+                          "dw": [w] * len(mapped), "dh": [h] * len(mapped)}
+        top = tallest / 2 + 0.35
+        headings = ["inputs", *(f"layer {i}: {width}" if width <= MAX_NEURONS else f"layer {i}: {MAX_NEURONS} of {width}"
+                                for i, width in enumerate(hidden, 1)), "output"]
+        self.labels.data = {
+            "x": [-w / 2 - 0.06] * len(names[0]) + list(range(len(names))),
+            "y": [y for _, y in centers[0]] + [top] * len(names),
+            "text": names[0] + headings,
+            "align": ["right"] * len(names[0]) + ["center"] * len(names),
+        }
+        links = [(column, i, j) for column in range(len(names) - 1)
+                 for j in range(len(names[column + 1])) for i in range(len(names[column]))]  # (out, in) order
+        self.edges.data = {
+            "x0": [column + w / 2 for column, _, _ in links], "y0": [centers[c][i][1] for c, i, _ in links],
+            "x1": [column + 1 - w / 2 for column, _, _ in links],
+            "y1": [centers[c + 1][j][1] for c, _, j in links],
+            "link": [f"{names[c][i]} → {names[c + 1][j]}" for c, i, j in links],
+            **self._edge_style(np.zeros(len(links))),
+        }
+        wide = any(width > MAX_NEURONS for width in hidden)
+        self.fig.title.text = "Weights and activations: orange +, purple −" + (
+            f"; the first {MAX_NEURONS} neurons of wide layers" if wide else "")
+
+    @staticmethod
+    def _edge_style(weights: np.ndarray) -> dict:
+        scale = float(np.abs(weights).max()) if weights.size else 0.0
+        strength = np.abs(weights) / scale if scale > 0 else np.zeros_like(weights)
+        return {"weight": weights, "color": np.where(weights >= 0, POSITIVE, NEGATIVE),
+                "width": 0.4 + 4.6 * strength, "alpha": 0.25 + 0.75 * strength}
+
+    def show(self, neurons: list[np.ndarray], weights: list[np.ndarray]) -> None:
+        """Draw these neuron maps (each scaled by its largest |activation|) and weights; [] draws blank nodes."""
+        if neurons and len(neurons) == len(self.names) - 2:
+            images = [scaled_bytes(m) for layer in neurons for m in layer.astype(np.float32)]
+        else:
+            images = [np.full((2, 2), np.nan, np.float32)] * len(self.neurons.data["x"])
+        self.maps.data.update(image=self.inputs + images)
+        flat = np.concatenate([w.ravel() for w in weights]) if weights else np.zeros(0)
+        if flat.size != len(self.edges.data["x0"]):
+            flat = np.zeros(len(self.edges.data["x0"]))
+        self.edges.data.update(**self._edge_style(flat.astype(np.float64)))
+
+
+class NeuronMap:
+    """One neuron's activation over the box, large, on a colour scale symmetric about 0."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.image = ColumnDataSource({"image": [], "x": [], "y": [], "dw": [], "dh": []}, name="nnp-neuron-large")
+        self.mapper = LinearColorMapper(palette=ACTIVATION_PALETTE, low=-1, high=1, nan_color="#ffffff")
+        self.fig = fig = figure(title="", frame_width=MAP_SIZE, frame_height=MAP_SIZE, x_range=Range1d(0, 1),
+                                y_range=Range1d(0, 1), tools="pan,wheel_zoom,reset,save", toolbar_location="right")
+        fig.toolbar.logo = None
+        fig.toolbar.autohide = True
+        fig.grid.visible = False
+        image = fig.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self.image, color_mapper=self.mapper)
+        fig.add_tools(HoverTool(renderers=[image], tooltips=[("x", "$x{0.000}"), ("y", "$y{0.000}"),
+                                                             ("activation", "@image{0.000}")]))
+        fig.add_layout(ColorBar(color_mapper=self.mapper, width=8, padding=4, ticker=BasicTicker(desired_num_ticks=3),
+                                major_label_text_font_size="9px"), "right")
+        self.set_dataset(dataset)
+
+    def set_dataset(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+        (x0, x1), (y0, y1) = padded_box(dataset)
+        self.fig.x_range.update(start=x0, end=x1)
+        self.fig.y_range.update(start=y0, end=y1)
+        self.fig.xaxis.axis_label, self.fig.yaxis.axis_label = dataset.axis_labels
+        self.show(None, "Neuron: none yet (press Train)")
+
+    def show(self, values: np.ndarray | None, title: str) -> None:
+        (x0, x1), (y0, y1) = self.dataset.box
+        values = np.full((2, 2), np.nan, np.float32) if values is None else values.astype(np.float32)
+        peak = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 0.0
+        self.mapper.update(low=-(peak or 1.0), high=peak or 1.0)
+        self.image.data = {"image": [values], "x": [x0], "y": [y0], "dw": [x1 - x0], "dh": [y1 - y0]}
+        self.fig.title.text = title
+
+

@@ -1,0 +1,185 @@
+"""Plots of the static report that the app does not have: curves of every run, snapshots under a slider, confusion.
+
+The curves and confusion matrices are HoloViews (drawn once, so no need for the app's in-place Bokeh updates).
+The snapshot player is the app's own Bokeh `DecisionMap` with a slider whose frames are all in the page. The data,
+map and evaluation plots are the app's (`plots.py`, `figures.py`), and colours come from `style.py`, so the report
+looks like the app.
+"""
+
+from __future__ import annotations
+
+import holoviews as hv
+import numpy as np
+
+from engine import Dataset, History
+from engine.evaluation import Evaluation, GridMap
+from engine.snapshots import Snapshots, nice_spacing
+
+from .live import DecisionMap, TargetMap, contour_lines
+from .style import CURVE_HEIGHT, run_color
+
+MAX_CURVE_POINTS = 2000  # per run and curve: longer runs are drawn at every 2nd, 5th, ... epoch
+CURVE_WIDTH = 560
+BASELINE_COLOR = "#777777"
+
+
+def map_views(dataset: Dataset, grid: GridMap):
+    """The app's decision map (probability, 0.5 contour) and exact target (or all points) as two Bokeh figures."""
+    decision, target = DecisionMap(dataset), TargetMap(dataset)
+    decision.show(grid)
+    target.show(grid)
+    return decision.figure, target.figure
+
+
+def _history_at(history: History, epoch: int) -> int | None:
+    """The index of `epoch` in the history, or None."""
+    try:
+        return history.epoch.index(epoch)
+    except ValueError:
+        return None
+
+
+def snapshot_caption(dataset: Dataset, history: History, epoch: int, grid: GridMap) -> str:
+    """What the map at `epoch` scores (HTML): accuracies beside the majority-class baseline, and the agreement."""
+    if epoch == 0:
+        parts = ["<b>Epoch 0</b>: the network before training"]
+    else:
+        parts = [f"<b>Epoch {epoch}</b>"]
+        index = _history_at(history, epoch)
+        if index is not None:
+            parts.append(f"training accuracy {100 * history.train_accuracy[index]:.1f}%, "
+                         f"test accuracy {100 * history.test_accuracy[index]:.1f}% "
+                         f"(majority class {100 * dataset.majority_share('test'):.1f}%)")
+    if grid.agreement is not None:
+        parts.append(f"agrees with the exact target on {100 * grid.agreement:.1f}% of the square")
+    return ": ".join(parts[:2]) + "".join(f"; {part}" for part in parts[2:]) + "."
+
+
+def snapshot_grid(dataset: Dataset, snapshots: Snapshots, index: int) -> GridMap:
+    """Snapshot `index` as a GridMap (with the exact target and the agreement on toy data)."""
+    probability = snapshots.maps[index]
+    exact = agreement = None
+    if dataset.exact is not None:
+        grid_x, grid_y = np.meshgrid(snapshots.xs, snapshots.ys)
+        exact = dataset.exact(np.column_stack([grid_x.ravel(), grid_y.ravel()]).astype(np.float32))
+        exact = exact.reshape(probability.shape)
+        agreement = float(np.mean((probability >= 0.5) == (exact >= 0.5)))
+    return GridMap(snapshots.xs, snapshots.ys, probability, exact, agreement)
+
+
+SNAPSHOT_JS = """
+const i = Math.round(slider.value);
+image.data = {...image.data, image: [frames.data.image[i]]};
+contour.data = {xs: frames.data.xs[i], ys: frames.data.ys[i]};
+figure.title.text = "Model at epoch " + frames.data.epoch[i] + ": P(class 1)";
+caption.text = frames.data.caption[i];
+"""
+PLAY_JS = """
+if (button.tags.length) {  // playing: stop
+  clearInterval(button.tags[0]); button.tags = []; button.label = "\u25B6 Play"; return;
+}
+if (slider.value >= slider.end) { slider.value = slider.start; }
+button.label = "\u275A\u275A Pause";
+button.tags = [setInterval(() => {
+  if (slider.value >= slider.end) { clearInterval(button.tags[0]); button.tags = []; button.label = "\u25B6 Play"; return; }
+  slider.value = slider.value + 1;
+}, 400)];
+"""
+
+
+def snapshot_player(dataset: Dataset, history: History, snapshots: Snapshots):
+    """The decision map at each snapshot under a slider (and a Play button), all frames in the page.
+
+    The frames are a ColumnDataSource; moving the slider copies one into the map's sources in the browser
+    (CustomJS): no Python and no server. The map is the app's own `DecisionMap`, so it looks as it does live.
+    """
+    from bokeh.layouts import column, row
+    from bokeh.models import Button, ColumnDataSource, CustomJS, CustomJSTickFormatter, Div, Slider
+
+    grids = [snapshot_grid(dataset, snapshots, index) for index in range(len(snapshots))]
+    lines = [contour_lines(grid) for grid in grids]
+    frames = ColumnDataSource({
+        "epoch": list(snapshots.epochs),
+        "image": [grid.probability for grid in grids],
+        "xs": [[list(map(float, xs)) for xs in line["xs"]] for line in lines],
+        "ys": [[list(map(float, ys)) for ys in line["ys"]] for line in lines],
+        "caption": [snapshot_caption(dataset, history, epoch, grid) for epoch, grid in zip(snapshots.epochs, grids)],
+    }, name="nnp-snapshot-frames")
+    shown = len(grids) - 1  # the page opens on the last snapshot: the trained model
+    live = DecisionMap(dataset)
+    live.show(grids[shown])
+    live.image.name = "nnp-snapshot-image"
+    live.figure.title.text = f"Model at epoch {snapshots.epochs[shown]}: P(class 1)"
+    live.figure.name = "nnp-snapshot-map"
+    caption = Div(text=frames.data["caption"][shown], width=560, name="nnp-snapshot-caption",
+                  styles={"font-size": "13px"})
+    slider = Slider(start=0, end=max(1, len(grids) - 1), value=shown, step=1, title="Epoch", width=380,
+                    disabled=len(grids) < 2, name="nnp-snapshot-slider",
+                    format=CustomJSTickFormatter(args={"epochs": list(snapshots.epochs)},
+                                                 code="return String(epochs[Math.round(tick)] ?? '')"))
+    slider.js_on_change("value", CustomJS(args={"slider": slider, "frames": frames, "image": live.image,
+                                                "contour": live.contour, "figure": live.figure, "caption": caption},
+                                          code=SNAPSHOT_JS))
+    play = Button(label="\u25B6 Play", width=90, disabled=len(grids) < 2, name="nnp-snapshot-play")
+    play.js_on_event("button_click", CustomJS(args={"button": play, "slider": slider}, code=PLAY_JS))
+    return column(row(play, slider), caption, live.figure)
+
+
+def _thin(values: list, stride: int) -> list:
+    kept = values[::stride]
+    if (len(values) - 1) % stride:
+        kept.append(values[-1])  # always reach the run's last epoch
+    return kept
+
+
+def curves(history: History, majority: float):
+    """Loss and accuracy of every run on one epoch axis (training solid, test dashed), majority-class baseline."""
+    loss_layers, accuracy_layers = [], []
+    runs = sorted(set(history.run), key=history.run.index)
+    for number in runs:
+        rows = [i for i, run in enumerate(history.run) if run == number]
+        rows = _thin(rows, nice_spacing(len(rows) / MAX_CURVE_POINTS))
+        epochs = [history.epoch[i] for i in rows]
+        color = run_color(number)
+        for layers, (train, test), scale, unit in (
+            (loss_layers, ("loss", "test_loss"), 1, "loss"),
+            (accuracy_layers, ("train_accuracy", "test_accuracy"), 100, "accuracy [%]"),
+        ):
+            for key, part, dash in ((train, "training", "solid"), (test, "test", "dashed")):
+                values = [scale * getattr(history, key)[i] for i in rows]
+                layers.append(hv.Curve((epochs, values), "Epoch", hv.Dimension(f"{part} {unit}", label=unit),
+                                       label=f"run {number}: {part}")
+                              .opts(color=color, line_dash=dash, line_width=2, tools=["hover"]))
+    common = dict(width=CURVE_WIDTH, height=CURVE_HEIGHT + 40, show_grid=True, legend_position="right",
+                  fontsize={"title": "10pt"}, toolbar="right",
+                  legend_opts={"label_text_font_size": "10px", "spacing": 0, "padding": 4, "click_policy": "hide"},
+                  backend_opts={"plot.toolbar.autohide": True, "plot.toolbar.logo": None})
+    baseline = hv.HLine(100 * majority).opts(color=BASELINE_COLOR, line_dash="dotted", line_width=2)
+    if not loss_layers:  # no epoch trained: empty axes
+        empty = dict(title="Loss (no epoch trained)", ylabel="Binary cross-entropy", **common)
+        return (hv.Overlay([hv.Curve([], "Epoch", "loss")]).opts(**empty),
+                hv.Overlay([hv.Curve([], "Epoch", "accuracy"), baseline]).opts(
+                    title="Accuracy (no epoch trained)", ylabel="Accuracy [%]", ylim=(0, 105), **common))
+    note = hv.Text(history.epoch[-1], 100 * majority - 2, f"majority class: {100 * majority:.1f}%",
+                   halign="right", valign="top").opts(text_font_size="9pt", text_color="#555555")
+    loss = hv.Overlay(loss_layers).opts(title="Loss: training (solid) and test (dashed)",
+                                        ylabel="Binary cross-entropy", **common)
+    accuracy = hv.Overlay([*accuracy_layers, baseline, note]).opts(
+        title="Accuracy: training (solid) and test (dashed); dotted: majority class", ylabel="Accuracy [%]",
+        ylim=(0, 105), **common)
+    return loss, accuracy
+
+
+def confusion_view(dataset: Dataset, evaluation: Evaluation, which: str):
+    """The confusion matrix as a small heat map: true class down, predicted class across, counts written in."""
+    matrix = evaluation.train_confusion if which == "train" else evaluation.test_confusion
+    names = dataset.class_names
+    cells = [(f"predicted {names[p]}", f"true {names[t]}", int(matrix[t, p])) for t in (1, 0) for p in (0, 1)]
+    total = int(matrix.sum())
+    heat = hv.HeatMap(cells, ["predicted", "true"], "points").opts(
+        cmap="Blues", clim=(0, 1.6 * max(1, int(matrix.max()))), tools=["hover"], width=300, height=230, xlabel="", ylabel="", colorbar=False,
+        title=f"{'Training' if which == 'train' else 'Test'} set: {total} points", toolbar=None,
+        xaxis="top", fontsize={"title": "10pt", "ticks": "9pt"})
+    labels = hv.Labels([(x, y, f"{count}\n{100 * count / max(total, 1):.1f}%") for x, y, count in cells],
+                       ["predicted", "true"], "text").opts(text_font_size="11pt", text_color="#111111")
+    return heat * labels

@@ -1,0 +1,223 @@
+"""Training in a background thread: one engine run at a time, its results handed over through a mailbox.
+
+The worker makes no param or Panel calls. Its thread trains, and every few milliseconds of training it copies
+the new epochs of the history into a mailbox; at a throttled rate it also evaluates the decision map and the
+per-point correctness there, with the neuron maps and weights (inside.py); at round epochs it records snapshots
+for replay. The owner (the experiment, on the server's event loop) empties the mailbox with
+`take()` as often as it likes: epochs accumulate, maps are replaced by newer ones, so nothing backs up however
+slowly the owner reads.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+
+import torch
+
+from engine import Dataset, History, Run, Settings, Trainer
+from engine.evaluation import Evaluation, GridMap, evaluate_grid, evaluate_points
+
+from .frames import Frame, FrameRecorder, neuron_view, weight_view
+
+# torch.manual_seed and the model's construction use torch's one global generator: two sessions building
+# models at once would interleave their random numbers. This lock keeps every build reproducible.
+BUILD_LOCK = threading.Lock()
+
+CALLBACK_SECONDS = 0.01  # aim for a callback every ~10 ms of training: fresh enough, ~5 % overhead on tiny nets
+MAP_INTERVAL = 1 / 15  # never evaluate the live map more often than this
+MAP_COST_SHARE = 0.2  # ... nor let it take more than this share of the training thread's time
+POINTS_INTERVAL = 1.0  # per-point correctness (the evaluation view) at most this often while training
+FINAL_MAP_SIZE = 200  # the notebook's grid
+SMALL_MAP_SIZE = 100  # the live grid of nets too big to evaluate 200x200 cheaply
+BIG_MAP_SECONDS = 0.012  # a 200x200 map costing more than this is drawn at 100x100 while training
+ROW_KEYS = tuple(name for name in History.__dataclass_fields__ if name != "run")  # per-epoch columns
+
+
+def build_trainer(settings: Settings, dataset: Dataset) -> Trainer:
+    with BUILD_LOCK:
+        return Trainer(settings, dataset=dataset)
+
+
+_warm = threading.Event()
+
+
+def warm_up() -> None:
+    """Pay torch's one-off costs (the first optimizer imports torch._dynamo, ~1 s) before anyone clicks Train."""
+    if _warm.is_set():
+        return
+    _warm.set()
+
+    def work() -> None:
+        torch.set_num_threads(1)
+        weights = torch.zeros(3, requires_grad=True)
+        optimizer = torch.optim.Adam([weights], lr=0.1)
+        weights.grad = torch.ones(3)
+        optimizer.step()
+
+    threading.Thread(target=work, name="nn-playground-warm-up", daemon=True).start()
+
+
+def callback_every(trainer: Trainer) -> int:
+    """How many epochs between callbacks so that one comes about every CALLBACK_SECONDS of training."""
+    runs = [run for run in trainer.runs if run.epochs > 0 and run.seconds > 0]
+    if runs:
+        seconds = sum(run.seconds for run in runs) / sum(run.epochs for run in runs)
+    else:  # no run yet: a rough cost model (fixed overhead + multiply-adds of forward, backward and evaluation)
+        seconds = 4e-4 + 8 * trainer.parameter_count * len(trainer.dataset.points) / 4e10
+    return max(1, min(1000, int(CALLBACK_SECONDS / seconds)))
+
+
+@dataclass
+class Job:
+    """One engine run: `epochs` more epochs of `trainer` (None: build a new model from `settings` first)."""
+
+    settings: Settings
+    dataset: Dataset
+    epochs: int
+    trainer: Trainer | None = None
+    schedule: tuple[int, int] | None = None  # (epochs done, length) of a run's schedule: see Trainer.train
+    final_map: bool = True  # evaluate map and points at the end (skipped when the results are thrown away)
+
+
+@dataclass
+class Update:
+    """What happened since the last `take()`; every field may be empty."""
+
+    rows: dict[str, list] = field(default_factory=lambda: {key: [] for key in ROW_KEYS})
+    grid: GridMap | None = None
+    evaluation: Evaluation | None = None
+    neurons: list | None = None  # neuron maps and weights, taken with the map (see inside.py)
+    weights: list | None = None
+    frames: list[Frame] = field(default_factory=list)  # recorded at round epochs, for replay
+    trainer: Trainer | None = None  # set once, when a new model has been built
+    run: Run | None = None  # set once, when the engine run has ended
+    error: str | None = None
+    done: bool = False  # the thread has finished: nothing more will come
+
+
+class Worker:
+    """Runs one `Job` in its own thread; `take()` hands over what it produced so far."""
+
+    def __init__(self, job: Job, name: str = "nn-playground-training") -> None:
+        self.job = job
+        self._lock = threading.Lock()
+        self._pending = Update()
+        self._stop = threading.Event()
+        self._trainer: Trainer | None = job.trainer
+        self._sent = 0
+        self._next_map = 0.0
+        self._next_points = 0.0
+        self._map_size = FINAL_MAP_SIZE
+        self._recorder = FrameRecorder(job.epochs, job.trainer.epochs_done if job.trainer is not None else 0)
+        self._thread = threading.Thread(target=self._main, name=name, daemon=True)
+
+    # ----- owner side -----
+    def start(self) -> Worker:
+        self._thread.start()
+        return self
+
+    def request_stop(self) -> None:
+        """End the run after the current epoch (no-op once finished)."""
+        self._stop.set()
+        trainer = self._trainer
+        if trainer is not None:
+            trainer.request_stop()
+
+    def join(self, timeout: float | None = None) -> bool:
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def has_news(self) -> bool:
+        pending = self._pending  # read without the lock: a stale answer only delays the next take()
+        return bool(pending.done or pending.rows["epoch"] or pending.grid is not None or pending.error)
+
+    def take(self) -> Update:
+        with self._lock:
+            update, self._pending = self._pending, Update()
+        return update
+
+    # ----- worker thread -----
+    def _main(self) -> None:
+        try:
+            torch.set_num_threads(1)
+            job = self.job
+            trainer = self._trainer
+            if trainer is None:
+                trainer = build_trainer(job.settings, job.dataset)
+                self._trainer = trainer
+                with self._lock:
+                    self._pending.trainer = trainer
+            self._sent = len(trainer.history)
+            if trainer.epochs_done == 0:
+                self._record_frame(trainer)  # where the model starts from
+            run = None
+            if not self._stop.is_set():
+                every = self._recorder.every(callback_every(trainer))
+                run = trainer.train(job.epochs, self._callback, every, job.settings,
+                                    schedule=job.schedule)
+            self._send_rows(trainer)
+            grid = evaluation = neurons = weights = None
+            if job.final_map and trainer.history.epoch:
+                grid, evaluation = evaluate_grid(trainer, FINAL_MAP_SIZE), evaluate_points(trainer)
+                neurons, weights = neuron_view(trainer), weight_view(trainer)
+                self._record_frame(trainer)  # a run may end between two round epochs
+            with self._lock:
+                self._pending.run = run
+                if grid is not None:
+                    self._pending.grid, self._pending.evaluation = grid, evaluation
+                    self._pending.neurons, self._pending.weights = neurons, weights
+        except Exception:  # reported to the owner, who shows it; the thread must never die silently
+            with self._lock:
+                self._pending.error = traceback.format_exc(limit=8)
+        finally:
+            with self._lock:
+                self._pending.done = True
+
+    def _callback(self, progress) -> None:
+        trainer = self._trainer
+        if self._stop.is_set():
+            trainer.request_stop()  # a stop that came before train() began, which clears the flag
+        self._send_rows(trainer)
+        if self._recorder.due(progress.epoch):
+            self._record_frame(trainer)
+        now = time.perf_counter()
+        if now >= self._next_map:
+            grid = evaluate_grid(trainer, self._map_size)
+            cost = time.perf_counter() - now
+            if self._map_size == FINAL_MAP_SIZE and cost > BIG_MAP_SECONDS:
+                self._map_size = SMALL_MAP_SIZE  # this one is drawn; the next ones are cheaper
+                cost /= 4
+            evaluation = None
+            if now >= self._next_points:  # the evaluation view redraws thousands of points: once a second
+                evaluation = evaluate_points(trainer)
+                self._next_points = now + POINTS_INTERVAL
+            neurons, weights = neuron_view(trainer), weight_view(trainer)
+            self._next_map = time.perf_counter() + max(MAP_INTERVAL, cost / MAP_COST_SHARE)
+            with self._lock:
+                self._pending.grid = grid
+                self._pending.neurons, self._pending.weights = neurons, weights
+                if evaluation is not None:
+                    self._pending.evaluation = evaluation
+
+    def _record_frame(self, trainer: Trainer) -> None:
+        frame = Frame.of(trainer)
+        with self._lock:
+            self._pending.frames.append(frame)
+
+    def _send_rows(self, trainer: Trainer) -> None:
+        history = trainer.history
+        end = len(history)
+        if end <= self._sent:
+            return
+        start, self._sent = self._sent, end
+        chunk = {key: getattr(history, key)[start:end] for key in ROW_KEYS}
+        with self._lock:
+            for key, values in chunk.items():
+                self._pending.rows[key].extend(values)

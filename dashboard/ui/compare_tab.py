@@ -1,0 +1,66 @@
+"""The Compare tab: two Selects of the session's runs (default: the last two) and their comparison."""
+
+from __future__ import annotations
+
+import panel as pn
+
+from ..plots.compare import COMPARE_CSS, NOTE_CSS, CompareFigures, comparison_note, comparison_table
+from ..plots.style import CURVE_CSS
+from ..session.comparison import chosen_pair, compare
+from ..session.experiment import Experiment
+from .parts import LiveHTML, on_loop
+
+
+class CompareView:
+    """The Compare tab of one experiment: two Selects of runs (default: the last two) and the comparison."""
+
+    def __init__(self, experiment: Experiment) -> None:
+        self.experiment = experiment
+        self.figures = CompareFigures()
+        select = dict(options={}, width=380, margin=(5, 10))
+        self.selects = (pn.widgets.Select(label="Run A", **select), pn.widgets.Select(label="Run B", **select))
+        self.note = LiveHTML("", NOTE_CSS, css_classes=["nnp-compare-note"], margin=(2, 10))
+        self.table = LiveHTML("", COMPARE_CSS, css_classes=["nnp-compare-table"], margin=(10, 10))
+        self._busy = False
+        for widget in self.selects:
+            widget.param.watch(self._chosen, "value")
+        experiment.param.watch(self._refresh, ["results", "compared"])
+        self._refresh()
+
+    def _chosen(self, event) -> None:
+        first, second = (widget.value for widget in self.selects)
+        if not self._busy and first is not None and second is not None:
+            self.experiment.compared = [first, second]
+
+    @on_loop
+    def _refresh(self, *events) -> None:
+        results = self.experiment.results
+        pair = chosen_pair(results, self.experiment.compared)
+        options = {results[number].label(): number for number in sorted(results, reverse=True)}
+        self._busy = True
+        try:
+            for widget, number in zip(self.selects, pair or (None, None)):
+                widget.param.update(options=options, value=number, disabled=pair is None)
+        finally:
+            self._busy = False
+        comparison = compare(results[pair[0]], results[pair[1]]) if pair else None
+        self.figures.show(comparison)
+        self.note.content = comparison_note(comparison)
+        self.table.content = "" if comparison is None else comparison_table(comparison)
+
+    def panel(self) -> pn.Column:
+        """The tab. The curves sit in flex boxes as in the Training tab (a Row of two stretching Bokeh panes
+        inside the template lays out nothing at all: every figure of the tab stays blank)."""
+        f = self.figures
+
+        def curve(fig):
+            return pn.Column(pn.pane.Bokeh(fig, sizing_mode="stretch_width", margin=5), css_classes=["nnp-curve"],
+                             sizing_mode="stretch_width", margin=0)
+
+        figures = pn.FlexBox(*(pn.pane.Bokeh(fig, margin=5) for fig in (f.maps[0].figure, f.maps[1].figure,
+                                                                         f.disagreement.figure)),
+                             curve(f.curves.loss), curve(f.curves.accuracy), flex_wrap="wrap", gap="0px",
+                             sizing_mode="stretch_width", margin=0, stylesheets=[CURVE_CSS])
+        return pn.Column(pn.Row(*self.selects, margin=0), self.note, figures, self.table,
+                         sizing_mode="stretch_width", margin=0, name="Compare")
+

@@ -1,0 +1,70 @@
+"""Save experiment (a .zip download) and Load experiment (a .zip upload) for the dashboard's sidebar.
+
+The archive is `engine.storage.experiment_archive`: settings, history, runs, weights, optimizer and random
+generator state, so a loaded experiment continues training exactly as the saved one would have.
+"""
+
+from __future__ import annotations
+
+import io
+
+import panel as pn
+
+from engine.storage import experiment_archive
+
+from ..report.from_experiment import experiment_trainer, report_page_async
+from ..session.experiment import Experiment
+
+FILENAME = "nn-playground-experiment.zip"
+
+
+def save_download(experiment: Experiment, **options) -> pn.widgets.FileDownload:
+    """A Save experiment button: enabled while there is a model and no run is going."""
+    button = pn.widgets.FileDownload(
+        callback=lambda: io.BytesIO(experiment_archive(experiment_trainer(experiment))), filename=FILENAME,
+        label="Save experiment", embed=False, variant="outline", css_classes=["nnp-save"],
+        description="The model, its settings, history and runs as a .zip: load it later to look at it or train on.",
+        **options)
+    return enabled_between_runs(button, experiment)
+
+
+def load_input(experiment: Experiment, **options) -> pn.Column:
+    """A Load experiment file input (.zip from Save experiment); a bad file leaves everything as it was."""
+    upload = pn.widgets.FileInput(accept=".zip", multiple=False, css_classes=["nnp-load"], **options)
+
+    def load(event) -> None:
+        if event.new:
+            experiment.load_archive(event.new)
+            upload.clear()  # so that loading the same file again (to start over from it) is a new upload
+
+    upload.param.watch(load, "value")
+    label = pn.pane.Markdown("Load experiment (.zip from Save experiment):", margin=(4, 4, 0, 4),
+                             styles={"font-size": "13px"})
+    return pn.Column(label, upload, sizing_mode="stretch_width", margin=0)
+
+
+def report_download(experiment, **options) -> pn.widgets.FileDownload:
+    """A Download report button for the dashboard: enabled while there is a model and no run is going.
+
+    The report is built in a worker thread from copies, so the server keeps serving every session meanwhile.
+    """
+    async def callback():
+        return io.StringIO(await report_page_async(experiment))
+
+    button = pn.widgets.FileDownload(
+        callback=callback, filename="nn-playground-report.html", label="Download report", embed=False,
+        color="primary", variant="outline",
+        description="A self-contained HTML page: settings, data, curves, maps, evaluation and runs. It opens offline.",
+        **options)
+    return enabled_between_runs(button, experiment)
+
+
+def enabled_between_runs(button, experiment):
+    """Keep `button` enabled only while the experiment has a model and no run is going (what a download of the
+    model needs: the trainer is read on the server's loop, between runs). Returns the button."""
+    def refresh(*events) -> None:
+        button.disabled = not experiment.has_model or experiment.state in ("training", "stopping")
+
+    experiment.param.watch(refresh, ["has_model", "state"])
+    refresh()
+    return button

@@ -1,0 +1,87 @@
+"""Live updates on a Panel server or in Jupyter: poll the experiment's worker from the event loop.
+
+While a run is going, a periodic callback (every PERIOD_MS) moves the worker's results into the experiment's
+parameters, whose watchers update the views; it stops when the worker is done. The browser paces it: after
+each update the page acknowledges the next animation frame (`FrameAck`), and no new update is sent before
+that acknowledgement (or ACK_TIMEOUT, for a hidden tab), so a slow browser gets fewer, never queued, updates.
+When the session closes, the experiment's training is stopped.
+"""
+
+from __future__ import annotations
+
+import time
+
+import panel as pn
+import param
+from panel.reactive import ReactiveHTML
+
+from ..session.experiment import Experiment
+
+PERIOD_MS = 66  # about 15 updates per second at most
+ACK_TIMEOUT = 1.0  # seconds to wait for a browser's acknowledgement before updating anyway
+
+
+class FrameAck(ReactiveHTML):
+    """An invisible element: when `sent` changes, the page sets `acked` to it once it has drawn a frame."""
+
+    sent = param.Integer(default=0)
+    acked = param.Integer(default=0)
+
+    _template = '<div id="ack" style="display: none"></div>'
+    _scripts = {"sent": "requestAnimationFrame(() => { data.acked = data.sent })"}
+
+    def __init__(self, **params):
+        super().__init__(width=0, height=0, margin=0, **params)
+
+
+class LiveLink:
+    """Polls one experiment while it trains, paced by the browser."""
+
+    def __init__(self, experiment: Experiment, period_ms: int = PERIOD_MS) -> None:
+        self.experiment = experiment
+        self.period_ms = period_ms
+        self.ack = FrameAck()
+        self.polls = 0  # polls that ran (for measurements)
+        self.waits = 0  # ticks skipped while the browser had not acknowledged the last update
+        self._callback = None
+        self._sent_at = 0.0
+        experiment.param.watch(self._on_state, "state")
+        self.ack.param.watch(self._on_ack, "acked")
+
+    def _on_state(self, event) -> None:
+        if event.new in ("training", "stopping") and self._callback is None:
+            self.ack.acked = self.ack.sent  # start unblocked
+            self._callback = pn.state.add_periodic_callback(self._tick, period=self.period_ms)
+
+    def _on_ack(self, event) -> None:
+        """The page has drawn the last update: send the next one now if it is due, not at the next tick."""
+        if self._callback is not None and time.monotonic() - self._sent_at >= self.period_ms / 1000:
+            self._tick()
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        if not self.experiment.busy:  # its run was ended and taken in elsewhere (a Train during training)
+            self.stop()
+            return
+        if not self.experiment.has_news():
+            return
+        if self.ack.acked < self.ack.sent and now - self._sent_at < ACK_TIMEOUT:
+            self.waits += 1
+            return
+        with pn.io.unlocked():  # one message to the browser per poll, with or without the document lock
+            active = self.experiment.poll()
+            self.ack.sent += 1
+        self._sent_at = now
+        self.polls += 1
+        if not active:
+            self.stop()
+
+    def stop(self) -> None:
+        if self._callback is not None:
+            self._callback.stop()
+            self._callback = None
+
+    def close(self, *args) -> None:
+        """The session is over: stop polling and stop training."""
+        self.stop()
+        self.experiment.close()

@@ -1,0 +1,104 @@
+"""Small Panel parts the tabs share: an update that runs on the server's loop, a throttle, and HTML that changes
+in place (a live HTML box, the message box, the status line with its progress bar)."""
+
+from __future__ import annotations
+
+import functools
+import time
+
+import panel as pn
+import param
+from panel.reactive import ReactiveHTML
+
+
+def on_loop(method):
+    """Run a view update inside `pn.io.unlocked()`: it changes Bokeh models directly, and Panel runs button and
+    widget callbacks without the document lock, which Bokeh needs for such changes (else: RuntimeError
+    '_pending_writes should be non-None'). Inside a periodic callback (which holds the lock) it changes nothing."""
+
+    @functools.wraps(method)
+    def run(*args, **kwargs):
+        with pn.io.unlocked():
+            return method(*args, **kwargs)
+
+    return run
+
+
+class Throttle:
+    """Runs `action` at most once per `interval` seconds; a call in between is kept and run by `flush`."""
+
+    def __init__(self, interval: float, action) -> None:
+        self.interval, self.action = interval, action
+        self.last = float("-inf")
+        self.pending = False
+
+    def __call__(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self.last >= self.interval:
+            self.last, self.pending = now, False
+            self.action()
+        else:
+            self.pending = True
+
+    def flush(self) -> None:
+        if self.pending:
+            self(force=True)
+
+
+class LiveHTML(ReactiveHTML):
+    """HTML whose changes touch only its own element. A Panel HTML pane or a Bokeh Div re-runs the layout of the
+    whole page on every change (and a Panel pane sends its stylesheets again, re-indexing the document): at ~10
+    changes a second that alone kept a busy browser from keeping up."""
+
+    content = param.String(default="", doc="The HTML shown.")
+
+    _template = '<div id="box" class="live-html"></div>'
+    _scripts = {"render": "box.innerHTML = data.content", "content": "box.innerHTML = data.content"}
+
+    def __init__(self, content: str = "", css: str = "", **params):
+        super().__init__(content=content, stylesheets=[css] if css else [], sizing_mode="stretch_width", **params)
+
+
+class MessageBox(ReactiveHTML):
+    """A notice (info, warning or danger), hidden when empty."""
+
+    text = param.String(default="")
+    kind = param.Selector(default="info", objects=["info", "warning", "danger"])
+
+    _template = '<div id="box" class="alert"></div>'
+    # Panel sanitises the HTML of string parameters; the text is escaped in Python, so innerHTML shows it as is.
+    _show = ("box.innerHTML = data.text; box.className = 'alert ' + data.kind; "
+             "box.style.display = data.text ? 'block' : 'none'")
+    _scripts = {"render": _show, "text": _show, "kind": _show}
+    _stylesheets = ["""
+        .alert { font-size: 13px; padding: 6px 10px; border-radius: 4px; border: 1px solid; }
+        .info { background: #e7f1fb; border-color: #b6d4f0; color: #0b3d66; }
+        .warning { background: #fff4e0; border-color: #f5cf8a; color: #6b4400; }
+        .danger { background: #fbe7e9; border-color: #f1b0b7; color: #721c24; }
+    """]
+
+    def __init__(self, **params):
+        super().__init__(sizing_mode="stretch_width", css_classes=["nnp-message"], margin=(2, 5), **params)
+
+
+class StatusLine(ReactiveHTML):
+    """The notebook's status line over a progress bar, updated in place."""
+
+    text = param.String(default="", doc="The status line.")
+    progress = param.Number(default=0.0, bounds=(0, 1), doc="Share of the run done.")
+
+    _template = '<div class="status"><pre id="line"></pre><div class="bar"><div id="fill" class="fill"></div></div></div>'
+    _scripts = {
+        "render": "line.innerHTML = data.text; fill.style.width = (100 * data.progress) + '%'",
+        "text": "line.innerHTML = data.text",
+        "progress": "fill.style.width = (100 * data.progress) + '%'",
+    }
+    _stylesheets = ["""
+        pre { font-size: 15px; margin: 0; padding: 6px 10px; background: #f4f6f8; border-radius: 4px 4px 0 0;
+              white-space: pre; overflow: hidden; text-overflow: ellipsis; }
+        .bar { height: 6px; background: #e3e7eb; border-radius: 0 0 4px 4px; overflow: hidden; }
+        .fill { height: 100%; width: 0; background: #0d6efd; }
+    """]
+
+    def __init__(self, **params):
+        super().__init__(sizing_mode="stretch_width", css_classes=["nnp-status"], margin=(4, 5), **params)
