@@ -20,31 +20,15 @@ from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
+# Only the settings load at start: torch and scikit-learn load when a command needs them, so --help is quick.
+from engine.settings import PARTS, SPECS, Settings, Spec, format_value
+
 if TYPE_CHECKING:
     from engine.training import Trainer
-
-# Only the settings load at start: torch and scikit-learn load when a command needs them, so --help is quick.
-from engine.settings import (
-    ACTIVATIONS, DATASETS, INPUT_FEATURES, IRIS_FEATURES, OPTIMIZERS, REGULARIZATIONS, SCHEDULES, Settings,
-)
 
 PROG = "nn-playground"
 DEFAULTS = Settings()
 EXIT_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 3, 130
-
-
-def _whole_numbers(text: str) -> tuple[int, ...]:
-    """`8,8` -> (8, 8); an empty string or 0 means no hidden layer."""
-    if text.strip() in ("", "0"):
-        return ()
-    try:
-        return tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a list of widths such as 8,8 (0 for no hidden layer)") from None
-
-
-def _names(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
 def _positive(text: str) -> int:
@@ -63,38 +47,17 @@ def _port(text: str) -> int:
     return int(text)
 
 
-# (flag, Settings field, type, metavar, help). Ranges are checked by Settings, in one place.
-DATA_OPTIONS = [
-    ("--dataset", "dataset", str, "NAME", f"one of {', '.join(DATASETS)}"),
-    ("--samples", "samples", int, "N", "number of points, toy and generated data"),
-    ("--data-seed", "data_seed", int, "N", "seed of the points and of the label noise"),
-    ("--noise", "noise", float, "SHARE", "share of labels flipped, 0 to 0.5"),
-    ("--test-share", "test_share", float, "SHARE", "share of points held out for testing"),
-    ("--split-seed", "split_seed", int, "N", "seed of the train/test split"),
-    ("--iris-features", "iris_features", _names, "A,B", f"two of {', '.join(IRIS_FEATURES)}"),
-    ("--csv", "csv_path", str, "FILE", "your own points: rows of x, y, label (0 or 1); implies --dataset csv"),
-]
-NETWORK_OPTIONS = [
-    ("--features", "features", _names, "LIST", f"network inputs, from {', '.join(INPUT_FEATURES)}"),
-    ("--hidden", "hidden", _whole_numbers, "WIDTHS", "hidden layer widths, e.g. 8,8; 0 or '' for none"),
-    ("--activation", "activation", str, "NAME", f"one of {', '.join(ACTIVATIONS)}"),
-    ("--dropout", "dropout", float, "P", "dropout probability after each hidden layer"),
-]
-TRAINING_OPTIONS = [
-    ("--optimizer", "optimizer", str, "NAME", f"one of {', '.join(OPTIMIZERS)}"),
-    ("--lr", "lr", float, "RATE", "learning rate, > 0 and <= 10"),
-    ("--momentum", "momentum", float, "M", "momentum, sgd only"),
-    ("--batch-size", "batch_size", int, "N", "points per step; 0 for the full batch"),
-    ("--reg", "reg", str, "KIND", f"weight penalty, one of {', '.join(REGULARIZATIONS)}"),
-    ("--reg-rate", "reg_rate", float, "RATE", "weight of the penalty"),
-    ("--schedule", "schedule", str, "NAME", f"learning rate over a run, one of {', '.join(SCHEDULES)}"),
-    ("--decay-every", "decay_every", int, "N", "step schedule: epochs between decays"),
-    ("--decay-factor", "decay_factor", float, "F", "step schedule: factor applied at each decay"),
-    ("--epochs", "epochs", int, "N", "epochs to train"),
-    ("--seed", "seed", int, "N", "torch.manual_seed before the network is built"),
-    ("--device", "device", str, "DEVICE", "cpu, cuda or cuda:N"),
-    ("--threads", "threads", int, "N", "torch threads on the CPU"),
-]
+def _option_type(spec: Spec):
+    """argparse's type for a setting: its text form read by its declaration (the range is checked by Settings)."""
+    def parse(text: str):
+        try:
+            return spec.parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not allowed; {spec.allowed()}") from None
+
+    parse.__name__ = spec.name  # argparse names the type in some messages
+    return parse
+
 
 TRAIN_EXAMPLES = f"""examples:
   {PROG} train --dataset toy_xor --hidden 8,8 --activation tanh --epochs 300
@@ -138,18 +101,19 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_ERROR, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
 
 
-def _shown(value) -> str:
-    return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
-
-
-def _add_options(parser: argparse.ArgumentParser, title: str, options: list) -> None:
-    group = parser.add_argument_group(title)
-    for flag, field, kind, metavar, text in options:
-        default = getattr(DEFAULTS, field)
+def _add_options(parser: argparse.ArgumentParser, part: str) -> None:
+    """One option per setting of this part (data, network or training), with its declared help and default."""
+    group = parser.add_argument_group(part)
+    for spec in SPECS.values():
+        if spec.part != part:
+            continue
+        default = getattr(DEFAULTS, spec.name)
+        text = spec.help if spec.kind == "path" else f"{spec.help} Allowed: {spec.allowed()}"
         if default is not None:
-            text += f" (default: {_shown(default) or 'none'})"
+            text += f" (default: {format_value(default) or 'none'})"
         # Options left out are not set at all, so that Settings supplies its defaults.
-        group.add_argument(flag, dest=field, type=kind, metavar=metavar, help=text, default=argparse.SUPPRESS)
+        group.add_argument(spec.option, dest=spec.name, type=_option_type(spec), metavar=spec.metavar,
+                           help=text.replace("%", "%%"), default=argparse.SUPPRESS)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -168,9 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     train = command("train", "Train a network and report its accuracy.", TRAIN_EXAMPLES)
-    _add_options(train, "data", DATA_OPTIONS)
-    _add_options(train, "network", NETWORK_OPTIONS)
-    _add_options(train, "training", TRAINING_OPTIONS)
+    for part in PARTS:
+        _add_options(train, part)
     output = train.add_argument_group("output")
     output.add_argument("--save", metavar="DIR", help="save settings, history, weights and map snapshots into DIR")
     output.add_argument("--json", action="store_true", help="print one JSON object (settings, final metrics, history)")
@@ -178,15 +141,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(handler=_train)
 
     data = command("data", "Write a dataset as CSV: the two features, label and split (train or test).", DATA_EXAMPLES)
-    _add_options(data, "data", DATA_OPTIONS)
+    _add_options(data, "data")
     data.add_argument("-o", "--output", metavar="FILE", help="the CSV file to write (default: standard output)")
     data.set_defaults(handler=_data)
 
     report = command("report", "Train a network (or load a saved one) and write a self-contained HTML report.",
                      REPORT_EXAMPLES)
-    _add_options(report, "data", DATA_OPTIONS)
-    _add_options(report, "network", NETWORK_OPTIONS)
-    _add_options(report, "training", TRAINING_OPTIONS)
+    for part in PARTS:
+        _add_options(report, part)
     output = report.add_argument_group("report")
     output.add_argument("--load", metavar="DIR", help="report a saved experiment (from --save) instead of training")
     output.add_argument("-o", "--output", metavar="FILE", default="report.html",
@@ -204,8 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _settings(args: argparse.Namespace) -> Settings:
     """Settings from the options given; Settings checks the values."""
-    fields = {field for _, field, *_ in DATA_OPTIONS + NETWORK_OPTIONS + TRAINING_OPTIONS}
-    values = {name: value for name, value in vars(args).items() if name in fields}
+    values = {name: value for name, value in vars(args).items() if name in SPECS}
     if "csv_path" in values and values.setdefault("dataset", "csv") != "csv":
         raise ValueError(f"--csv goes with --dataset csv, not --dataset {values['dataset']}")
     return Settings(**values)
@@ -340,8 +301,7 @@ def _report_command(args: argparse.Namespace) -> int:
     if not output.parent.is_dir():
         raise ValueError(f"{output}: the folder {output.parent} does not exist")
     if args.load:
-        given = sorted(flag for flag, field, *_ in DATA_OPTIONS + NETWORK_OPTIONS + TRAINING_OPTIONS
-                       if field in vars(args))
+        given = sorted(spec.option for spec in SPECS.values() if spec.name in vars(args))
         if given or args.save:
             raise ValueError(f"--load reports the saved experiment as it is: leave out {', '.join(given) or '--save'}")
         from engine.storage import load_experiment, load_snapshots

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-LABELS = {"x": "x", "y": "y", "x2": "x²", "y2": "y²", "xy": "xy", "sinx": "sin x", "siny": "sin y"}
+from .settings import INPUT_FEATURES, SPECS
+
+LABELS = {name: SPECS["features"].names.get(name, name) for name in INPUT_FEATURES}  # x2 -> x², as shown
 
 
 def feature_columns(unit_points: np.ndarray, names: tuple[str, ...]) -> np.ndarray:

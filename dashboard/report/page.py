@@ -16,17 +16,19 @@ from __future__ import annotations
 import datetime as dt
 import html
 from collections.abc import Callable
-from pathlib import Path
 
-import pandas as pd
 import panel as pn
 
 from engine import History, Trainer
 from engine.evaluation import Evaluation, GridMap, evaluate_grid, evaluate_points
 from engine.snapshots import SNAPSHOT_COUNT, SNAPSHOT_SIZE, SnapshotRecorder, Snapshots
 
+from engine.settings import PARTS
+
 from ..plots.data import dataset_view, evaluation_view, split_views
 from ..plots.results import confusion_view, curves, map_views, snapshot_player
+from ..plots.style import TABLE_CSS
+from ..session.runs import run_row, runs_table
 from .sections import comparison_section, network_section
 
 TITLE = "nn-playground report"
@@ -46,41 +48,6 @@ SUMMARY_CSS = """
 :host { background: #f4f6f8; border-radius: 6px; padding: 4px 14px; }
 """
 
-# Settings as the report names them, grouped as in the app; (field, label, shown when).
-SETTING_GROUPS = {
-    "Data": [
-        ("dataset", "Dataset", None),
-        ("iris_features", "Iris features", lambda s: s.dataset == "iris"),
-        ("csv_path", "CSV file", lambda s: s.dataset == "csv"),
-        ("samples", "Points", lambda s: s.dataset not in ("iris", "csv")),
-        ("noise", "Label noise", None),
-        ("test_share", "Test share", None),
-        ("data_seed", "Data seed", lambda s: s.dataset not in ("iris", "csv")),
-        ("split_seed", "Split seed", None),
-    ],
-    "Network": [
-        ("features", "Inputs", None),
-        ("hidden", "Hidden layers", None),
-        ("activation", "Activation", None),
-        ("dropout", "Dropout", None),
-        ("seed", "Weight seed", None),
-    ],
-    "Training": [
-        ("optimizer", "Optimizer", None),
-        ("lr", "Learning rate", None),
-        ("momentum", "Momentum", lambda s: s.optimizer == "sgd"),
-        ("batch_size", "Batch size", None),
-        ("reg", "Regularisation", None),
-        ("reg_rate", "Regularisation rate", lambda s: s.reg != "none"),
-        ("schedule", "Rate schedule", None),
-        ("decay_every", "Decay every", lambda s: s.schedule == "step"),
-        ("decay_factor", "Decay factor", lambda s: s.schedule == "step"),
-        ("epochs", "Epochs per run", None),
-        ("device", "Device", None),
-    ],
-}
-
-
 class ReportError(ValueError):
     """A report cannot be made (no model, a run still going, a page that would need the network)."""
 
@@ -98,38 +65,20 @@ def collect_snapshots(trainer: Trainer, until: int | None = None, count: int = S
 
 
 # ----- the numbers -----
-def _percent(share: float | None) -> float | None:
-    return None if share is None else round(100 * share, 1)
-
-
 def engine_runs(trainer: Trainer, history: History | None = None) -> list[dict]:
     """The runs table of a trainer: one row per engine run, its settings and its last epoch's metrics."""
     history = trainer.history if history is None else history
     majority = trainer.dataset.majority_share("test")
     rows = []
     for run in trainer.runs:
-        s = run.settings
-        row = {
-            "run": run.number,
-            "dataset": s["dataset"] if s["dataset"] != "iris" else "iris " + "/".join(s["iris_features"]),
-            "inputs": ",".join(s["features"]),
-            "hidden": ",".join(map(str, s["hidden"])) or "none",
-            "activation": s["activation"],
-            "optimizer": s["optimizer"],
-            "lr": s["lr"],
-            "batch": s["batch_size"] or "full",
-            "reg": "none" if s["reg"] == "none" else f"{s['reg']} {s['reg_rate']:g}",
-            "epochs": f"{run.first_epoch}-{run.last_epoch}" if run.epochs else "",
-            "ended": run.ended,
-            "loss": None, "train acc %": None, "test acc %": None,
-            "majority %": _percent(majority),
-            "seconds": round(run.seconds, 2),
-        }
+        metrics = {}
         if run.epochs and run.last_epoch in history.epoch:
             i = history.epoch.index(run.last_epoch)
-            row.update({"loss": round(history.loss[i], 4), "train acc %": _percent(history.train_accuracy[i]),
-                        "test acc %": _percent(history.test_accuracy[i])})
-        rows.append(row)
+            metrics = dict(loss=history.loss[i], train_accuracy=history.train_accuracy[i],
+                           test_accuracy=history.test_accuracy[i])
+        rows.append(run_row(run.number, run.settings, first_epoch=run.first_epoch,
+                            last_epoch=run.last_epoch if run.epochs else None, ended=run.ended, majority=majority,
+                            seconds=run.seconds, **metrics))
     return rows
 
 
@@ -159,35 +108,15 @@ def report_numbers(trainer: Trainer, history: History, grid: GridMap, evaluation
 
 
 # ----- the page -----
-def _value(value) -> str:
-    if isinstance(value, (list, tuple)):
-        return ", ".join(map(str, value)) or "none"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
 def settings_tables(trainer: Trainer) -> str:
-    settings = trainer.settings
+    """The settings that matter for this experiment, as the engine declares them, one table per part."""
     tables = []
-    for group, fields in SETTING_GROUPS.items():
-        rows = []
-        for field, label, shown in fields:
-            if shown is not None and not shown(settings):
-                continue
-            value = getattr(settings, field)
-            if field == "batch_size" and value == 0:
-                text = "full batch"
-            elif field == "hidden":
-                text = ", ".join(map(str, value)) or "none (a linear model)"
-            elif field == "csv_path":
-                text = Path(value).name
-            else:
-                text = _value(value)
-            rows.append(f"<tr><td>{html.escape(label)}</td><td>{html.escape(text)}</td></tr>")
-        if group == "Network":
+    for part in PARTS:
+        rows = [f"<tr><td>{html.escape(spec.label)}</td><td>{html.escape(text)}</td></tr>"
+                for spec, text in trainer.settings.described() if spec.part == part]
+        if part == "network":
             rows.append(f"<tr><td>Parameters</td><td>{trainer.parameter_count}</td></tr>")
-        tables.append(f'<table class="nnp-settings"><caption>{group}</caption>{"".join(rows)}</table>')
+        tables.append(f'<table class="nnp-settings"><caption>{part.title()}</caption>{"".join(rows)}</table>')
     return f'<div style="display: flex; flex-wrap: wrap; align-items: flex-start;">{"".join(tables)}</div>'
 
 
@@ -259,7 +188,6 @@ def build_report(trainer: Trainer, snapshots: Snapshots | None = None, *, histor
     train_eval, test_eval = evaluation_view(data, grid, evaluation, "train"), evaluation_view(data, grid, evaluation, "test")
     train_split, test_split = split_views(data)
     final_map, target = map_views(data, grid)
-    rows = pd.DataFrame(runs) if runs else pd.DataFrame({"run": []})
 
     sections = [
         header, summary,
@@ -290,8 +218,8 @@ def build_report(trainer: Trainer, snapshots: Snapshots | None = None, *, histor
         _row(pn.pane.HoloViews(confusion_view(data, evaluation, "train")),
              pn.pane.HoloViews(confusion_view(data, evaluation, "test"))),
         _markdown("## Runs"),
-        pn.pane.DataFrame(rows, index=False, sizing_mode="stretch_width", margin=(0, 10),
-                          styles={"overflow-x": "auto", "font-size": "12px"}, css_classes=["nnp-runs"]),
+        pn.pane.HTML(runs_table(runs), sizing_mode="stretch_width", margin=(0, 10), css_classes=["nnp-runs"],
+                     stylesheets=[TABLE_CSS], styles={"overflow-x": "auto"}),
         *([] if comparison is None else comparison_section(comparison)),
     ]
     page = pn.Column(*sections, width=PAGE_WIDTH, styles={"margin": "0 auto"})

@@ -19,6 +19,7 @@ import numpy as np
 
 from engine import Dataset, History, Settings
 from engine.evaluation import GridMap
+from engine.settings import SPECS
 
 MAX_RESULTS = 50
 MAX_CURVE_POINTS = 2000
@@ -65,21 +66,10 @@ class RunResult:
                 f"{s.activation}, {s.optimizer} lr {s.lr:g}, {self.epochs} epochs")
 
     def facts(self) -> dict[str, str]:
-        """The run's settings and results as the comparison table shows them."""
+        """The run's settings (as declared; "" where one does not matter for this run) and results, as the
+        comparison table shows them."""
         s = self.settings
-        return {
-            "run": str(self.number),
-            "model": str(self.model),
-            "dataset": dataset_name(s),
-            "inputs": ",".join(s.features),
-            "hidden": ",".join(map(str, s.hidden)) or "none",
-            "activation": s.activation,
-            "dropout": f"{s.dropout:g}",
-            "optimizer": s.optimizer,
-            "learning rate": f"{s.lr:g}",
-            "batch": str(s.batch_size or "full"),
-            "regularisation": "none" if s.reg == "none" else f"{s.reg} {s.reg_rate:g}",
-            "weight seed": str(s.seed),
+        results = {
             "epochs": f"{self.first_epoch}-{self.last_epoch} ({self.ended})",
             "final loss": f"{self.loss:.4f}",
             "train accuracy": f"{100 * self.train_accuracy:.1f}%",
@@ -89,6 +79,9 @@ class RunResult:
             "parameters": str(self.parameters),
             "time per epoch": f"{1000 * self.seconds_per_epoch:.3g} ms",
         }
+        settings = {spec.label.lower(): spec.text(getattr(s, name)) if spec.shown(s) else ""
+                    for name, spec in SPECS.items() if spec.group and name not in results}
+        return {"run": str(self.number), "model": str(self.model), **settings, **results}
 
 
 def dataset_name(settings: Settings) -> str:

@@ -1,13 +1,12 @@
 """One experiment as a `param.Parameterized`: its settings, its actions and its results.
 
-Settings are the engine's, one bounded and documented parameter each, grouped Data / Network / Training
-(`GROUPS`). Actions are methods: `train` (new model), `continue_training` (same model, `epochs` more, a new
+Settings are the engine's declared settings, one bounded and documented parameter each (parameters.py). Actions are methods: `train` (new model), `continue_training` (same model, `epochs` more, a new
 run), `step` (one epoch), `pause` / `resume`, `stop` and `reset`. Results are parameters too (`dataset`,
 `history`, `runs`, `grid`, `evaluation`, `neurons`, `weights`, `snapshots`, `status`, `progress`, `state`,
 `message`), so views can watch them.
 
 Training runs in a `Worker` thread; `poll()` moves what it produced into the result parameters. A server calls
-`poll()` from its event loop (see `live.py`); headless code calls `wait()`. This module imports param and the
+`poll()` from its event loop (see ui/live_link.py); headless code calls `wait()`. This module imports param and the
 engine only, never panel.
 
 A *run* here is what the user started with Train, Continue or Step; pausing and resuming (or stepping) stay in
@@ -18,7 +17,6 @@ run first and drops the model, whose results no longer match the settings.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import re
 import shutil
@@ -33,172 +31,24 @@ import param
 from engine import Dataset, History, Settings, SettingsError, load_dataset
 from engine.csv_points import CsvError, parse_points_csv
 from engine.evaluation import Evaluation, GridMap, evaluate_grid, evaluate_points
-from engine.settings import (
-    ACTIVATIONS,
-    DATASETS,
-    INPUT_FEATURES,
-    IRIS_FEATURES,
-    MAX_EPOCHS,
-    MAX_HIDDEN_LAYERS,
-    MAX_SAMPLES,
-    MAX_WIDTH,
-    OPTIMIZERS,
-    REGULARIZATIONS,
-    SCHEDULES,
-)
 from engine.storage import StorageError, load_experiment_archive
 
 from .comparison import kept, run_result
 from .frames import MAX_FRAMES, MAX_NEURONS, add_frames, neuron_view, weight_view
+from .parameters import APP_SPECS, PARTS, SETTINGS, SettingParameters, engine_value, from_text, settings_values, to_text
+from .runs import RunRecord
 from .worker import FINAL_MAP_SIZE, ROW_KEYS, Job, Worker
 
-DEFAULTS = Settings()
-SEED_MAX = 2**32 - 1
-OPTION_LABELS = {"csv": "your own data (csv)"}  # what a widget shows for some option values
 NO_POINTS = "no points of your own yet: upload a CSV or draw points in the Data tab"
-
-DATA = ("dataset", "iris_x", "iris_y", "samples", "noise", "test_share", "data_seed", "split_seed")
-NETWORK = ("features", "hidden", "activation", "dropout", "seed")
-TRAINING = ("optimizer", "lr", "momentum", "batch_size", "reg", "reg_rate", "schedule", "decay_every", "decay_factor",
-            "epochs")
-GROUPS = {"Data": DATA, "Network": NETWORK, "Training": TRAINING}
-SETTINGS = DATA + NETWORK + TRAINING
 STATES = ("idle", "training", "paused", "stopping")
 
 
-def parse_hidden(text: str) -> tuple[int, ...]:
-    """'8, 8' -> (8, 8); '' or '0' -> () (no hidden layer). ValueError with a readable message otherwise."""
-    text = text.strip()
-    if text in ("", "0"):
-        return ()
-    if not re.fullmatch(r"\d+(\s*,\s*\d+)*", text):
-        raise ValueError(f"{text!r} is not a list of layer widths such as 8,8")
-    widths = tuple(int(part) for part in text.split(","))
-    if len(widths) > MAX_HIDDEN_LAYERS:
-        raise ValueError(f"at most {MAX_HIDDEN_LAYERS} hidden layers, got {len(widths)}")
-    if not all(1 <= width <= MAX_WIDTH for width in widths):
-        raise ValueError(f"each width must be from 1 to {MAX_WIDTH}")
-    return widths
+class Experiment(SettingParameters):
+    """Settings, actions and results of one experiment (one session, one model at a time).
 
-
-def settings_values(settings: Settings) -> dict:
-    """The experiment's setting values for engine settings (the inverse of `Experiment.settings`)."""
-    values = {name: getattr(settings, name) for name in SETTINGS
-              if name not in ("iris_x", "iris_y", "features", "hidden")}
-    return {**values, "iris_x": settings.iris_features[0], "iris_y": settings.iris_features[1],
-            "features": list(settings.features), "hidden": ",".join(map(str, settings.hidden))}
-
-
-class HiddenLayers(param.String):
-    """Hidden layer widths written as text, '8,8' (what a widget and a URL carry); '' for none."""
-
-    def _validate_value(self, value, allow_None):
-        super()._validate_value(value, allow_None)
-        if value is not None:
-            try:
-                parse_hidden(value)
-            except ValueError as error:
-                raise ValueError(f"hidden: {error}") from None
-
-
-@dataclasses.dataclass
-class RunRecord:
-    """One run as the user sees it (one Train, Continue or Step, with its pauses)."""
-
-    number: int
-    model: int
-    first_epoch: int
-    requested: int
-    settings: Settings
-    done: int = 0
-    seconds: float = 0.0
-    ended: str = "running"  # running, paused, finished, stopped, diverged, failed
-    message: str = ""
-    last_epoch: int | None = None
-    loss: float | None = None
-    train_accuracy: float | None = None
-    test_accuracy: float | None = None
-    majority: float | None = None  # test accuracy of always answering the most common class
-
-    def row(self) -> dict:
-        """The run's line in the runs table: its settings and its final (or latest) metrics."""
-        s = self.settings
-        return {
-            "run": self.number,
-            "model": self.model,
-            "dataset": s.dataset if s.dataset != "iris" else "iris " + "/".join(s.iris_features),
-            "inputs": ",".join(s.features),
-            "hidden": ",".join(map(str, s.hidden)) or "none",
-            "activation": s.activation,
-            "optimizer": s.optimizer,
-            "lr": s.lr,
-            "batch": s.batch_size or "full",
-            "reg": "none" if s.reg == "none" else f"{s.reg} {s.reg_rate:g}",
-            "epochs": "" if self.last_epoch is None else f"{self.first_epoch}-{self.last_epoch}",
-            "ended": self.ended,
-            "loss": None if self.loss is None else round(self.loss, 4),
-            "train acc %": _percent(self.train_accuracy),
-            "test acc %": _percent(self.test_accuracy),
-            "majority %": _percent(self.majority),
-            "seconds": round(self.seconds, 2),
-        }
-
-
-class Experiment(param.Parameterized):
-    """Settings, actions and results of one experiment (one session, one model at a time)."""
-
-    # ----- Data -----
-    dataset = param.Selector(default=DEFAULTS.dataset, objects=list(DATASETS), label="Dataset", doc=(
-        "Toy patterns (points in the unit square labelled by an exact rule), generated shapes, Iris "
-        "(versicolor against virginica), or your own data (csv: upload or draw points in the Data tab first)."))
-    iris_x = param.Selector(default=DEFAULTS.iris_features[0], objects=list(IRIS_FEATURES), label="Iris feature on x",
-                            doc="Iris only: the feature on the horizontal axis.")
-    iris_y = param.Selector(default=DEFAULTS.iris_features[1], objects=list(IRIS_FEATURES), label="Iris feature on y",
-                            doc="Iris only: the feature on the vertical axis (not the same as on x).")
-    samples = param.Integer(default=DEFAULTS.samples, bounds=(10, MAX_SAMPLES), label="Points",
-                            doc="Number of points of toy and generated data (Iris always has 100).")
-    noise = param.Number(default=DEFAULTS.noise, bounds=(0.0, 0.5), step=0.05, label="Label noise",
-                         doc="Share of labels flipped at random, 0 to 0.5.")
-    test_share = param.Number(default=DEFAULTS.test_share, bounds=(0.05, 0.95), step=0.05, label="Test share",
-                              doc="Share of the points held out as the test set, 0.05 to 0.95.")
-    data_seed = param.Integer(default=DEFAULTS.data_seed, bounds=(0, SEED_MAX), label="Data seed",
-                              doc="Seed of the random points and of the label noise.")
-    split_seed = param.Integer(default=DEFAULTS.split_seed, bounds=(0, SEED_MAX), label="Split seed",
-                               doc="Seed of the train/test split.")
-    # ----- Network -----
-    features = param.ListSelector(default=list(DEFAULTS.features), objects=list(INPUT_FEATURES), label="Inputs",
-                                  doc="What the network sees: x, y and products or sines of them (one or more).")
-    hidden = HiddenLayers(default=",".join(map(str, DEFAULTS.hidden)), label="Hidden layers", doc=(
-        f"Widths of the hidden layers, e.g. 8,8 for two layers of 8; empty or 0 for none. At most "
-        f"{MAX_HIDDEN_LAYERS} layers of 1 to {MAX_WIDTH}."))
-    activation = param.Selector(default=DEFAULTS.activation, objects=list(ACTIVATIONS), label="Activation",
-                                doc="The non-linearity after each hidden layer.")
-    dropout = param.Number(default=DEFAULTS.dropout, bounds=(0.0, 0.9), step=0.05, label="Dropout",
-                           doc="Dropout probability after each hidden layer while training, 0 to 0.9.")
-    seed = param.Integer(default=DEFAULTS.seed, bounds=(0, SEED_MAX), label="Weight seed",
-                         doc="torch.manual_seed(seed) right before the network is built: the initial weights.")
-    # ----- Training -----
-    optimizer = param.Selector(default=DEFAULTS.optimizer, objects=list(OPTIMIZERS), label="Optimizer",
-                               doc="How the gradients update the weights.")
-    lr = param.Number(default=DEFAULTS.lr, bounds=(0.0, 10.0), inclusive_bounds=(False, True), softbounds=(1e-5, 10.0),
-                      step=0.001, label="Learning rate", doc="Step size of the optimizer, > 0 and <= 10.")
-    momentum = param.Number(default=DEFAULTS.momentum, bounds=(0.0, 0.999), step=0.1, label="Momentum",
-                            doc="SGD only: momentum, 0 (plain SGD) to 0.999.")
-    batch_size = param.Integer(default=DEFAULTS.batch_size, bounds=(0, MAX_SAMPLES), label="Batch size",
-                               doc="Points per step; 0 uses the whole training set (full batch).")
-    reg = param.Selector(default=DEFAULTS.reg, objects=list(REGULARIZATIONS), label="Regularisation",
-                         doc="Penalty on the weights: none, L1 (sum |w|) or L2 (sum w²).")
-    reg_rate = param.Number(default=DEFAULTS.reg_rate, bounds=(0.0, 10.0), step=0.001, label="Regularisation rate",
-                            doc="Weight of the penalty, 0 to 10.")
-    schedule = param.Selector(default=DEFAULTS.schedule, objects=list(SCHEDULES), label="Rate schedule", doc=(
-        "The learning rate over a run: constant, step decay, or cosine down to 0 at the run's last epoch. Each "
-        "Train or Continue starts the schedule again from the learning rate; pausing and resuming keep it going."))
-    decay_every = param.Integer(default=DEFAULTS.decay_every, bounds=(1, MAX_EPOCHS), label="Decay every",
-                                doc="Step decay: epochs between two decays of the rate.")
-    decay_factor = param.Number(default=DEFAULTS.decay_factor, bounds=(0.01, 1.0), step=0.05, label="Decay factor",
-                                doc="Step decay: what the rate is multiplied by at each decay, 0.01 to 1.")
-    epochs = param.Integer(default=DEFAULTS.epochs, bounds=(1, MAX_EPOCHS), label="Epochs",
-                           doc=f"Epochs of each Train or Continue, 1 to {MAX_EPOCHS}.")
+    The settings are the parameters of `SettingParameters`, one per setting the engine declares for the app. A
+    value that is not allowed is refused: the setting keeps its last valid value and `message` says why.
+    """
 
     # ----- Results (set by the experiment; views watch them) -----
     data = param.ClassSelector(class_=Dataset, allow_None=True, precedence=-1,
@@ -252,41 +102,33 @@ class Experiment(param.Parameterized):
         """The engine's settings for the current parameter values (SettingsError if they do not fit together)."""
         if self.dataset == "csv" and self._csv_path is None:
             raise SettingsError(NO_POINTS)
-        return Settings(
-            dataset=self.dataset, csv_path=self._csv_path if self.dataset == "csv" else None,
-            samples=self.samples, data_seed=self.data_seed, noise=self.noise,
-            test_share=self.test_share, split_seed=self.split_seed, iris_features=(self.iris_x, self.iris_y),
-            features=tuple(self.features), hidden=parse_hidden(self.hidden), activation=self.activation,
-            dropout=self.dropout, optimizer=self.optimizer, lr=self.lr, momentum=self.momentum,
-            batch_size=self.batch_size, reg=self.reg, reg_rate=self.reg_rate, schedule=self.schedule,
-            decay_every=self.decay_every, decay_factor=self.decay_factor, epochs=self.epochs, seed=self.seed,
-            device="cpu", threads=1,
-        )
+        values = {name: engine_value(spec, getattr(self, name)) for name, spec in APP_SPECS.items()}
+        return Settings(**values, csv_path=self._csv_path if self.dataset == "csv" else None, device="cpu", threads=1)
+
+    def __setattr__(self, name: str, value) -> None:
+        """Setting a value that is not allowed keeps the last valid one and says why in `message` (a widget
+        bound to the parameter then shows the kept value again)."""
+        if name not in APP_SPECS:
+            super().__setattr__(name, value)
+            return
+        old = getattr(self, name)
+        try:
+            super().__setattr__(name, value)
+        except (ValueError, TypeError) as error:
+            self._refused(name, value, old, error)
 
     def set_value(self, name: str, value) -> bool:
         """Set one setting; if it is refused, keep the last valid value, say why in `message`, return False."""
         if name not in SETTINGS:
             self._tell(f"Unknown setting {name!r}.", "warning")
             return False
-        old = getattr(self, name)
-        try:
-            setattr(self, name, value)
-        except (ValueError, TypeError) as error:
-            self._refused(name, value, old, error)
-            return False
-        return getattr(self, name) == value
+        self.message = ""
+        setattr(self, name, value)
+        return getattr(self, name) == value and not self.message
 
     def set_text(self, name: str, text: str) -> bool:
         """`set_value` from text, as a URL query or a command line gives it ('8,8', '0.01', 'x,y,xy')."""
-        if name not in SETTINGS:
-            self._tell(f"Unknown setting {name!r} ignored.", "warning")
-            return False
-        try:
-            value = from_text(self.param[name], text)
-        except ValueError:
-            self._refused(name, text, getattr(self, name), ValueError(describe_bounds(self.param[name])))
-            return False
-        return self.set_value(name, value)
+        return not self.set_texts({name: text})
 
     def set_texts(self, texts: dict[str, str]) -> list[str]:
         """Apply several settings given as text (a URL query) together; each refused one keeps its last valid
@@ -296,18 +138,17 @@ class Experiment(param.Parameterized):
             if name not in SETTINGS:
                 problems.append(f"Unknown setting {name!r} ignored.")
                 continue
-            parameter = self.param[name]
             try:
-                value = from_text(parameter, text)
-                parameter._validate(value)
+                value = from_text(name, text)
+                self.param[name]._validate(value)
             except (ValueError, TypeError) as error:
                 self._refused(name, text, getattr(self, name), error)
                 problems.append(self.message)
                 continue
             values[name] = value
         if values:
-            self.param.update(values)  # together, so that settings which only fit together (iris_x, iris_y) pass
-            for name, value in values.items():
+            self.param.update(values)  # together: one reload of the data, one check of what fits together
+            for name, value in values.items():  # if they do not fit together, each one that fits on its own
                 if getattr(self, name) != value and not self.set_value(name, value):
                     problems.append(self.message)
         if problems:
@@ -320,19 +161,17 @@ class Experiment(param.Parameterized):
                 if getattr(self, name) != self.param[name].default}
 
     def _refused(self, name: str, value, old, error: Exception) -> None:
-        parameter = self.param[name]
-        if isinstance(parameter, (param.Number, param.Selector)) and not isinstance(parameter, param.ListSelector):
-            reason = "allowed: " + describe_bounds(parameter)
-        else:
-            reason = re.sub(r"^(\w+ parameter '[\w.]+' |hidden: )", "", str(error)).rstrip(".")
-        shown = to_text(value) if isinstance(value, (list, tuple)) else value
-        self._tell(f"{parameter.label or name}: {shown!r} refused; {reason}. Kept {to_text(old) or 'none'}.", "warning")
+        spec = APP_SPECS[name]
+        reason = re.sub(r"^(\w+ parameter '[\w.]+' |\w+: )", "", str(error)).rstrip(".")
+        if spec.kind in ("int", "float", "choice") or "not allowed" in reason:
+            reason = "allowed: " + spec.allowed()
+        self._tell(f"{spec.label}: {to_text(value)!r} refused; {reason}. Kept {to_text(old) or 'none'}.", "warning")
 
     def _settings_changed(self, *events) -> None:
         if self._reverting:
             return
         names = [event.name for event in events]
-        data_changed = any(name in DATA for name in names)
+        data_changed = any(name in PARTS["data"] for name in names)
         try:
             settings = self.settings()
             dataset = load_dataset(settings) if data_changed else None
@@ -345,7 +184,7 @@ class Experiment(param.Parameterized):
             labels = ", ".join(self.param[name].label or name for name in names)
             self._tell(f"{labels}: refused ({error}). Kept the last valid value.", "warning")
             return
-        if data_changed or any(name in NETWORK for name in names):
+        if data_changed or any(name in PARTS["network"] for name in names):
             had_model = self._trainer is not None or self._worker is not None
             self._halt("stop")  # not discard: the run's result is kept for comparison
             self._drop_model()
@@ -494,6 +333,7 @@ class Experiment(param.Parameterized):
                           neurons=neuron_view(trainer), weights=weight_view(trainer), has_model=True,
                           planned_epoch=trainer.epochs_done)
         if self._record is not None:
+            self._record.agreement = self.grid.agreement  # the archive holds the last run's model only
             self._keep_result(self._record)
         self._record = None
         self._update_runs()
@@ -517,6 +357,8 @@ class Experiment(param.Parameterized):
                 self._add_rows(update.rows)
             if update.grid is not None and not discard:
                 self.grid = update.grid
+                if self._record is not None:
+                    self._record.agreement = update.grid.agreement
             if update.evaluation is not None and not discard:
                 self.evaluation = update.evaluation
             if update.neurons is not None and not discard:
@@ -700,42 +542,3 @@ def points_csv(points, labels, feature_names: tuple[str, str] = ("x", "y")) -> s
     return buffer.getvalue()
 
 
-def _percent(share: float | None) -> float | None:
-    return None if share is None else round(100 * share, 1)
-
-
-def from_text(parameter: param.Parameter, text: str):
-    """A setting's value from its text form (URL query): ValueError if it cannot be read."""
-    text = text.strip()
-    if isinstance(parameter, param.Integer):
-        return int(text)
-    if isinstance(parameter, param.Number):
-        return float(text)
-    if isinstance(parameter, param.ListSelector):
-        return [part.strip() for part in text.split(",") if part.strip()]
-    return text
-
-
-def to_text(value) -> str:
-    """The text form of a setting's value (inverse of `from_text`)."""
-    if isinstance(value, (list, tuple)):
-        return ",".join(map(str, value))
-    if isinstance(value, float):
-        return f"{value:.10g}"  # exact enough, without a widget's 0.006000000000000001
-    return str(value)
-
-
-def describe_bounds(parameter: param.Parameter) -> str:
-    """What a setting allows, in words."""
-    if isinstance(parameter, (param.Number, param.Integer)) and parameter.bounds:
-        low, high = parameter.bounds
-        low_open, high_open = [not inclusive for inclusive in (parameter.inclusive_bounds or (True, True))]
-        kind = "a whole number" if isinstance(parameter, param.Integer) else "a number"
-        return f"{kind} {'>' if low_open else '>='} {low:g} and {'<' if high_open else '<='} {high:g}"
-    if isinstance(parameter, param.ListSelector):
-        return "one or more of " + ", ".join(map(str, parameter.objects))
-    if isinstance(parameter, param.Selector):
-        return "one of " + ", ".join(map(str, parameter.objects))
-    if isinstance(parameter, HiddenLayers):
-        return f"widths such as 8,8: up to {MAX_HIDDEN_LAYERS} layers of 1 to {MAX_WIDTH}, empty for none"
-    return "a valid value"

@@ -19,7 +19,9 @@ from engine.evaluation import GridMap, grid_points
 
 from ..plots.live import DecisionMap
 from ..plots.network import NetworkDiagram, NeuronMap
-from ..session.experiment import Experiment, parse_hidden
+from engine.settings import SPECS
+
+from ..session.experiment import Experiment
 from ..session.frames import FRAME_MAP_SIZE, Frame
 from .parts import LiveHTML, on_loop
 
@@ -55,7 +57,7 @@ class NetworkViews:
     @on_loop
     def _on_shape(self, *events) -> None:
         e = self.experiment
-        self.diagram.layout(e.features, parse_hidden(e.hidden))
+        self.diagram.layout(e.features, SPECS["hidden"].parse(e.hidden))
         self.picked = (0, 0)
         self.diagram.neurons.selected.indices = [0] if self.diagram.neurons.data["x"] else []
         self._show()
@@ -147,7 +149,7 @@ class NetworkViews:
         if layer < len(neurons) and index < len(neurons[layer]):
             when = f" at epoch {self.frame.epoch}" if self.frame is not None else ""
             self.neuron.show(neurons[layer][index], f"Layer {layer + 1}, neuron {index + 1}{when}: activation")
-        elif not parse_hidden(self.experiment.hidden):
+        elif not SPECS["hidden"].parse(self.experiment.hidden):
             self.neuron.show(None, "No hidden layer: the inputs go straight to the output")
         else:
             self.neuron.show(None, "Neuron: none yet (press Train)")

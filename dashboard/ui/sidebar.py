@@ -1,8 +1,11 @@
-"""The sidebar: one widget per setting, grouped Data / Network / Training, and the action buttons.
+"""The sidebar: one widget per setting, grouped as the engine declares them (Data, Network, Training, Seeds), and
+the action buttons.
 
-Widgets carry no bounds of their own: whatever is typed goes to `Experiment.set_value`, which refuses an
-out-of-range value with a message; the widget then shows the last valid value again. Changes made elsewhere (the
-URL, code) flow back into the widgets.
+The widgets are Panel's own, made from the Experiment's parameters (`Widget.from_param`) by the setting's kind
+(`WIDGETS`). They carry no bounds of their own: whatever is typed goes to the parameter, and a value it refuses
+keeps the last valid one (the Experiment says why in its message); Panel then shows that value again. Changes
+made elsewhere (the URL, code) flow back into the widgets. A setting that only matters for some values of
+others (its declared `shown_when`) is shown only then.
 """
 
 from __future__ import annotations
@@ -10,80 +13,70 @@ from __future__ import annotations
 import panel as pn
 import param
 
-from engine.features import LABELS as FEATURE_LABELS
+from engine.settings import GROUPS
 
-from ..session.experiment import GROUPS, OPTION_LABELS, Experiment, HiddenLayers, describe_bounds
+from ..session.experiment import Experiment
+from ..session.parameters import APP_SPECS
 
 INPUT_WIDTH = 128  # two inputs side by side in the sidebar
-# Settings that only matter for some values of others: (setting, shown when)
-DEPENDS = {
-    "iris_x": lambda e: e.dataset == "iris",
-    "iris_y": lambda e: e.dataset == "iris",
-    "samples": lambda e: e.dataset not in ("iris", "csv"),
-    "momentum": lambda e: e.optimizer == "sgd",
-    "reg_rate": lambda e: e.reg != "none",
-    "decay_every": lambda e: e.schedule == "step",
-    "decay_factor": lambda e: e.schedule == "step",
-}
-WIDE = {"dataset", "features", "hidden"}  # settings whose widget takes the sidebar's full width
-SEEDS = ("data_seed", "split_seed", "seed")  # in a card of their own, closed at first
+WIDE_LABEL = 14  # a choice with a longer option label takes the sidebar's full width
 
 
-def _widget(experiment: Experiment, name: str) -> pn.widgets.Widget:
-    parameter = experiment.param[name]
-    value = getattr(experiment, name)
-    common = dict(label=parameter.label, description=f"{parameter.doc} Allowed: {describe_bounds(parameter)}.")
-    if name in WIDE:
-        common["sizing_mode"] = "stretch_width"
-    else:
-        common["width"] = INPUT_WIDTH
-    if isinstance(parameter, param.ListSelector):
-        options = {FEATURE_LABELS.get(option, option): option for option in parameter.objects}
-        return pn.widgets.CheckButtonGroup(options=options, value=list(value), color="primary",
-                                           variant="outline", **common)
-    if isinstance(parameter, param.Selector):
-        options = {OPTION_LABELS.get(option, option): option for option in parameter.objects}
-        return pn.widgets.Select(options=options, value=value, **common)
-    if isinstance(parameter, param.Integer):
-        return pn.widgets.IntInput(value=value, step=1, **common)
-    if isinstance(parameter, param.Number):
-        return pn.widgets.FloatInput(value=value, step=parameter.step or 0.01, **common)
-    if isinstance(parameter, HiddenLayers):
-        return pn.widgets.TextInput(value=value, placeholder="e.g. 8,8 (empty: no hidden layer)", **common)
-    raise TypeError(f"no widget for {name}")
+class PairSelect(pn.widgets.CompositeWidget):
+    """Two Selects for a pair of different choices (the Iris features on x and on y)."""
+
+    value = param.List(default=[])
+    options = param.ClassSelector(class_=(list, dict), default=[])
+    description = param.String(default=None, allow_None=True, doc="The tooltip of both Selects.")
+
+    _composite_type = pn.Row
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._selects = [pn.widgets.Select(name=f"{self.name} on {axis}", options=self.options,
+                                           description=self.description, sizing_mode="stretch_width", margin=(0, 4))
+                         for axis in ("x", "y")]
+        self._composite[:] = self._selects
+        self._composite.sizing_mode = "stretch_width"
+        self._show()
+        for select in self._selects:
+            select.param.watch(self._chosen, "value")
+        self.param.watch(self._show, "value")
+
+    def _chosen(self, event) -> None:
+        self.value = [select.value for select in self._selects]
+
+    def _show(self, *events) -> None:
+        for select, chosen in zip(self._selects, self.value):
+            select.value = chosen
 
 
-class Binding:
-    """Keeps one widget and one setting in step; a refused value is put back to the last valid one."""
+def _widget_kinds() -> dict:
+    """(widget class, its options) for each kind of setting."""
+    return {
+        "choice": (pn.widgets.Select, {}),
+        "choices": (pn.widgets.CheckButtonGroup, dict(color="primary", variant="outline")),
+        "pair": (PairSelect, {}),
+        "int": (pn.widgets.IntInput, dict(start=None, end=None, step=1)),
+        "float": (pn.widgets.FloatInput, dict(start=None, end=None)),
+        "widths": (pn.widgets.TextInput, dict(placeholder="e.g. 8,8 (empty: no hidden layer)")),
+    }
 
-    def __init__(self, experiment: Experiment, name: str, widget: pn.widgets.Widget) -> None:
-        self.experiment, self.name, self.widget = experiment, name, widget
-        self._busy = False
-        widget.param.watch(self._from_widget, "value")
-        experiment.param.watch(self._from_experiment, name)
 
-    def _from_widget(self, event) -> None:
-        if self._busy:
-            return
-        value = event.new
-        if value is None:  # an emptied number input
-            self.experiment.set_text(self.name, "")
-        else:
-            self.experiment.set_value(self.name, list(value) if isinstance(value, (list, tuple)) else value)
-        current = getattr(self.experiment, self.name)
-        if current != value:
-            self._show(current)
+def _wide(name: str) -> bool:
+    spec = APP_SPECS[name]
+    return spec.kind in ("choices", "pair", "widths") or any(
+        len(spec.names.get(choice, choice)) > WIDE_LABEL for choice in spec.choices)
 
-    def _from_experiment(self, event) -> None:
-        if not self._busy:
-            self._show(event.new)
 
-    def _show(self, value) -> None:
-        self._busy = True
-        try:
-            self.widget.value = list(value) if isinstance(value, (list, tuple)) else value
-        finally:
-            self._busy = False
+def setting_widget(experiment: Experiment, name: str) -> pn.widgets.Widget:
+    """The widget of one setting, bound to the Experiment's parameter by Panel."""
+    spec = APP_SPECS[name]
+    kind, options = _widget_kinds()[spec.kind]
+    size = dict(sizing_mode="stretch_width") if _wide(name) else dict(width=INPUT_WIDTH)
+    step = dict(step=spec.step or 0.01) if spec.kind == "float" else {}
+    return kind.from_param(experiment.param[name], description=f"{spec.help} Allowed: {spec.allowed()}.",
+                           **options, **step, **size)
 
 
 class Sidebar:
@@ -91,8 +84,7 @@ class Sidebar:
 
     def __init__(self, experiment: Experiment) -> None:
         self.experiment = experiment
-        self.widgets = {name: _widget(experiment, name) for names in GROUPS.values() for name in names}
-        self.bindings = [Binding(experiment, name, widget) for name, widget in self.widgets.items()]
+        self.widgets = {name: setting_widget(experiment, name) for name in APP_SPECS}
         button = dict(sizing_mode="stretch_width", margin=(4, 4))
         self.buttons = {
             "train": pn.widgets.Button(label="Train", color="primary", description="Train a new model", **button),
@@ -112,7 +104,9 @@ class Sidebar:
         for key, action in actions.items():
             self.buttons[key].on_click(lambda event, action=action: action())
         experiment.param.watch(self._state_changed, ["state", "has_model"])
-        experiment.param.watch(self._visibility, ["dataset", "optimizer", "reg", "schedule"])
+        self._conditional = [name for name, spec in APP_SPECS.items() if spec.shown_when]
+        experiment.param.watch(self._visibility, sorted({other for name in self._conditional
+                                                          for other in APP_SPECS[name].shown_when}))
         self._grids: list = []
         self._state_changed()
         self._visibility()
@@ -132,22 +126,22 @@ class Sidebar:
         buttons["continue"].disabled = not self.experiment.has_model and state == "idle"
 
     def _shown(self, name: str) -> bool:
-        return DEPENDS[name](self.experiment) if name in DEPENDS else True
+        return APP_SPECS[name].shown(self.experiment)
 
     def _visibility(self, *events) -> None:
         for name, grid in self._grids:  # a grid has no holes: it holds only the widgets shown
             objects = [self.widgets[n] for n in name if self._shown(n)]
             if grid.objects != objects:
                 grid.objects = objects
-        for name in DEPENDS:
+        for name in self._conditional:
             self.widgets[name].visible = self._shown(name)
 
     def panel(self) -> pn.Column:
         self._grids = []
 
         def grid(names):
-            wide = [self.widgets[name] for name in names if name in WIDE]
-            narrow = tuple(name for name in names if name not in WIDE)
+            wide = [self.widgets[name] for name in names if _wide(name)]
+            narrow = tuple(name for name in names if not _wide(name))
             box = pn.GridBox(*[self.widgets[n] for n in narrow if self._shown(n)], ncols=2,
                              sizing_mode="stretch_width", margin=0)
             self._grids.append((narrow, box))
@@ -160,7 +154,6 @@ class Sidebar:
             sizing_mode="stretch_width", margin=(0, 0, 8, 0),
         )
         card = dict(sizing_mode="stretch_width", margin=(4, 0), header_background="#f4f6f8")
-        cards = [pn.Card(grid([name for name in names if name not in SEEDS]), title=title, **card)
-                 for title, names in GROUPS.items()]
-        cards.append(pn.Card(grid(SEEDS), title="Seeds", collapsed=True, **card))
+        cards = [pn.Card(grid([name for name, spec in APP_SPECS.items() if spec.group == group]), title=group,
+                         collapsed=group == "Seeds", **card) for group in GROUPS]
         return pn.Column(actions, *cards, sizing_mode="stretch_width", margin=0)

@@ -9,7 +9,8 @@ from urllib.parse import parse_qsl, urlencode
 
 import param
 
-from ..session.experiment import SETTINGS, Experiment
+from ..session.experiment import Experiment
+from ..session.parameters import SETTINGS
 
 
 def apply_query(experiment: Experiment, search: str) -> list[str]:

@@ -162,10 +162,10 @@ def write(tmp_path, name, text):
 @pytest.mark.parametrize(
     "args, words",
     [
-        (["train", "--dataset", "nope"], "'nope' is not one of"),
+        (["train", "--dataset", "nope"], "dataset: 'nope' is not allowed; one of"),
         (["train", "--hidden", "8,x"], "--hidden"),
-        (["train", "--lr", "0"], "lr: must be > 0"),
-        (["train", "--lr", "-1"], "lr: must be > 0"),
+        (["train", "--lr", "0"], "lr: '0' is not allowed; a number > 0"),
+        (["train", "--lr", "-1"], "lr: '-1' is not allowed; a number > 0"),
         (["train", "--noise", "0.9"], "noise"),
         (["train", "--epochs", "0"], "epochs"),
         (["train", "--samples", "many"], "--samples"),

@@ -137,8 +137,8 @@ def test_features_columns():
     "changes, message",
     [
         ({"dataset": "nope"}, "dataset"),
-        ({"hidden": (8, 0)}, "hidden layer width"),
-        ({"hidden": (4,) * 9}, "at most 8"),
+        ({"hidden": (8, 0)}, "hidden: .8,0.*1 to 256"),
+        ({"hidden": (4,) * 9}, "up to 8 layers"),
         ({"lr": 0}, "lr"),
         ({"noise": 0.7}, "noise"),
         ({"features": ("x", "z")}, "features"),

@@ -263,7 +263,7 @@ def _damage(name: str, content: bytes):
     (["--load", "{copy}", "--save", "{tmp}/again"], None, "leave out --save"),
     (["-o", "{tmp}/no/such/folder/report.html"], None, "does not exist"),
     (["-o", "{tmp}"], None, "is a folder"),
-    (["--dataset", "nope"], None, "'nope' is not one of"),
+    (["--dataset", "nope"], None, "'nope' is not allowed; one of"),
     (["--hidden", "8,x"], None, "--hidden"),
 ], ids=["missing-folder", "no-settings", "truncated-settings", "corrupt-weights", "corrupt-snapshots",
         "load-and-train", "load-and-save", "no-output-folder", "output-is-folder", "bad-dataset", "bad-hidden"])

@@ -21,7 +21,7 @@ from dashboard.report.from_experiment import experiment_report_html
 from engine import History, Settings, Trainer
 from engine.evaluation import GridMap, grid_points
 from engine.settings import MAX_EPOCHS
-from engine.storage import experiment_archive
+from engine.storage import SETTINGS_FILE, experiment_archive
 
 XOR = dict(dataset="toy_xor", hidden="8,8", lr=0.01)
 UNIT = ((0.0, 1.0), (0.0, 1.0))
@@ -150,7 +150,10 @@ def test_load_archive_restores_the_plots_and_continues_identically():
     assert loaded.load_archive(data) is True
     assert loaded.settings() == original.settings() and loaded.hidden == "8,8" and loaded.lr == 0.02
     assert loaded.has_model and loaded.state == "idle" and loaded.data.name == "toy_xor"
-    assert loaded.runs == original.runs
+    # The same runs table; the archive has only the last model, so only the last run has its map's agreement.
+    assert [{**row, "agreement %": None} for row in loaded.runs[:-1]] == \
+        [{**row, "agreement %": None} for row in original.runs[:-1]]
+    assert loaded.runs[-1] == original.runs[-1] and loaded.runs[-1]["agreement %"] is not None
     assert loaded.status == original.status and loaded.progress == 1.0
     assert loaded.history.to_dict() == original.history.to_dict()
     assert np.array_equal(loaded.grid.probability, original.grid.probability)
@@ -170,16 +173,29 @@ def test_load_archive_restores_the_plots_and_continues_identically():
     assert sorted(session.results) == [1, 3] and session.history.run[0] == 2
 
 
+def archive_with_settings(archive: bytes, **changes) -> bytes:
+    """The archive with some of its saved settings changed (as a crafted file would have them)."""
+    source, out = zipfile.ZipFile(io.BytesIO(archive)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename.endswith(SETTINGS_FILE):
+                values = json.loads(data)
+                values["settings"].update(changes)
+                data = json.dumps(values).encode()
+            target.writestr(item, data)
+    return out.getvalue()
+
+
 def test_a_bad_archive_changes_nothing():
     experiment = trained(40)
     before = ({name: getattr(experiment, name) for name in SETTINGS}, list(experiment.runs), experiment.grid,
               experiment.history, experiment.trainer, dict(experiment.results))
-    wrong_seed = Trainer(Settings(seed=2**40, epochs=3))
-    wrong_seed.train()
+    wrong_seed = archive_with_settings(experiment_archive(experiment.trainer), seed=2**40)
     empty = io.BytesIO()
     zipfile.ZipFile(empty, "w").writestr("readme.txt", "hello")
     for data, words in ((b"not a zip", "not a .zip"), (empty.getvalue(), "holds no saved experiment"),
-                        (experiment_archive(wrong_seed), "seed")):
+                        (wrong_seed, "seed")):
         assert experiment.load_archive(data) is False
         assert experiment.message_kind == "danger" and words in experiment.message, experiment.message
         assert "Nothing was changed" in experiment.message

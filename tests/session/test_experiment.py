@@ -10,7 +10,9 @@ import time
 import param
 import pytest
 
-from dashboard.session.experiment import DATA, GROUPS, NETWORK, SETTINGS, TRAINING, Experiment, parse_hidden
+from dashboard.session.experiment import Experiment
+from dashboard.session.parameters import PARTS, SETTINGS
+from engine.settings import GROUPS, SPECS
 from engine import Settings, Trainer
 from engine.settings import MAX_EPOCHS
 
@@ -35,15 +37,15 @@ def test_does_not_import_panel():
 
 def test_settings_are_documented_bounded_and_grouped():
     experiment = Experiment()
-    assert set(GROUPS) == {"Data", "Network", "Training"}
-    assert set(SETTINGS) == set(DATA) | set(NETWORK) | set(TRAINING) and len(SETTINGS) == len(set(SETTINGS))
+    assert {SPECS[name].group for name in SETTINGS} == set(GROUPS)
+    assert set(SETTINGS) == {name for names in PARTS.values() for name in names} and len(SETTINGS) == len(set(SETTINGS))
     for name in SETTINGS:
         parameter = experiment.param[name]
         assert parameter.doc and parameter.label, name
         if isinstance(parameter, (param.Number, param.Integer)):
             assert parameter.bounds is not None and None not in parameter.bounds, name
     # Every engine setting a user chooses is there (csv_path needs a file, device and threads are fixed).
-    covered = set(SETTINGS) | {"iris_features"}
+    covered = set(SETTINGS)
     assert set(Settings().to_dict()) - covered == {"csv_path", "device", "threads"}
     # The defaults are the engine's (the teaching notebook's).
     assert experiment.settings() == Settings(threads=1)
@@ -185,11 +187,11 @@ def test_changing_data_or_network_while_training_stops_cleanly():
         ("lr", 0.0, "allowed"),
         ("epochs", 0, "whole number >= 1"),
         ("noise", 0.8, "<= 0.5"),
-        ("hidden", "300", "from 1 to 256"),
+        ("hidden", "300", "layers of 1 to 256"),
         ("hidden", "8,x", "not a list of layer widths"),
-        ("hidden", ",".join(["4"] * 9), "at most 8 hidden layers"),
+        ("hidden", ",".join(["4"] * 9), "up to 8 layers"),
         ("dataset", "mnist", "one of"),
-        ("features", [], "give one or more"),
+        ("features", [], "one or more different"),
     ],
 )
 def test_out_of_range_values_are_refused_and_the_last_valid_kept(name, value, words):
@@ -200,13 +202,14 @@ def test_out_of_range_values_are_refused_and_the_last_valid_kept(name, value, wo
     assert words in experiment.message and experiment.message_kind == "warning"
 
 
-def test_settings_that_only_fit_together_are_checked_together():
+def test_the_iris_pair_is_checked_as_one_setting():
     experiment = Experiment(dataset="iris")
-    assert experiment.set_value("iris_y", experiment.iris_x) is False  # the same feature twice
+    assert experiment.set_value("iris_features", ["petal_width", "petal_width"]) is False  # the same one twice
     assert "two different features" in experiment.message
+    assert experiment.iris_features == ["petal_length", "petal_width"]
     # Swapping both at once (as a URL does) is fine.
-    assert experiment.set_texts({"iris_x": "petal_width", "iris_y": "petal_length"}) == []
-    assert (experiment.iris_x, experiment.iris_y) == ("petal_width", "petal_length")
+    assert experiment.set_texts({"iris_features": "petal_width,petal_length"}) == []
+    assert experiment.iris_features == ["petal_width", "petal_length"]
     assert experiment.data.feature_names == ("petal width", "petal length")
 
 
@@ -221,11 +224,12 @@ def test_text_settings_as_a_url_gives_them():
                                              "lr": "0.01"}
 
 
-def test_parse_hidden():
-    assert parse_hidden("8, 8") == (8, 8)
-    assert parse_hidden("") == () and parse_hidden("0") == ()
+def test_hidden_layers_read_from_text():
+    spec = SPECS["hidden"]
+    assert spec.parse("8, 8") == (8, 8)
+    assert spec.parse("") == () and spec.parse("0") == ()
     with pytest.raises(ValueError):
-        parse_hidden("8;8")
+        spec.parse("8;8")
 
 
 def test_reset_forgets_everything_but_the_settings():
