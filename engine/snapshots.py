@@ -14,7 +14,6 @@ run (training is reproducible bit for bit), and returns None unless the replayed
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field

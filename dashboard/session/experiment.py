@@ -165,7 +165,8 @@ class Experiment(SettingParameters):
         reason = re.sub(r"^(\w+ parameter '[\w.]+' |\w+: )", "", str(error)).rstrip(".")
         if spec.kind in ("int", "float", "choice") or "not allowed" in reason:
             reason = "allowed: " + spec.allowed()
-        self._tell(f"{spec.label}: {to_text(value)!r} refused; {reason}. Kept {to_text(old) or 'none'}.", "warning")
+        shown = to_text(value) if isinstance(value, (list, tuple)) else value  # numbers as typed, text quoted
+        self._tell(f"{spec.label}: {shown!r} refused; {reason}. Kept {to_text(old) or 'none'}.", "warning")
 
     def _settings_changed(self, *events) -> None:
         if self._reverting:

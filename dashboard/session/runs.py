@@ -12,7 +12,7 @@ import html
 from engine import Settings
 from engine.settings import SPECS, format_value
 
-ALWAYS_SHOWN = ("dataset", "hidden")  # setting columns a runs table always shows; others only where runs differ
+ALWAYS_SHOWN = ("dataset", "hidden", "activation", "lr")  # setting columns a runs table always shows; others only where runs differ
 RESULTS = ("epochs", "ended", "loss", "train acc %", "test acc %", "majority %", "agreement %", "seconds")
 
 

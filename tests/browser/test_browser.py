@@ -57,7 +57,7 @@ def test_train_xor_shows_live_updates_and_learns_it(new_session):
     test_accuracy = float(re.search(r"test acc = +([\d.]+)%", app.status())[1])
     assert test_accuracy >= 90.0, app.status()
     assert "finished" in app.state_text() and "toy_xor" in app.state_text()
-    assert re.search(r"\b1 1 toy_xor x,y 8,8 relu adam 0.01 full none 1-1500 finished", app.runs_text())
+    assert re.search(r"\b1 1 toy_xor 8, 8 relu 0.01 1-1500 finished", app.runs_text())
     assert session.errors == [] and session.outside == []
 
 

@@ -122,7 +122,7 @@ def test_save_then_load_in_a_new_session_and_continue_identically(new_session, t
     assert loaded_app.status() == app.status()
     assert loaded_app.value("Hidden layers") == "8,8" and float(loaded_app.value("Learning rate")) == 0.01
     assert loaded_app.page.get_by_label("Dataset", exact=True).input_value() == "toy_xor"
-    row = re.compile(r"\b1 1 toy_xor x,y 8,8 relu adam 0.01 full none 1-200 finished")
+    row = re.compile(r"\b1 1 toy_xor 8, 8 relu 0.01 1-200 finished")
     assert row.search(loaded_app.runs_text()) and row.search(app.runs_text())
     loaded_app.page.get_by_text("Loaded Toy dataset: XOR: 1 run(s), 200 epochs").wait_for()
     assert loaded_app.legend()[:2] == ["run 1", "run 1"]
@@ -137,7 +137,7 @@ def test_save_then_load_in_a_new_session_and_continue_identically(new_session, t
     # The same file again: the saved model once more, as a new run after those of this session.
     loaded_app.page.locator(".nnp-load input[type=file]").set_input_files(path)
     loaded_app.wait_for_run_end(3)
-    assert "3 2 toy_xor x,y 8,8 relu adam 0.01 full none 1-200 finished" in loaded_app.runs_text()
+    assert "3 2 toy_xor 8, 8 relu 0.01 1-200 finished" in loaded_app.runs_text()
     assert len(loaded.history) == 200 and loaded.history.loss == saved.history.loss
     assert first.errors == [] and second.errors == []
 

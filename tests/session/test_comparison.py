@@ -18,7 +18,7 @@ from dashboard.session.comparison import MAX_CURVE_POINTS, MapArea, RunResult, c
 from dashboard.session.experiment import SETTINGS, Experiment
 from dashboard.report import remote_references
 from dashboard.report.from_experiment import experiment_report_html
-from engine import History, Settings, Trainer
+from engine import History, Settings
 from engine.evaluation import GridMap, grid_points
 from engine.settings import MAX_EPOCHS
 from engine.storage import SETTINGS_FILE, experiment_archive
@@ -225,3 +225,11 @@ def test_the_report_shows_the_chosen_comparison():
     experiment.compared = []  # none chosen: the last two
     comparison = report_comparison(experiment)
     assert (comparison.first.number, comparison.second.number) == (2, 3)
+
+
+def test_the_app_report_uses_the_frames_the_session_recorded():
+    experiment = trained(60)
+    kept = experiment.snapshots[::3]  # a subset no replay would give
+    experiment.snapshots = kept
+    numbers = numbers_of(experiment_report_html(experiment))
+    assert numbers["snapshot_epochs"] == [frame.epoch for frame in kept]
