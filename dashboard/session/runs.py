@@ -48,7 +48,7 @@ def shown_columns(rows: list[dict]) -> list[str]:
     """The columns a runs table shows: run (and model), the settings that differ between the runs (and
     ALWAYS_SHOWN), the results; the agreement only where some run has one."""
     first = rows[0]
-    settings = [name for name in first if name in SPECS]
+    settings = [name for name in first if name in SPECS and name not in RESULTS]
     varying = [name for name in settings if name in ALWAYS_SHOWN or len({str(row[name]) for row in rows}) > 1]
     results = [name for name in RESULTS if name != "agreement %" or any(row[name] is not None for row in rows)]
     return [name for name in ("run", "model") if name in first] + varying + results

@@ -91,7 +91,7 @@ def test_compare_two_runs_of_different_settings(new_session, screenshots):
         assert title == f"Run {number}: test accuracy {runs[number]['test acc %']:.1f}%"
     assert shown["runs"] == ["run 1", "run 2"] and shown["curves"] == [300, 300]
     table = app.text_of("nnp-compare-table")
-    assert "hidden 8,8 4" in table and "parameters 105 17" in table and "ms" in table
+    assert "hidden layers 8, 8 4" in table and "parameters 105 17" in table and "ms" in table
     assert f"They predict different classes on {100 * share:.1f}% of the grid" in app.text_of("nnp-compare-note")
 
     app.page.set_viewport_size({"width": 1366, "height": 1300})  # tall: the whole tab in the picture
