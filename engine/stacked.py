@@ -157,10 +157,15 @@ class StackedMLP:
     def forward(self, inputs_t: torch.Tensor) -> tuple[torch.Tensor, list]:
         """Logits (K, 1, n) from inputs laid out (features, n), shared by all models, or (K, features, n)."""
         saved = []
-        h = inputs_t if inputs_t.dim() == 3 else inputs_t.expand(self.models, *inputs_t.shape)
+        h = inputs_t
         last = len(self.weights) - 1
+        k = self.models
         for index, (weight, bias) in enumerate(zip(self.weights, self.biases)):
-            pre = torch.bmm(weight, h).add_(bias)  # cheaper than baddbmm, which first copies the expanded bias
+            if h.dim() == 2:  # inputs shared by all models: one (K*out, in) x (in, n) matmul
+                pre = torch.mm(weight.reshape(k * weight.shape[1], weight.shape[2]), h).view(k, weight.shape[1], -1)
+            else:
+                pre = torch.bmm(weight, h)
+            pre.add_(bias)  # cheaper than baddbmm, which first copies the expanded bias
             if index == last:
                 saved.append((h, None, None))
                 return pre, saved
@@ -174,7 +179,11 @@ class StackedMLP:
         g = logit_grad
         for index in range(len(self.weights) - 1, -1, -1):
             layer_input = saved[index][0]
-            self.weight_grads[index].copy_(torch.bmm(g, layer_input.transpose(1, 2)))
+            if layer_input.dim() == 2:  # shared inputs (features, n): one (K*out, n) x (n, features) matmul
+                k, out = g.shape[0], g.shape[1]
+                self.weight_grads[index].copy_(torch.mm(g.reshape(k * out, -1), layer_input.t()).view(k, out, -1))
+            else:
+                self.weight_grads[index].copy_(torch.bmm(g, layer_input.transpose(1, 2)))
             self.bias_grads[index].copy_(g.sum(-1, keepdim=True))
             if index == 0:
                 return
@@ -330,7 +339,7 @@ def train_stack(indices: Sequence[int], settings: Sequence[Settings], dataset: D
                     break
                 keep = torch.tensor([p for p in range(len(values)) if p not in set(positions)], device=device)
                 logits = logits.index_select(0, keep)
-                saved = [tuple(None if t is None else t.index_select(0, keep) for t in entry) for entry in saved]
+                saved = [tuple(t if t is None or t.dim() == 2 else t.index_select(0, keep) for t in entry) for entry in saved]
                 losses = losses.index_select(0, keep)
             metrics[epoch, 0].index_copy_(0, rows, losses)
             backup.copy_(net.flat)
