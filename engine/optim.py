@@ -127,13 +127,15 @@ class StackedOptimizer:
         rates = self._factors.get(key)
         if rates is None:
             self._factors = {k: v for k, v in self._factors.items() if k[0] == key[0]}
-            rates = torch.tensor(list(lr), dtype=torch.float64).reshape((-1,) + (1,) * (param.dim() - 1))
+            # float64 on the parameter's device: IEEE double arithmetic there gives the Python floats' results
+            rates = torch.tensor(list(lr), dtype=torch.float64, device=param.device)
+            rates = rates.reshape((-1,) + (1,) * (param.dim() - 1))
             self._factors[key] = rates
         return rates
 
     def _scale(self, rates: torch.Tensor, factor, param: torch.Tensor) -> torch.Tensor:
         """factor(rate) per model, computed in float64 as torch computes its Python-float scalars, then float32."""
-        return factor(rates).to(dtype=param.dtype, device=param.device)
+        return factor(rates).to(dtype=param.dtype)
 
     def _count(self, index: int, state: dict) -> float:
         state["step"] += 1

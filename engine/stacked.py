@@ -192,9 +192,10 @@ class StackedMLP:
             g = self._act_backward(g, pre, post)
 
     @torch.no_grad()
-    def logits(self, inputs: torch.Tensor, chunk: int = 8) -> torch.Tensor:
+    def logits(self, inputs: torch.Tensor, elements: int = 4_000_000) -> torch.Tensor:
         """(K, n) logits of every model at inputs (n, features), a few models at a time (bounded memory)."""
         inputs_t = inputs.t()
+        chunk = max(1, elements // (inputs.shape[0] * max(self.hidden + (1,))))
         parts = []
         for start in range(0, self.models, chunk):
             part = StackedMLP(self.flat[start:start + chunk].detach().clone(), self.inputs, self.hidden, self.activation)
@@ -268,6 +269,16 @@ def train_stack(indices: Sequence[int], settings: Sequence[Settings], dataset: D
     backup = net.flat.detach().clone()
     stopped_at = None
 
+    scales: dict = {}
+
+    def penalty_scale(factor):
+        key = (penalty, factor)
+        if key not in scales:
+            scales.clear()
+            scales[key] = torch.tensor([factor * r for r in penalty], dtype=torch.float64).to(
+                device=device, dtype=net.flat.dtype).view(-1, 1, 1)
+        return scales[key]
+
     def penalty_gradient():
         if penalty is None:
             return
@@ -277,8 +288,7 @@ def train_stack(indices: Sequence[int], settings: Sequence[Settings], dataset: D
             if isinstance(penalty, float):
                 grad.add_(source, alpha=factor * penalty)
             else:
-                scale = torch.tensor([factor * r for r in penalty], dtype=torch.float64).to(grad.dtype).to(device)
-                grad.addcmul_(source, scale.view(-1, 1, 1))
+                grad.addcmul_(source, penalty_scale(factor))
 
     def leave(positions: list[int], epoch: int, loss_values) -> None:
         """Models at these stack rows diverged at `epoch` (0-based): keep their last finite weights, drop them."""
@@ -328,8 +338,9 @@ def train_stack(indices: Sequence[int], settings: Sequence[Settings], dataset: D
                 break
             logits, saved = net.forward(x_t)
             losses = F.binary_cross_entropy_with_logits(logits, y.expand_as(logits), reduction="none").mean(-1)[:, 0]
+            probability = torch.sigmoid(logits)
             if train_pending:
-                metrics[epoch - 1, 1].index_copy_(0, rows, ((torch.sigmoid(logits) >= 0.5) == y_true).sum(-1)[:, 0].float())
+                metrics[epoch - 1, 1].index_copy_(0, rows, ((probability >= 0.5) == y_true).sum(-1)[:, 0].float())
             bad = ~(losses <= EXPLODED_LOSS)
             if bool(bad.any()):
                 positions = bad.nonzero()[:, 0].tolist()
@@ -338,12 +349,12 @@ def train_stack(indices: Sequence[int], settings: Sequence[Settings], dataset: D
                 if not row_ids:
                     break
                 keep = torch.tensor([p for p in range(len(values)) if p not in set(positions)], device=device)
-                logits = logits.index_select(0, keep)
+                probability = probability.index_select(0, keep)
                 saved = [tuple(t if t is None or t.dim() == 2 else t.index_select(0, keep) for t in entry) for entry in saved]
                 losses = losses.index_select(0, keep)
             metrics[epoch, 0].index_copy_(0, rows, losses)
             backup.copy_(net.flat)
-            net.backward((torch.sigmoid(logits) - y) / n, saved)
+            net.backward((probability - y) / n, saved)
             penalty_gradient()
             optimizer.step()
             if schedule is not None:
