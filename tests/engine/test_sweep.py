@@ -132,3 +132,15 @@ def test_run_sweep_in_worker_processes_gives_the_results_of_one_process_in_sweep
     spread = run_sweep(sweep, workers=2, chunk_size=2)
     assert [r.index for r in spread] == list(range(8)) and seen[-1] == (8, 8)
     assert [r.to_dict() | {"seconds": 0} for r in local] == [r.to_dict() | {"seconds": 0} for r in spread]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_a_sweep_on_cuda_follows_the_cpu_run():
+    sweep = Sweep(SMALL.replace(epochs=40), {"lr": [0.01, 0.05], "activation": ["relu", "tanh"]}, seeds=[0, 1])
+    gpu = run_sweep(sweep, device="cuda")
+    cpu = run_sweep(sweep, workers=1)
+    assert [r.settings.device for r in gpu] == ["cuda"] * 8
+    for a, b in zip(gpu, cpu):
+        assert a.ended == b.ended == "finished"
+        assert abs(a.final["loss"] - b.final["loss"]) < 1e-3
+        assert abs(a.final["test_accuracy"] - b.final["test_accuracy"]) <= 0.03
