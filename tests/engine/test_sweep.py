@@ -35,9 +35,9 @@ def test_models_are_every_combination_with_the_seeds_fastest():
 
 @pytest.mark.parametrize("axes, seeds, words", [
     ({"learning_rate": [0.1]}, [0], "not a setting"),
-    ({"lr": [0.1, 50.0]}, [0], "lr=50.0: lr: must be > 0"),
+    ({"lr": [0.1, 50.0]}, [0], "lr=50.0: lr: "),
     ({"hidden": []}, [0], "non-empty list"),
-    ({"activation": ["relu", "cube"]}, [0], "'cube' is not one of"),
+    ({"activation": ["relu", "cube"]}, [0], "activation='cube': activation: "),
     ({"seed": [1, 2]}, [0], "as the sweep's seeds"),
     ({}, [], "at least one seed"),
     ({"lr": [0.01] * 1000}, list(range(MAX_MODELS // 1000 + 1)), "more than the limit"),
