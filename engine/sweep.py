@@ -100,10 +100,20 @@ def plan(models: Sequence[Settings], chunk_size: int | None = None) -> list[list
         else:
             tasks.append([index])
     for key, indices in groups.items():
-        size = chunk_size or (CUDA_CHUNK if str(models[indices[0]].device).startswith("cuda") else CPU_CHUNK)
+        size = chunk_size or _chunk(len(indices), str(models[indices[0]].device).startswith("cuda"))
         tasks += [indices[start:start + size] for start in range(0, len(indices), size)]
     tasks.sort(key=lambda task: task[0])
     return tasks
+
+
+def _chunk(models: int, cuda: bool) -> int:
+    """Models per task: whole groups on CUDA; on CPU up to CPU_CHUNK, and a group of 8 or more in at least two
+    tasks so that two cores share it. It depends on the group alone (not on the workers), so the tasks, and with
+    them the numbers, are the same for any number of workers, local or on a cluster."""
+    if cuda:
+        return CUDA_CHUNK
+    tasks = max(2 if models >= 8 else 1, math.ceil(models / CPU_CHUNK))
+    return math.ceil(models / tasks)
 
 
 _DATASETS: dict = {}  # per process: the datasets its tasks loaded
