@@ -1,6 +1,7 @@
 """Sweeps: the grid of settings, stacked training against the single-model engine, grouping, divergence, stopping."""
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -144,3 +145,29 @@ def test_a_sweep_on_cuda_follows_the_cpu_run():
         assert a.ended == b.ended == "finished"
         assert abs(a.final["loss"] - b.final["loss"]) < 1e-3
         assert abs(a.final["test_accuracy"] - b.final["test_accuracy"]) <= 0.03
+
+
+def test_a_stop_request_reaches_the_worker_processes_and_keeps_what_finished():
+    sweep = Sweep(SMALL.replace(epochs=100_000), {"hidden": [(3,), (4,), (5,), (6,), (7,)]}, seeds=[0])
+    stop = threading.Event()
+    timer = threading.Timer(3.0, stop.set)
+    timer.start()
+    started = time.perf_counter()
+    results = run_sweep(sweep, workers=2, stop=stop)
+    timer.cancel()
+    assert time.perf_counter() - started < 60
+    # the two running tasks end their models as stopped, after some epochs; the three not started are dropped
+    assert 1 <= len(results) <= 2 and all(r.ended == "stopped" for r in results)
+    assert all(0 < r.final["epoch"] < 100_000 and "Stopped after" in r.message for r in results)
+
+
+def test_axes_over_data_and_input_features_form_their_own_stacks():
+    sweep = Sweep(SMALL.replace(epochs=5), {"dataset": ["toy_ring", "iris"], "features": ["x,y", ("x", "y", "xy")],
+                                            "noise": [0.0, 0.1]}, seeds=[0, 1])
+    results = run_sweep(sweep, workers=1)
+    assert len(results) == 16 and all(r.ended == "finished" and r.stacked for r in results)
+    for result in results:
+        assert (result.agreement is None) == (result.settings.dataset == "iris")
+    single = train_alone(0, sweep.models()[-1])  # iris, x,y,xy, 10 % noise, seed 1
+    assert results[-1].final["epoch"] == single.final["epoch"] == 5
+    assert abs(results[-1].final["loss"] - single.final["loss"]) < 1e-5
