@@ -81,7 +81,8 @@ def main() -> None:
         torch.cuda.synchronize()
         seconds = time.perf_counter() - started
         print(f"CUDA ({torch.cuda.get_device_name()}): K = {args.cuda_k:,} 2-4-1 relu, {args.epochs} epochs: "
-              f"{seconds / (args.cuda_k * args.epochs) * 1e6:.2f} us per model-epoch ({seconds:.1f} s)")
+              f"{seconds / (args.cuda_k * args.epochs) * 1e6:.2f} us per model-epoch ({seconds:.1f} s in all, with "
+              f"building each seeded model and the grid evaluation)")
     else:
         print("CUDA: not available, skipped")
 
