@@ -24,11 +24,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-import torch  # noqa: E402
+import torch
 
-from engine import Settings, load_dataset  # noqa: E402
-from engine.stacked import train_alone  # noqa: E402
-from engine.sweep import Sweep, run_sweep, warm_up  # noqa: E402
+from engine import Settings, load_dataset
+from engine.stacked import train_alone
+from engine.sweep import Sweep, run_sweep, warm_up
 
 
 def main() -> None:

@@ -178,7 +178,8 @@ def load_dataset(settings: Settings) -> Dataset:
 
 def _iris(features: tuple[str, str]) -> tuple[np.ndarray, np.ndarray, tuple[str, str]]:
     """Versicolor (0) against virginica (1) in two of the four features, each min-max scaled to [0, 1]."""
-    from sklearn.datasets import load_iris  # sklearn.datasets costs ~0.5 s of start-up: only when needed
+    # sklearn.datasets costs ~0.5 s of start-up: imported only when needed
+    from sklearn.datasets import load_iris
 
     iris = load_iris()
     columns = [IRIS_FEATURES.index(name) for name in features]

@@ -99,7 +99,7 @@ def plan(models: Sequence[Settings], chunk_size: int | None = None) -> list[list
             groups.setdefault(stack_key(settings), []).append(index)
         else:
             tasks.append([index])
-    for key, indices in groups.items():
+    for indices in groups.values():
         size = chunk_size or _chunk(len(indices), str(models[indices[0]].device).startswith("cuda"))
         tasks += [indices[start:start + size] for start in range(0, len(indices), size)]
     tasks.sort(key=lambda task: task[0])

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import ClassVar
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -77,14 +78,14 @@ def main() -> None:
         flag.value = False
         try:
             _send(out, ("done", run_task(indices, settings, flag)))
-        except Exception as error:  # the parent raises it
+        except Exception as error:  # noqa: BLE001 - any failure goes back to the parent, which raises it
             _send(out, ("error", f"{type(error).__name__}: {error}"))
 
 
 class WorkerPool:
     """`count` worker processes; `run(payloads, stop)` yields each task's results as they come."""
 
-    _shared: dict[int, WorkerPool] = {}
+    _shared: ClassVar[dict[int, WorkerPool]] = {}
 
     @classmethod
     def shared(cls, count: int) -> WorkerPool:
