@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.datasets import load_iris, make_moons
 from sklearn.model_selection import train_test_split
 
 from .csv_points import read_points_csv
@@ -179,6 +178,9 @@ def load_dataset(settings: Settings) -> Dataset:
 
 def _iris(features: tuple[str, str]) -> tuple[np.ndarray, np.ndarray, tuple[str, str]]:
     """Versicolor (0) against virginica (1) in two of the four features, each min-max scaled to [0, 1]."""
+    # sklearn.datasets costs ~0.5 s of start-up: imported only when needed
+    from sklearn.datasets import load_iris
+
     iris = load_iris()
     columns = [IRIS_FEATURES.index(name) for name in features]
     keep = iris.target >= 1
@@ -209,6 +211,8 @@ def _gaussians(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray
 
 def _moons(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's two moons, moved into the unit square."""
+    from sklearn.datasets import make_moons
+
     points, labels = make_moons(n, noise=0.08, random_state=int(rng.integers(2**31)))
     points = (points - [-1.0, -0.5]) / [3.0, 1.5] * 0.8 + 0.1
     return np.clip(points, 0, 1).astype(np.float32), labels.astype(np.float32)

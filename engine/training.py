@@ -13,8 +13,8 @@ import torch.nn.functional as F
 
 from .datasets import Dataset, load_dataset
 from .features import feature_columns
-from .flat_adam import FlatAdam
 from .network import FlatMLP, build_model
+from .optim import RateSchedule, StackedOptimizer
 from .settings import Settings
 
 # A mean cross-entropy this high means confidently wrong by odds of e^69 or more: the weights have blown up.
@@ -125,7 +125,7 @@ class Trainer:
         self.net.generator = self.generator
         self.history = History()
         self.runs: list[Run] = []
-        self._optimizer: torch.optim.Optimizer | None = None
+        self._optimizer: StackedOptimizer | None = None
         self._optimizer_settings: tuple | None = None
         self._stop_requested = False
 
@@ -228,16 +228,12 @@ class Trainer:
             raise ValueError(f"cannot continue training after changing {', '.join(changed)}: train a new model")
         self.settings = settings
 
-    def _optimizer_for(self, settings: Settings, restart_rate: bool = True) -> torch.optim.Optimizer:
+    def _optimizer_for(self, settings: Settings, restart_rate: bool = True) -> StackedOptimizer:
+        """torch's update rule for the settings' optimizer over the flat weights (engine.optim: the same numbers
+        as torch.optim, without importing torch._dynamo)."""
         key = tuple(getattr(settings, name) for name in OPTIMIZER_KEYS)
         if self._optimizer is None or key != self._optimizer_settings:
-            params = [self.net.flat]
-            self._optimizer = {
-                "adam": lambda: FlatAdam(self.net.flat, lr=settings.lr),
-                "adamw": lambda: torch.optim.AdamW(params, lr=settings.lr),
-                "sgd": lambda: torch.optim.SGD(params, lr=settings.lr, momentum=settings.momentum),
-                "rmsprop": lambda: torch.optim.RMSprop(params, lr=settings.lr),
-            }[settings.optimizer]()
+            self._optimizer = StackedOptimizer([self.net.flat], settings.optimizer, settings.lr, settings.momentum)
             self._optimizer_settings = key
         for group in self._optimizer.param_groups:
             group["initial_lr"] = settings.lr
@@ -245,21 +241,14 @@ class Trainer:
                 group["lr"] = settings.lr  # a schedule starts each run from settings.lr
         return self._optimizer
 
-    def _scheduler_for(self, optimizer: torch.optim.Optimizer, done: int, length: int):
-        """torch's scheduler for the learning-rate schedule (stepped once per epoch), `done` epochs into its
-        `length`, or None. The rate itself is left where the previous run's scheduler set it: continuing torch's
-        own (recursive) formulas from there gives the rates of one unbroken run bit for bit."""
+    def _scheduler_for(self, optimizer: StackedOptimizer, done: int, length: int) -> RateSchedule | None:
+        """The learning-rate schedule (stepped once per epoch), `done` epochs into its `length`, or None. The rate
+        itself is left where the previous run's schedule set it: continuing torch's own (recursive) formulas from
+        there gives the rates of one unbroken run bit for bit."""
         settings = self.settings
-        if settings.schedule == "step":
-            scheduler = torch.optim.lr_scheduler.StepLR(optimizer, settings.decay_every, settings.decay_factor)
-        elif settings.schedule == "cosine":
-            scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=length)
-        else:
+        if settings.schedule == "constant":
             return None
-        if done:
-            scheduler.last_epoch = done
-            scheduler._step_count = done + 1  # past its first step: the formulas from one step to the next
-        return scheduler
+        return RateSchedule(optimizer, settings.schedule, length, settings.decay_every, settings.decay_factor, done)
 
     def _add_penalty_gradient(self) -> None:
         """L1 or L2 penalty on the weights (not the biases): rate * sum|w| or rate * sum w^2."""
@@ -269,7 +258,7 @@ class Trainer:
         for weight, grad in zip(self.net.weights, self.net.weight_grads):
             grad.add_(torch.sign(weight) if kind == "l1" else weight, alpha=rate if kind == "l1" else 2 * rate)
 
-    def _step(self, optimizer: torch.optim.Optimizer, logits: torch.Tensor, saved: list, targets: torch.Tensor) -> None:
+    def _step(self, optimizer: StackedOptimizer, logits: torch.Tensor, saved: list, targets: torch.Tensor) -> None:
         """Backward pass from the logits of a training forward pass, then one optimizer step."""
         # d(mean BCE)/d(logits), computed as autograd's BCE-with-logits backward does.
         self.net.backward((torch.sigmoid(logits) - targets) / targets.numel(), saved)

@@ -1,0 +1,272 @@
+"""torch's optimizers (Adam, AdamW, SGD with momentum, RMSprop) over stacked weights, and the rate schedules.
+
+One implementation serves both the single-model `Trainer` (one flat tensor: K = 1) and stacked sweeps (tensors
+whose first axis is the model, K models at once). It runs the operations of torch's default single-tensor
+(for-loop) implementations in the same order with the same scalars, so with one learning rate for the stack its
+numbers are torch's bit for bit (tests compare with `torch.optim`), and `state_dict()` / `load_state_dict()` use
+torch's layout, so a state saved from `torch.optim` loads here and back.
+
+Why not `torch.optim` itself: the first `torch.optim` optimizer a process builds imports torch._dynamo (~800
+modules, ~3.7 s on the project's 2-core machine), more than a whole small training run, and its `step()` costs
+~140 us of framework overhead per call. Nothing here imports torch._dynamo.
+
+Per-model learning rates (a sweep over `lr` stacked together) are a tensor of shape (K,): the update then
+multiplies by a per-model float32 factor instead of a scalar one, written so that it rounds as torch's scalar
+path does (tests check it on CPU: identical); with one rate for all models the scalar path itself is used.
+
+`RateSchedule` gives the learning rate per epoch as torch's `StepLR` and `CosineAnnealingLR` do (their
+recursive formulas, so the rates are the same floats), without building a torch scheduler (which needs a
+`torch.optim.Optimizer`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+
+KINDS = ("adam", "adamw", "sgd", "rmsprop")
+
+# torch's defaults (torch 2.13), in the order and with the keys of its param_groups, less "lr" and "params".
+DEFAULTS = {
+    "adam": {"betas": (0.9, 0.999), "eps": 1e-08, "weight_decay": 0, "amsgrad": False, "maximize": False,
+             "foreach": None, "capturable": False, "differentiable": False, "fused": None,
+             "decoupled_weight_decay": False},
+    "adamw": {"betas": (0.9, 0.999), "eps": 1e-08, "weight_decay": 0.01, "amsgrad": False, "maximize": False,
+              "foreach": None, "capturable": False, "differentiable": False, "fused": None,
+              "decoupled_weight_decay": True},
+    "sgd": {"momentum": 0, "dampening": 0, "weight_decay": 0, "nesterov": False, "maximize": False,
+            "foreach": None, "differentiable": False, "fused": None},
+    "rmsprop": {"momentum": 0, "alpha": 0.99, "eps": 1e-08, "centered": False, "weight_decay": 0,
+                "capturable": False, "foreach": None, "maximize": False, "differentiable": False},
+}
+
+
+class StackedOptimizer:
+    """One optimizer step over every parameter tensor given (each with its `.grad`), like torch's.
+
+    `lr` is one rate, or one rate per model (a sequence of K values, the models along each tensor's first axis).
+    `momentum` is SGD's (as `torch.optim.SGD(momentum=...)`); the other optimizers take torch's defaults.
+    """
+
+    def __init__(self, params: Sequence[torch.Tensor], kind: str, lr: float | Sequence[float], momentum: float = 0.0):
+        if kind not in KINDS:
+            raise ValueError(f"optimizer: {kind!r} is not one of {', '.join(KINDS)}")
+        self.kind = kind
+        self.params = list(params)
+        group = {"lr": lr}
+        group.update(DEFAULTS[kind])
+        if kind == "sgd":
+            group["momentum"] = momentum
+        group["params"] = list(range(len(self.params)))
+        self.param_groups = [group]
+        self.state: dict[int, dict] = {}
+        self._steps: dict[int, float] = {}  # the step counts as Python floats: no device sync to read them
+        self._factors: dict = {}  # per-model rate tensors, by (rate tuple, parameter index)
+
+    # ----- torch's interface -----
+    def zero_grad(self) -> None:
+        for param in self.params:
+            if param.grad is not None:
+                param.grad.zero_()
+
+    def state_dict(self) -> dict:
+        group = {key: (list(value) if key == "params" else value) for key, value in self.param_groups[0].items()}
+        if not isinstance(group["lr"], (int, float)):
+            group["lr"] = list(group["lr"])
+        return {"state": {index: dict(entry) for index, entry in self.state.items()}, "param_groups": [group]}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        groups = state_dict["param_groups"]
+        if len(groups) != 1 or len(groups[0]["params"]) != len(self.params):
+            raise ValueError("loaded state dict has a different number of parameters or parameter groups")
+        saved_ids = list(groups[0]["params"])
+        state = {}
+        for position, saved_id in enumerate(saved_ids):
+            entry = state_dict["state"].get(saved_id)
+            if entry is None:
+                continue
+            param = self.params[position]
+            loaded = {}
+            for key, value in entry.items():
+                if key == "step":
+                    loaded[key] = value.detach().clone().to(torch.float32) if isinstance(value, torch.Tensor) else torch.tensor(float(value))
+                elif isinstance(value, torch.Tensor):
+                    if value.shape != param.shape:
+                        raise ValueError(f"state {key!r} has shape {tuple(value.shape)}, the parameter {tuple(param.shape)}")
+                    loaded[key] = value.detach().to(dtype=param.dtype, device=param.device).clone()
+                else:
+                    loaded[key] = value
+            state[position] = loaded
+        group = {key: value for key, value in groups[0].items() if key != "params"}
+        group["params"] = list(range(len(self.params)))
+        if isinstance(group["lr"], list):
+            group["lr"] = tuple(group["lr"])
+        self.param_groups = [group]
+        self.state = state
+        self._steps = {index: float(entry["step"]) for index, entry in state.items() if "step" in entry}
+        self._factors = {}
+
+    # ----- the step -----
+    @torch.no_grad()
+    def step(self) -> None:
+        group = self.param_groups[0]
+        lr = group["lr"]
+        per_model = not isinstance(lr, (int, float))
+        update = {"adam": self._adam, "adamw": self._adam, "sgd": self._sgd, "rmsprop": self._rmsprop}[self.kind]
+        for index, param in enumerate(self.params):
+            if param.grad is None:
+                continue
+            rates = self._rates(lr, index, param) if per_model else None
+            update(group, index, param, param.grad, lr, rates)
+
+    def _rates(self, lr, index: int, param: torch.Tensor) -> torch.Tensor:
+        """The per-model rates as a float64 tensor shaped to broadcast over `param` (K, 1, ...)."""
+        key = (tuple(lr), index)
+        rates = self._factors.get(key)
+        if rates is None:
+            self._factors = {k: v for k, v in self._factors.items() if k[0] == key[0]}
+            # float64 on the parameter's device: IEEE double arithmetic there gives the Python floats' results
+            rates = torch.tensor(list(lr), dtype=torch.float64, device=param.device)
+            rates = rates.reshape((-1,) + (1,) * (param.dim() - 1))
+            self._factors[key] = rates
+        return rates
+
+    def _scale(self, rates: torch.Tensor, factor, param: torch.Tensor) -> torch.Tensor:
+        """factor(rate) per model, computed in float64 as torch computes its Python-float scalars, then float32."""
+        return factor(rates).to(dtype=param.dtype)
+
+    def _count(self, index: int, state: dict) -> float:
+        state["step"] += 1
+        self._steps[index] = self._steps.get(index, 0.0) + 1
+        return self._steps[index]
+
+    def _adam(self, group, index, param, grad, lr, rates) -> None:
+        state = self.state.setdefault(index, {})
+        if not state:
+            state["step"] = torch.tensor(0.0)
+            state["exp_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+            state["exp_avg_sq"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        beta1, beta2 = group["betas"]
+        step = self._count(index, state)
+        weight_decay = group["weight_decay"]
+        if weight_decay != 0:
+            if group["decoupled_weight_decay"]:
+                if rates is None:
+                    param.mul_(1 - lr * weight_decay)
+                else:
+                    param.mul_(self._scale(rates, lambda r: 1 - r * weight_decay, param))
+            else:
+                grad = grad.add(param, alpha=weight_decay)
+        exp_avg.lerp_(grad, 1 - beta1)
+        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        bias_correction1 = 1 - beta1**step
+        bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+        denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(group["eps"])
+        if rates is None:
+            param.addcdiv_(exp_avg, denom, value=-lr / bias_correction1)
+        else:
+            # addcdiv computes param + (value * exp_avg) / denom
+            param.add_(exp_avg.mul(self._scale(rates, lambda r: -r / bias_correction1, param)).div_(denom))
+
+    def _sgd(self, group, index, param, grad, lr, rates) -> None:
+        momentum = group["momentum"]
+        if group["weight_decay"] != 0:
+            grad = grad.add(param, alpha=group["weight_decay"])
+        if momentum != 0:
+            state = self.state.setdefault(index, {})
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = grad.detach().clone()
+                state["momentum_buffer"] = buf
+            else:
+                buf.mul_(momentum).add_(grad, alpha=1 - group["dampening"])
+            grad = grad.add(buf, alpha=momentum) if group["nesterov"] else buf
+        if rates is None:
+            param.add_(grad, alpha=-lr)
+        else:
+            param.addcmul_(grad, self._scale(rates, lambda r: -r, param))  # rounds as add(alpha=) does (fused)
+
+    def _rmsprop(self, group, index, param, grad, lr, rates) -> None:
+        state = self.state.setdefault(index, {})
+        momentum, alpha = group["momentum"], group["alpha"]
+        if not state:
+            state["step"] = torch.tensor(0.0)
+            state["square_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+            if momentum > 0:
+                state["momentum_buffer"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+            if group["centered"]:
+                state["grad_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+        self._count(index, state)
+        if group["weight_decay"] != 0:
+            grad = grad.add(param, alpha=group["weight_decay"])
+        square_avg = state["square_avg"]
+        square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
+        if group["centered"]:
+            grad_avg = state["grad_avg"]
+            grad_avg.lerp_(grad, 1 - alpha)
+            avg = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
+        else:
+            avg = square_avg.sqrt()
+        avg = avg.add_(group["eps"])
+        if momentum > 0:
+            buf = state["momentum_buffer"]
+            buf.mul_(momentum).addcdiv_(grad, avg)
+            if rates is None:
+                param.add_(buf, alpha=-lr)
+            else:
+                param.addcmul_(buf, self._scale(rates, lambda r: -r, param))
+        elif rates is None:
+            param.addcdiv_(grad, avg, value=-lr)
+        else:
+            param.add_(grad.mul(self._scale(rates, lambda r: -r, param)).div_(avg))
+
+
+def optimizer_for(kind: str, params: Sequence[torch.Tensor], lr, momentum: float = 0.0) -> StackedOptimizer:
+    return StackedOptimizer(params, kind, lr, momentum)
+
+
+class RateSchedule:
+    """The learning rate per epoch, as torch's StepLR / CosineAnnealingLR (eta_min 0) set it, stepped once per
+    epoch after the optimizer's step. It writes `param_groups[0]["lr"]` of the optimizer, as torch's schedulers do.
+
+    `done` epochs into a schedule of `length` (continuing a paused run): the rate is taken where the optimizer's
+    group holds it, and the recursive formulas go on from there, as `Trainer` did with torch's schedulers.
+    Per-model rates (a tuple) are scheduled model by model with the same float formulas.
+    """
+
+    def __init__(self, optimizer, kind: str, length: int, decay_every: int = 100, decay_factor: float = 0.5,
+                 done: int = 0):
+        if kind not in ("step", "cosine"):
+            raise ValueError(f"schedule: {kind!r} is not step or cosine")
+        self.optimizer = optimizer
+        self.kind = kind
+        self.length = length
+        self.decay_every = decay_every
+        self.decay_factor = decay_factor
+        group = optimizer.param_groups[0]
+        group.setdefault("initial_lr", group["lr"])
+        self.base = group["initial_lr"]
+        self.last_epoch = done
+
+    def _next(self, lr: float, base: float, epoch: int) -> float:
+        if self.kind == "step":
+            if epoch == 0 or epoch % self.decay_every != 0:
+                return lr
+            return lr * self.decay_factor
+        eta_min, t_max = 0, self.length
+        if (epoch - 1 - t_max) % (2 * t_max) == 0:
+            return lr + (base - eta_min) * (1 - math.cos(math.pi / t_max)) / 2
+        return (1 + math.cos(math.pi * epoch / t_max)) / (1 + math.cos(math.pi * (epoch - 1) / t_max)) * (lr - eta_min) + eta_min
+
+    def step(self) -> None:
+        self.last_epoch += 1
+        group = self.optimizer.param_groups[0]
+        lr = group["lr"]
+        if isinstance(lr, (int, float)):
+            group["lr"] = self._next(lr, self.base, self.last_epoch)
+        else:
+            bases = self.base if not isinstance(self.base, (int, float)) else [self.base] * len(lr)
+            group["lr"] = tuple(self._next(r, b, self.last_epoch) for r, b in zip(lr, bases))
