@@ -23,6 +23,8 @@ from tqdm import tqdm
 # Only the settings load at start: torch and scikit-learn load when a command needs them, so --help is quick.
 from engine.settings import PARTS, SPECS, Settings, Spec, format_value
 
+from .sweep_cli import add_sweep_command
+
 if TYPE_CHECKING:
     from engine.training import Trainer
 
@@ -156,6 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--save", metavar="DIR", help="also save the trained experiment into DIR")
     output.add_argument("--every", type=_positive, metavar="N", help="update the progress bar every N epochs")
     report.set_defaults(handler=_report_command)
+
+    add_sweep_command(commands, lambda parser: [_add_options(parser, part) for part in PARTS], _settings)
 
     serve = command("serve", "Serve the interactive dashboard in the browser.", SERVE_EXAMPLES)
     serve.add_argument("--port", type=_port, default=5006, help="port to serve on (default: 5006)")
@@ -312,7 +316,9 @@ def _report_command(args: argparse.Namespace) -> int:
     else:
         trainer, run, snapshots, status = _train_for_report(args)
     try:
-        from dashboard.report.render import write_report  # panel and friends load only here
+        from dashboard.report.render import (
+            write_report,  # panel and friends load only here
+        )
     except ImportError as error:
         return _error(f"the report cannot be written: {error}")
     with tqdm(total=3, desc="starting", file=sys.stderr, bar_format="report: {desc} |{bar:20}| {elapsed}") as bar:

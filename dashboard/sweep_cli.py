@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import dataclasses
 import json
 import math
 import signal
@@ -21,7 +20,7 @@ import sys
 import threading
 from collections.abc import Callable
 
-from engine.settings import Settings, SettingsError
+from engine.settings import SPECS, Settings, SettingsError
 
 PROG = "nn-playground"
 EXIT_ERROR, EXIT_INTERRUPTED = 2, 130
@@ -65,42 +64,27 @@ def add_sweep_command(subparsers, add_setting_options: Callable[[argparse.Argume
 
 
 # ----- parsing the axes -----
-def _field_kinds() -> dict[str, object]:
-    return {f.name: f.default for f in dataclasses.fields(Settings)}
-
-
 def axis_name(text: str) -> str:
-    name = text.replace("-", "_")
-    if name == "csv":
-        name = "csv_path"
-    if name not in _field_kinds():
-        raise SettingsError(f"--vary {text}: not a setting (settings: {', '.join(_field_kinds())})")
-    if name == "seed":
-        raise SettingsError("--vary seed: give seeds with --seeds N or --seed-list S,S,...")
-    return name
+    """The setting an axis names: its name or its option, with - or _ (`csv` for the CSV file)."""
+    wanted = text.replace("_", "-").lstrip("-")
+    for name, spec in SPECS.items():
+        if wanted in (name.replace("_", "-"), spec.option.lstrip("-")):
+            if name == "seed":
+                raise SettingsError("--vary seed: give seeds with --seeds N or --seed-list S,S,...")
+            return name
+    raise SettingsError(f"--vary {text}: not a setting (settings: {', '.join(SPECS)})")
 
 
 def axis_value(name: str, text: str):
-    """A value of the setting from its text, as the train options read it."""
-    default = _field_kinds()[name]
+    """A value of the setting from its text, as the train options read it (its range is checked later)."""
+    spec = SPECS[name]
     try:
-        if name == "hidden":
-            return () if text.strip() in ("0", "") else tuple(int(part) for part in text.split(","))
-        if isinstance(default, tuple):
-            return tuple(part.strip() for part in text.split(",") if part.strip())
-        if isinstance(default, bool):
-            return text.lower() in ("1", "true", "yes")
-        if isinstance(default, int):
-            return int(text)
-        if isinstance(default, float):
-            value = float(text)
-            if not math.isfinite(value):
-                raise ValueError
-            return value
+        value = spec.parse(text)
     except ValueError:
-        kind = "whole number" if isinstance(default, int) or name == "hidden" else "number"
-        raise SettingsError(f"--vary {name}: {text!r} is not a {kind}") from None
-    return text
+        raise SettingsError(f"--vary {name}: {text!r} is not allowed; {spec.allowed()}") from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SettingsError(f"--vary {name}: {text!r} is not allowed; {spec.allowed()}")
+    return value
 
 
 def sweep_from_args(args: argparse.Namespace, base: Settings):
@@ -221,7 +205,7 @@ def _shown(value) -> str:
 
 
 def write_csv(path: str, sweep, results) -> None:
-    names = [f.name for f in dataclasses.fields(Settings)]
+    names = list(SPECS)
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["model"] + names + list(METRICS) + ["agreement", "epochs_to_95", "seconds", "ended"])

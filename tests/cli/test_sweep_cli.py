@@ -68,7 +68,7 @@ def test_a_table_by_default(capsys):
 @pytest.mark.parametrize("axes, words", [
     (["--vary", "learning_rate", "0.1"], "--vary learning_rate: not a setting"),
     (["--vary", "lr", "0.1", "99"], "lr=99.0: lr: "),
-    (["--vary", "lr", "fast"], "--vary lr: 'fast' is not a number"),
+    (["--vary", "lr", "fast"], "--vary lr: 'fast' is not allowed; a number > 0"),
     (["--vary", "lr"], "--vary lr: give one or more values"),
     (["--vary", "hidden", "4", "--vary", "hidden", "8"], "given twice"),
     (["--vary", "seed", "1", "2"], "--seeds"),
