@@ -234,7 +234,8 @@ class Settings:
         bounds=(0.01, 1.0), step=0.05, shown_when={"schedule": ("step",)}, metavar="F")
     epochs: int = setting(200, "int", "Epochs", f"Epochs of each Train or Continue, 1 to {MAX_EPOCHS}.",
         group="Training", bounds=(1, MAX_EPOCHS), metavar="N")
-    device: str = setting("cpu", "device", "Device", "Where to train: cpu, cuda or cuda:N.", metavar="DEVICE")
+    device: str = setting("cpu", "device", "Device", "Where the model lives and trains: cpu, cuda or cuda:N.",
+        part="network", metavar="DEVICE")
     threads: int = setting(1, "int", "Torch threads", "Torch threads for CPU training; tiny nets are fastest on one.",
         bounds=(1, 256), metavar="N")
 

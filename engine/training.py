@@ -15,7 +15,7 @@ from .datasets import Dataset, load_dataset
 from .features import feature_columns
 from .network import FlatMLP, build_model
 from .optim import RateSchedule, StackedOptimizer
-from .settings import Settings
+from .settings import SPECS, Settings
 
 # A mean cross-entropy this high means confidently wrong by odds of e^69 or more: the weights have blown up.
 EXPLODED_LOSS = 100 * math.log(2)
@@ -221,8 +221,8 @@ class Trainer:
         return torch.tensor(columns, device=self.device)
 
     def _change_training_settings(self, settings: Settings) -> None:
-        fixed = ("dataset", "samples", "data_seed", "noise", "test_share", "split_seed", "iris_features",
-                 "csv_path", "features", "hidden", "activation", "dropout", "device")
+        # The data and the network stay with the model (the seed only mattered when it was built).
+        fixed = [name for name, spec in SPECS.items() if spec.part != "training" and name != "seed"]
         changed = [name for name in fixed if getattr(settings, name) != getattr(self.settings, name)]
         if changed:
             raise ValueError(f"cannot continue training after changing {', '.join(changed)}: train a new model")
