@@ -101,7 +101,10 @@ class Trainer:
     def __init__(self, settings: Settings, dataset: Dataset | None = None, model: torch.nn.Sequential | None = None):
         self.settings = settings
         self.dataset = dataset if dataset is not None else load_dataset(settings)
-        self.device = torch.device(settings.device)
+        try:
+            self.device = torch.device(settings.device)
+        except (RuntimeError, ValueError):
+            raise ValueError(f"device: 'cpu', 'cuda' or 'cuda:N', got {settings.device!r}") from None
         if self.device.type == "cuda" and not torch.cuda.is_available():
             raise ValueError("device: CUDA was asked for but torch sees no CUDA device")
         data = self.dataset
@@ -139,7 +142,10 @@ class Trainer:
         return self.net.flat.numel()
 
     def request_stop(self) -> None:
-        """Ask a running `train` (in another thread) to end after the current epoch."""
+        """Ask a running `train` (in another thread) to end: after the current epoch, or with mini-batches after
+        the current one (the unfinished epoch is dropped: its weights go back to where the epoch began, and it is
+        not recorded; the optimizer's state and the shuffling generator have moved on, so continuing such a run is
+        not bit for bit what an unstopped run would have done)."""
         self._stop_requested = True
 
     def train(
@@ -334,6 +340,11 @@ class Trainer:
             else:
                 backup.copy_(net.flat)
                 loss = self._minibatch_epoch(optimizer, settings.batch_size)
+                if loss is None:  # stopped between two mini-batches
+                    net.flat.copy_(backup)
+                    run.ended = "stopped"
+                    run.message = f"Stopped during epoch {index + 1} of {epochs} (that epoch is not counted)."
+                    break
             loss_value = float(loss)
             if not loss_value <= EXPLODED_LOSS:  # also true for nan
                 net.flat.copy_(backup)  # the last weights whose loss was finite
@@ -364,12 +375,15 @@ class Trainer:
         if flushed < len(losses) or train_pending:
             flush(len(losses))
 
-    def _minibatch_epoch(self, optimizer: torch.optim.Optimizer, batch_size: int) -> torch.Tensor:
-        """One pass over the shuffled training set in batches; returns the epoch's mean batch loss."""
+    def _minibatch_epoch(self, optimizer: torch.optim.Optimizer, batch_size: int) -> torch.Tensor | None:
+        """One pass over the shuffled training set in batches; returns the epoch's mean batch loss, or None when a
+        stop was requested before the last batch (checked between batches: a long epoch ends at once)."""
         n = self.x_train.shape[0]
         order = torch.randperm(n, device=self.device, generator=self.generator)
         total = torch.zeros((), device=self.device)
         for start in range(0, n, batch_size):
+            if self._stop_requested:
+                return None
             rows = order[start : start + batch_size]
             targets = self.y_train[rows]
             logits, saved = self.net.forward(self.x_train[rows], train=True)

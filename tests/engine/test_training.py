@@ -273,3 +273,32 @@ def test_neuron_maps_show_each_hidden_neuron_over_the_box():
     weight, bias = trainer.model[0].weight.detach().numpy(), trainer.model[0].bias.detach().numpy()
     expected = max(0.0, weight[2] @ np.array([xs[7], ys[4]], dtype=np.float32) + bias[2])
     assert maps[0][2, 4, 7] == pytest.approx(expected, abs=1e-6)
+
+
+def test_stop_ends_a_long_minibatch_epoch_between_batches():
+    """Issue 11: a stop request is honoured between mini-batches, so even a minutes-long epoch ends at once; the
+    unfinished epoch is dropped and the weights go back to where it began."""
+    import threading
+    import time
+
+    trainer = Trainer(Settings(dataset="toy_xor", samples=20000, hidden=(32, 32), batch_size=1, epochs=3))
+    start = trainer.net.flat.detach().clone()
+    runs = []
+    thread = threading.Thread(target=lambda: runs.append(trainer.train()))
+    thread.start()
+    time.sleep(0.5)
+    asked = time.perf_counter()
+    trainer.request_stop()
+    thread.join(5)
+    took = time.perf_counter() - asked
+    assert not thread.is_alive(), "training did not stop within 5 s"
+    (run,) = runs
+    assert run.ended == "stopped" and "during epoch 1" in run.message
+    assert len(trainer.history) == 0 and run.epochs == 0
+    assert torch.equal(trainer.net.flat, start)
+    print(f"stop took {took:.3f} s")
+
+
+def test_bad_device_string_is_a_value_error():
+    with pytest.raises(ValueError, match="cuda:abc"):
+        Trainer(Settings(device="cuda:abc"))
