@@ -98,7 +98,8 @@ def read_points(handle: TextIO, source: str = "CSV") -> PointsTable:
         raise CsvError(f"{source}: the file is empty")
     if not labels:
         raise CsvError(f"{source}: no data rows after the header")
-    points = np.column_stack([np.asarray(xs, dtype=np.float32), np.asarray(ys, dtype=np.float32)])
+    with np.errstate(over="ignore"):  # checked just below
+        points = np.column_stack([np.asarray(xs, dtype=np.float32), np.asarray(ys, dtype=np.float32)])
     for column in (0, 1):
         if not np.all(np.isfinite(points[:, column])):
             raise CsvError(f"{source}, column {column + 1}: a value is too large for 32-bit floats")
