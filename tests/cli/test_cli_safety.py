@@ -156,3 +156,4 @@ def test_ctrl_c_on_serve_during_training_stops_it_and_exits_0():
     assert "EXIT 0 STOPPED True" in out  # every training thread had ended
     assert "Traceback" not in err and "ERROR" not in err, err
     assert took < 10, f"Ctrl-C took {took:.1f} s"
+    print(f"serve: Ctrl-C to exit {took:.2f} s")
