@@ -419,6 +419,13 @@ def _run(values) -> Run:
 
 
 def _parse_weights(content: bytes, where: str) -> dict:
+    limit = MAX_FILE_BYTES[WEIGHTS_FILE]
+    try:  # torch's file is itself a .zip: what its records would unpack to is bounded too
+        with zipfile.ZipFile(io.BytesIO(content)) as inner:
+            unpacked = sum(info.file_size for info in inner.infolist())
+    except Exception:
+        unpacked = 0  # not a zip: torch.load says what is wrong with it
+    _check_size(f"{where}: its tensors", unpacked, limit)
     try:
         saved = torch.load(io.BytesIO(content), map_location="cpu", weights_only=True)
     except Exception as error:  # a damaged file fails in many ways (pickle, zip, EOF, runtime errors)

@@ -218,3 +218,11 @@ def test_save_keeps_other_files_and_ordinary_permissions(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE((folder / "weights.pt").stat().st_mode) == 0o666 & ~umask
+
+
+def test_a_weights_file_that_would_unpack_to_too_much_is_refused(archive):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as inner:  # torch's format is a .zip of records
+        inner.writestr("archive/data/0", b"\0" * (MAX_FILE_BYTES["weights.pt"] + 1))
+    assert len(buffer.getvalue()) < 1_000_000
+    refused(zipped({**archive, "weights.pt": buffer.getvalue()}), "weights.pt", "larger than")
