@@ -414,6 +414,7 @@ class Experiment(param.Parameterized):
                        source: str = "your points") -> Prepared:
         """The slow half of `use_points` (write the file, build the dataset): changes no parameter, so it may run
         in a thread. Returns what `apply_prepared` installs, or the message of why it cannot be used."""
+        path = None
         try:
             text = points_csv(points, labels, feature_names)
             parse_points_csv(text, source)  # its messages name the source, not the temporary file
@@ -422,6 +423,8 @@ class Experiment(param.Parameterized):
             settings = self.settings().replace(dataset="csv", csv_path=str(path))
             dataset = load_dataset(settings)
         except (CsvError, SettingsError, ValueError, OSError) as error:
+            if path is not None:
+                shutil.rmtree(path.parent, ignore_errors=True)  # no file of points that were refused
             return Prepared(error=f"{source}: {error}. Nothing was changed." if isinstance(error, CsvError) else
                             f"Cannot use {source}: {error}. Nothing was changed.")
         return Prepared(settings=settings, dataset=dataset, source=source)
@@ -442,7 +445,7 @@ class Experiment(param.Parameterized):
             runs = [(run, Settings.from_dict(run.settings)) for run in trainer.runs]
             views = dict(grid=evaluate_grid(trainer, FINAL_MAP_SIZE), evaluation=evaluate_points(trainer),
                          neurons=neuron_view(trainer), weights=weight_view(trainer))
-        except (StorageError, ValueError, TypeError) as error:
+        except (StorageError, ValueError, TypeError, RuntimeError, OSError) as error:
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)
             return Prepared(error=f"Cannot load this file: {error}. Nothing was changed.", kind="danger")

@@ -105,3 +105,11 @@ def test_load_experiment_input_reads_in_a_thread_and_refuses_oversize():
 def test_parse_points_csv_refuses_what_the_csv_module_cannot_read():
     with pytest.raises(CsvError):
         parse_points_csv('"' + "x" * 200_000 + '",1,0\n')
+
+
+def test_refused_points_leave_no_file_behind():
+    experiment = trained()
+    editor = DataEditor(experiment)
+    upload(editor, "one-class.csv", "".join(f"{x / 40},{x % 7 / 7},1\n" for x in range(40)).encode())
+    assert "Nothing was changed" in experiment.message and experiment.dataset == "toy_xor"
+    assert experiment._folder is None or not list(experiment._folder.rglob("*.csv"))
