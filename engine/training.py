@@ -143,9 +143,8 @@ class Trainer:
 
     def request_stop(self) -> None:
         """Ask a running `train` (in another thread) to end: after the current epoch, or with mini-batches after
-        the current one (the unfinished epoch is dropped: its weights go back to where the epoch began, and it is
-        not recorded; the optimizer's state and the shuffling generator have moved on, so continuing such a run is
-        not bit for bit what an unstopped run would have done)."""
+        the current one. An unfinished epoch is undone (weights, optimizer state and random generator back to where
+        it began) and not recorded, so training on later gives exactly what an unstopped run would have."""
         self._stop_requested = True
 
     def train(
@@ -339,11 +338,15 @@ class Trainer:
                     train_pending = False
             else:
                 backup.copy_(net.flat)
+                epoch_start = (self.generator.get_state(), _optimizer_state_copy(optimizer))
                 loss = self._minibatch_epoch(optimizer, settings.batch_size)
-                if loss is None:  # stopped between two mini-batches
+                if loss is None:  # stopped between two mini-batches: undo the unfinished epoch exactly
                     net.flat.copy_(backup)
+                    self.generator.set_state(epoch_start[0])
+                    _restore_optimizer_state(optimizer, epoch_start[1])
                     run.ended = "stopped"
-                    run.message = f"Stopped during epoch {index + 1} of {epochs} (that epoch is not counted)."
+                    run.message = (f"Stopped after {index} of {epochs} epochs (during epoch {index + 1}, "
+                                   "which was undone).")
                     break
             loss_value = float(loss)
             if not loss_value <= EXPLODED_LOSS:  # also true for nan
@@ -391,3 +394,18 @@ class Trainer:
             self._step(optimizer, logits, saved, targets)
             total += loss * rows.numel()
         return total / n
+
+
+def _optimizer_state_copy(optimizer: torch.optim.Optimizer) -> dict:
+    """A copy of the optimizer's per-weight state (its moments, step counts), cheap enough for every epoch."""
+    return {param: {key: value.clone() if isinstance(value, torch.Tensor) else value for key, value in state.items()}
+            for param, state in optimizer.state.items()}
+
+
+def _restore_optimizer_state(optimizer: torch.optim.Optimizer, saved: dict) -> None:
+    """Put back a state taken by `_optimizer_state_copy` (weights that had no state then get none)."""
+    for param in list(optimizer.state):
+        if param not in saved:
+            del optimizer.state[param]
+    for param, state in saved.items():
+        optimizer.state[param] = dict(state)
