@@ -693,6 +693,7 @@ class Experiment(param.Parameterized):
                   schedule=(record.done, record.requested))
         self._intent = None
         self._worker = Worker(job)
+        self._launched_at = time.perf_counter()
         record.ended = "running"
         self.state = "training"
         self._update_runs()
@@ -728,8 +729,15 @@ class Experiment(param.Parameterized):
             self._then = then
             self.state = "stopping"
             return
+        self.poll()  # what it has sent so far: the run keeps its epochs and latest map for comparison
+        if self._worker is not worker:
+            return  # it ended just now
         worker.job.final_map = False  # nobody will look at it
         self._worker = None
+        record = self._record
+        if record is not None:
+            record.done = sum(1 for number in self.history.run if number == record.number)
+            record.seconds += time.perf_counter() - self._launched_at
         self._finish(None)
 
     def _refused_by_budget(self) -> bool:

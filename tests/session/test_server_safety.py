@@ -204,3 +204,14 @@ def test_a_loaded_csv_experiment_gets_its_own_data_file(csv_archive):
     import os
 
     assert not os.path.exists(path)  # removed with the session
+
+
+def test_a_detached_run_keeps_what_it_sent_for_comparison(slow_maps):
+    experiment = Experiment(epochs=1_000_000, **XOR)
+    experiment.train()
+    wait_for(lambda: experiment.poll() and len(experiment.history) >= 20 and experiment.grid is not None)
+    assert timed(lambda: setattr(experiment, "dataset", "toy_ring")) < 1.0  # its final map would take 1.5 s
+    (result,) = experiment.results.values()
+    assert result.ended == "stopped" and result.last_epoch >= 20 and result.data_title == "Toy dataset: XOR"
+    assert experiment.runs[-1]["ended"] == "stopped" and experiment.runs[-1]["seconds"] > 0
+    experiment.close()
