@@ -531,7 +531,8 @@ class Experiment(param.Parameterized):
         self._start(1, new_model=self._trainer is None, requested=self.epochs)
 
     def pause(self) -> None:
-        """Pause the running run after the current epoch; `resume` or `step` go on with it."""
+        """Pause the running run at its next mini-batch or epoch (an unfinished epoch is undone); `resume` or
+        `step` go on with it."""
         if self.state == "training" and self._worker is not None:
             self._then = None
             self._intent = "pause"
@@ -543,7 +544,7 @@ class Experiment(param.Parameterized):
             self._launch(self._record.requested - self._record.done)
 
     def stop(self) -> None:
-        """End the run after the current epoch (its history stays)."""
+        """End the run at its next mini-batch or epoch (an unfinished epoch is undone; its history stays)."""
         if self._worker is not None:
             self._then = None  # a Continue or Step waiting for the last run to end is cancelled too
             self._intent = "stop"
