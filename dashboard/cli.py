@@ -182,7 +182,7 @@ def _train(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     if args.save:
-        Path(args.save).mkdir(parents=True, exist_ok=True)  # a bad folder fails now, not after training
+        _check_folder(args.save)  # a bad folder fails now, not after training
     trainer = Trainer(settings)
     recorder = _snapshot_recorder(trainer) if args.save else None
     with _stop_on_interrupt(trainer):
@@ -222,9 +222,39 @@ def _train_with_progress_bar(trainer: Trainer, every: int, recorder=None):
         return trainer.train(callback=show, every=math.gcd(every, recorder.every) if recorder is not None else every)
 
 
+def _check_folder(folder: str) -> None:
+    """Make sure `folder` exists (created if needed) and a file can be written in it, before any training."""
+    path = Path(folder)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{path}: exists and is not a folder")
+    path.mkdir(parents=True, exist_ok=True)
+    _check_writable(path)
+
+
+def _check_output(file: str | Path) -> Path:
+    """Make sure the file `file` can be written (its folder exists and is writable), before any training."""
+    output = Path(file)
+    if output.is_dir():
+        raise ValueError(f"{output}: is a folder; give the HTML file to write, e.g. -o {output / 'report.html'}")
+    if not output.parent.is_dir():
+        raise ValueError(f"{output}: the folder {output.parent} does not exist")
+    if output.exists() and not os.access(output, os.W_OK):
+        raise ValueError(f"{output}: cannot be written (permission denied)")
+    _check_writable(output.parent)
+    return output
+
+
+def _check_writable(folder: Path) -> None:
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise ValueError(f"{folder}: cannot write there ({error.strerror or error})") from None
+
+
 @contextmanager
 def _stop_on_interrupt(trainer: Trainer):
-    """The first Ctrl-C ends the run after the current epoch; a second one interrupts at once."""
+    """The first Ctrl-C ends the run within the current mini-batch or epoch; a second one interrupts at once."""
     if threading.current_thread() is not threading.main_thread():  # signal handlers live in the main thread
         yield
         return
@@ -299,19 +329,14 @@ def _data(args: argparse.Namespace) -> int:
 
 def _report_command(args: argparse.Namespace) -> int:
     """Train (or load) an experiment, then write its report: `nn-playground report`."""
-    output = Path(args.output)
-    if output.is_dir():
-        raise ValueError(f"{output}: is a folder; give the HTML file to write, e.g. -o {output / 'report.html'}")
-    if not output.parent.is_dir():
-        raise ValueError(f"{output}: the folder {output.parent} does not exist")
+    output = _check_output(args.output)
     if args.load:
         given = sorted(spec.option for spec in SPECS.values() if spec.name in vars(args))
         if given or args.save:
             raise ValueError(f"--load reports the saved experiment as it is: leave out {', '.join(given) or '--save'}")
-        from engine.storage import load_experiment, load_snapshots
+        from engine.storage import load_saved
 
-        trainer = load_experiment(args.load)
-        snapshots = load_snapshots(args.load, trainer)
+        trainer, snapshots = load_saved(args.load)  # a saved folder or the app's .zip
         run, status = None, 0
     else:
         trainer, run, snapshots, status = _train_for_report(args)
@@ -340,7 +365,7 @@ def _train_for_report(args: argparse.Namespace):
 
     settings = _settings(args)
     if args.save:
-        Path(args.save).mkdir(parents=True, exist_ok=True)
+        _check_folder(args.save)
     trainer = Trainer(settings)
     recorder = _snapshot_recorder(trainer)
     with _stop_on_interrupt(trainer):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from .csv_points import read_points_csv
+from .csv_points import PointsTable, read_points_csv
 from .settings import IRIS_FEATURES, Settings
 
 UNIT_BOX = ((0.0, 1.0), (0.0, 1.0))
@@ -135,8 +135,11 @@ class Dataset:
         return ((np.asarray(points, dtype=np.float32) - low) / span).astype(np.float32)
 
 
-def load_dataset(settings: Settings) -> Dataset:
-    """Build the dataset the settings describe, with label noise applied and split into train and test."""
+def load_dataset(settings: Settings, table: PointsTable | None = None) -> Dataset:
+    """Build the dataset the settings describe, with label noise applied and split into train and test.
+
+    For the csv dataset, `table` (already read, e.g. from an archive in memory) is used instead of reading
+    `settings.csv_path`."""
     name = settings.dataset
     rng = np.random.default_rng(settings.data_seed)
     names, units, classes, box, exact = ("x", "y"), ("", ""), ("class 0", "class 1"), UNIT_BOX, None
@@ -148,7 +151,8 @@ def load_dataset(settings: Settings) -> Dataset:
         points, labels, names = _iris(settings.iris_features)
         units, classes = ("cm, scaled to 0-1", "cm, scaled to 0-1"), ("versicolor", "virginica")
     elif name == "csv":
-        table = read_points_csv(settings.csv_path)
+        if table is None:
+            table = read_points_csv(settings.csv_path)
         points, labels, names = table.points, table.labels, table.feature_names
         box = _padded_box(points)
     else:

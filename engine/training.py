@@ -101,7 +101,10 @@ class Trainer:
     def __init__(self, settings: Settings, dataset: Dataset | None = None, model: torch.nn.Sequential | None = None):
         self.settings = settings
         self.dataset = dataset if dataset is not None else load_dataset(settings)
-        self.device = torch.device(settings.device)
+        try:
+            self.device = torch.device(settings.device)
+        except (RuntimeError, ValueError):
+            raise ValueError(f"device: 'cpu', 'cuda' or 'cuda:N', got {settings.device!r}") from None
         if self.device.type == "cuda" and not torch.cuda.is_available():
             raise ValueError("device: CUDA was asked for but torch sees no CUDA device")
         data = self.dataset
@@ -139,7 +142,9 @@ class Trainer:
         return self.net.flat.numel()
 
     def request_stop(self) -> None:
-        """Ask a running `train` (in another thread) to end after the current epoch."""
+        """Ask a running `train` (in another thread) to end: after the current epoch, or with mini-batches after
+        the current one. An unfinished epoch is undone (weights, optimizer state and random generator back to where
+        it began) and not recorded, so training on later gives exactly what an unstopped run would have."""
         self._stop_requested = True
 
     def train(
@@ -322,7 +327,16 @@ class Trainer:
                     train_pending = False
             else:
                 backup.copy_(net.flat)
+                epoch_start = (self.generator.get_state(), _optimizer_state_copy(optimizer))
                 loss = self._minibatch_epoch(optimizer, settings.batch_size)
+                if loss is None:  # stopped between two mini-batches: undo the unfinished epoch exactly
+                    net.flat.copy_(backup)
+                    self.generator.set_state(epoch_start[0])
+                    _restore_optimizer_state(optimizer, epoch_start[1])
+                    run.ended = "stopped"
+                    run.message = (f"Stopped after {index} of {epochs} epochs (during epoch {index + 1}, "
+                                   "which was undone).")
+                    break
             loss_value = float(loss)
             if not loss_value <= EXPLODED_LOSS:  # also true for nan
                 net.flat.copy_(backup)  # the last weights whose loss was finite
@@ -353,12 +367,15 @@ class Trainer:
         if flushed < len(losses) or train_pending:
             flush(len(losses))
 
-    def _minibatch_epoch(self, optimizer: torch.optim.Optimizer, batch_size: int) -> torch.Tensor:
-        """One pass over the shuffled training set in batches; returns the epoch's mean batch loss."""
+    def _minibatch_epoch(self, optimizer: torch.optim.Optimizer, batch_size: int) -> torch.Tensor | None:
+        """One pass over the shuffled training set in batches; returns the epoch's mean batch loss, or None when a
+        stop was requested before the last batch (checked between batches: a long epoch ends at once)."""
         n = self.x_train.shape[0]
         order = torch.randperm(n, device=self.device, generator=self.generator)
         total = torch.zeros((), device=self.device)
         for start in range(0, n, batch_size):
+            if self._stop_requested:
+                return None
             rows = order[start : start + batch_size]
             targets = self.y_train[rows]
             logits, saved = self.net.forward(self.x_train[rows], train=True)
@@ -366,3 +383,16 @@ class Trainer:
             self._step(optimizer, logits, saved, targets)
             total += loss * rows.numel()
         return total / n
+
+
+def _optimizer_state_copy(optimizer) -> dict:
+    """A copy of the optimizer's state (its moments, step counts), cheap enough for every epoch."""
+    saved = optimizer.state_dict()
+    saved["state"] = {index: {key: value.clone() if isinstance(value, torch.Tensor) else value
+                              for key, value in state.items()} for index, state in saved["state"].items()}
+    return saved
+
+
+def _restore_optimizer_state(optimizer, saved: dict) -> None:
+    """Put back a state taken by `_optimizer_state_copy`."""
+    optimizer.load_state_dict(saved)

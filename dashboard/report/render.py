@@ -15,7 +15,9 @@ import base64
 import io
 import json
 import mimetypes
+import os
 import re
+import tempfile
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -144,8 +146,27 @@ def write_report(trainer: Trainer, path: str | Path, snapshots: Snapshots | None
     tell(1, len(stages), stages[1])
     text = render_page(page)
     tell(2, len(stages), stages[2])
-    path.write_text(text, encoding="utf-8")
+    _write_atomically(path, text)
     tell(3, len(stages), "written")
     return path
 
 
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write beside `path` under a temporary name, then rename: a failed write leaves an earlier file as it was."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, 0o666 & ~_UMASK)  # as an ordinary new file (mkstemp makes it private)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)

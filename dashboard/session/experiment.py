@@ -12,23 +12,35 @@ engine only, never panel.
 A *run* here is what the user started with Train, Continue or Step; pausing and resuming (or stepping) stay in
 the same run, although the engine trains each stretch separately. Changing a data or network setting stops any
 run first and drops the model, whose results no longer match the settings.
+
+Nothing here waits for training on the caller's thread (a server's event loop) for more than `HALT_WAIT`: a
+stop is requested (the engine honours it between mini-batches), and a worker still busy after that is either
+left to end on its own with its results dropped (Train, Reset, a changed data or network setting, a loaded
+file, `close`), or, for Continue and Step, which need its model, followed by the action once `poll()` sees it
+end. A run whose epochs would take more than `engine.budget.MAX_EPOCH_SECONDS` each (estimated from the
+network's size, the points and the batch size) is refused with a message saying what to change. Loading a file
+or points has two halves: `prepare_archive` / `prepare_points` (slow, no parameter changes, safe in a thread)
+and `apply_prepared` (on the loop); a file that fails anywhere changes nothing.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 import shutil
 import tempfile
 import time
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import param
 
-from engine import Dataset, History, Settings, SettingsError, load_dataset
+from engine import Dataset, History, Settings, SettingsError, Trainer, load_dataset
+from engine.budget import over_budget
 from engine.csv_points import CsvError, parse_points_csv
 from engine.evaluation import Evaluation, GridMap, evaluate_grid, evaluate_points
 from engine.storage import StorageError, load_experiment_archive
@@ -37,10 +49,33 @@ from .comparison import kept, run_result
 from .frames import MAX_FRAMES, MAX_NEURONS, add_frames, neuron_view, weight_view
 from .parameters import APP_SPECS, PARTS, SETTINGS, SettingParameters, engine_value, from_text, settings_values, to_text
 from .runs import RunRecord
-from .worker import FINAL_MAP_SIZE, ROW_KEYS, Job, Worker
+from .worker import FINAL_MAP_SIZE, ROW_KEYS, Job, Worker, stop_all
 
 NO_POINTS = "no points of your own yet: upload a CSV or draw points in the Data tab"
 STATES = ("idle", "training", "paused", "stopping")
+HALT_WAIT = 0.1  # seconds the caller (the event loop) may wait for a stopping worker before going on without it
+
+
+@dataclasses.dataclass
+class Prepared:
+    """Points or a saved experiment made ready off the event loop (`prepare_points`, `prepare_archive`), to be
+    installed by `apply_prepared`; or only the message of why they cannot be used."""
+
+    error: str = ""
+    kind: str = "warning"  # of the error's message
+    settings: Settings | None = None
+    dataset: Dataset | None = None
+    source: str = ""
+    trainer: Trainer | None = None
+    values: dict = dataclasses.field(default_factory=dict)
+    runs: list = dataclasses.field(default_factory=list)
+    views: dict = dataclasses.field(default_factory=dict)
+
+
+def stop_all_training(timeout: float = 2.0) -> bool:
+    """Ask every training thread of this process to stop and wait up to `timeout` seconds in all for them to end
+    (a server shutting down; never on a running event loop). True if all have ended."""
+    return stop_all(timeout)
 
 
 class Experiment(SettingParameters):
@@ -95,6 +130,8 @@ class Experiment(SettingParameters):
         self._records: list[RunRecord] = []
         self._model = 0
         self._reverting = False
+        self._then: Callable[[], None] | None = None  # what to do once the stopping worker has ended
+        self._dataset_cache: tuple[Settings, Dataset] | None = None  # prepared off the loop by prepare_points
         self.param.watch(self._settings_changed, list(SETTINGS), precedence=0)
 
     # ----- settings -----
@@ -175,7 +212,7 @@ class Experiment(SettingParameters):
         data_changed = any(name in PARTS["data"] for name in names)
         try:
             settings = self.settings()
-            dataset = load_dataset(settings) if data_changed else None
+            dataset = self._load_dataset(settings) if data_changed else None
         except (SettingsError, ValueError) as error:
             self._reverting = True
             try:
@@ -210,37 +247,95 @@ class Experiment(SettingParameters):
         The points are written as a CSV file in this experiment's temporary folder (removed by `close`), so the
         settings name a file as for any CSV and a saved experiment carries a copy. If they cannot be used (a bad
         value, one class, too few for the split) nothing changes, `message` says why, and it returns False.
+        `prepare_points` then `apply_prepared` do the same in two halves (the first off the event loop).
         """
-        text = points_csv(points, labels, feature_names)
+        return self.apply_prepared(self.prepare_points(points, labels, feature_names, source))
+
+    def prepare_points(self, points, labels, feature_names: tuple[str, str] = ("x", "y"),
+                       source: str = "your points") -> Prepared:
+        """The slow half of `use_points` (write the file, build the dataset): changes no parameter, so it may run
+        in a thread. Returns what `apply_prepared` installs, or the message of why it cannot be used."""
+        path = None
         try:
+            text = points_csv(points, labels, feature_names)
             parse_points_csv(text, source)  # its messages name the source, not the temporary file
             path = self._new_file(source)
             path.write_text(text, encoding="utf-8")
-            dataset = load_dataset(self.settings().replace(dataset="csv", csv_path=str(path)))
-        except (CsvError, SettingsError, ValueError) as error:
-            self._tell(f"{source}: {error}. Nothing was changed." if isinstance(error, CsvError) else
-                       f"Cannot use {source}: {error}. Nothing was changed.", "warning")
+            settings = self.settings().replace(dataset="csv", csv_path=str(path))
+            dataset = load_dataset(settings)
+        except (CsvError, SettingsError, ValueError, OSError) as error:
+            if path is not None:
+                shutil.rmtree(path.parent, ignore_errors=True)  # no file of points that were refused
+            return Prepared(error=f"{source}: {error}. Nothing was changed." if isinstance(error, CsvError) else
+                            f"Cannot use {source}: {error}. Nothing was changed.")
+        return Prepared(settings=settings, dataset=dataset, source=source)
+
+    def prepare_archive(self, data: bytes) -> Prepared:
+        """The slow half of `load_archive`: read and check the whole file, rebuild its model and evaluate it.
+        Changes no parameter (a thread may run it); a bad file gives a `Prepared` with only its message."""
+        folder = None
+        try:
+            csv_file = None
+            if b"data.csv" in data:  # perhaps a csv experiment: its data needs a file of this session's own
+                csv_file = self._new_file("data")
+                folder = csv_file.parent
+            trainer = load_experiment_archive(data, csv_file=csv_file, device="cpu", threads=1)
+            values = settings_values(trainer.settings)
+            for name, value in values.items():
+                self.param[name]._validate(value)
+            runs = [(run, Settings.from_dict(run.settings)) for run in trainer.runs]
+            views = dict(grid=evaluate_grid(trainer, FINAL_MAP_SIZE), evaluation=evaluate_points(trainer),
+                         neurons=neuron_view(trainer), weights=weight_view(trainer))
+        except (StorageError, ValueError, TypeError, RuntimeError, OSError) as error:
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+            return Prepared(error=f"Cannot load this file: {error}. Nothing was changed.", kind="danger")
+        if trainer.settings.dataset != "csv" and folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+        return Prepared(settings=trainer.settings, dataset=trainer.dataset, trainer=trainer, values=values,
+                        runs=runs, views=views)
+
+    def apply_prepared(self, prepared: Prepared) -> bool:
+        """Install what `prepare_points` or `prepare_archive` made (on the event loop); if it holds an error, say
+        it in `message` and return False, changing nothing else."""
+        if prepared.error:
+            self._tell(prepared.error, prepared.kind)
             return False
-        self._csv_path = str(path)
+        if prepared.trainer is not None:
+            self._install(prepared)
+            return True
+        self._dataset_cache = (prepared.settings, prepared.dataset)
+        self._csv_path = prepared.settings.csv_path
         if self.dataset == "csv":
             self.param.trigger("dataset")  # same setting, new file: reloaded like any change of the data
         else:
             self.dataset = "csv"
-        self._tell(f"Your data from {source}: {len(dataset.points)} points, {len(dataset.train_index)} to train on "
-                   f"and {len(dataset.test_index)} to test. Press Train to train a model on them.", "info")
+        self._dataset_cache = None
+        dataset = self.data
+        self._tell(f"Your data from {prepared.source}: {len(dataset.points)} points, {len(dataset.train_index)} to "
+                   f"train on and {len(dataset.test_index)} to test. Press Train to train a model on them.", "info")
         return True
+
+    def _load_dataset(self, settings: Settings) -> Dataset:
+        cached = self._dataset_cache
+        if cached is not None and cached[0] == settings:
+            return cached[1]
+        return load_dataset(settings)
 
     def _new_file(self, source: str) -> Path:
         """A new file named after `source`, in a new subfolder: earlier runs' settings keep naming their own."""
         if self._folder is None:
-            self._folder = Path(tempfile.mkdtemp(prefix="nn-playground-points-"))
-            self._cleanup = weakref.finalize(self, shutil.rmtree, self._folder, ignore_errors=True)
+            folder = Path(tempfile.mkdtemp(prefix="nn-playground-points-"))
+            self._cleanup = weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
+            self._folder = folder
         name = re.sub(r"[^\w.-]+", "_", Path(source).stem).strip("._") or "points"
         return Path(tempfile.mkdtemp(dir=self._folder)) / f"{name}.csv"
 
     # ----- actions -----
     def train(self) -> None:
         """Train a new model (from `seed`) for `epochs` epochs, as a new run."""
+        if self._refused_by_budget():
+            return
         self._halt("stop")
         self._drop_model()
         self._model += 1
@@ -248,7 +343,11 @@ class Experiment(SettingParameters):
 
     def continue_training(self) -> None:
         """Train the current model `epochs` more epochs, with the current training settings, as a new run."""
-        self._halt("stop")
+        if self._refused_by_budget():
+            return
+        self._halt("stop", then=self._continue_now)
+
+    def _continue_now(self) -> None:
         if self._trainer is None:
             self.train()
             return
@@ -256,8 +355,14 @@ class Experiment(SettingParameters):
 
     def step(self) -> None:
         """Train one epoch. Within a paused run, its next epoch; otherwise a new run, paused after one epoch."""
-        if self.state in ("training", "stopping"):
-            self._halt("pause")
+        if self._refused_by_budget():
+            return
+        if self._worker is not None:
+            self._halt("pause", then=self._step_now)
+            return
+        self._step_now()
+
+    def _step_now(self) -> None:
         if self.state == "paused" and self._record is not None:
             self._launch(1)
             return
@@ -267,8 +372,10 @@ class Experiment(SettingParameters):
         self._start(1, new_model=self._trainer is None, requested=self.epochs)
 
     def pause(self) -> None:
-        """Pause the running run after the current epoch; `resume` or `step` go on with it."""
+        """Pause the running run at its next mini-batch or epoch (an unfinished epoch is undone); `resume` or
+        `step` go on with it."""
         if self.state == "training" and self._worker is not None:
+            self._then = None
             self._intent = "pause"
             self._worker.request_stop()
 
@@ -278,8 +385,9 @@ class Experiment(SettingParameters):
             self._launch(self._record.requested - self._record.done)
 
     def stop(self) -> None:
-        """End the run after the current epoch (its history stays)."""
+        """End the run at its next mini-batch or epoch (an unfinished epoch is undone; its history stays)."""
         if self._worker is not None:
+            self._then = None  # a Continue or Step waiting for the last run to end is cancelled too
             self._intent = "stop"
             self._worker.request_stop()
             self.state = "stopping"
@@ -300,19 +408,17 @@ class Experiment(SettingParameters):
     def load_archive(self, data: bytes) -> bool:
         """Install a saved experiment (bytes of `engine.storage.experiment_archive`): its settings, model, history
         and runs, as new runs of this session, so the plots show it and Continue goes on exactly where it stopped.
-        A bad file changes nothing: `message` says why and it returns False."""
-        try:
-            trainer = load_experiment_archive(data)
-            values = settings_values(trainer.settings)
-            for name, value in values.items():
-                self.param[name]._validate(value)
-        except (StorageError, ValueError, TypeError) as error:
-            self._tell(f"Cannot load this file: {error}. Nothing was changed.", "danger")
-            return False
+        A bad file changes nothing: `message` says why and it returns False. (`prepare_archive`, then
+        `apply_prepared`, do the same in two halves, the first off the event loop.)"""
+        return self.apply_prepared(self.prepare_archive(data))
+
+    def _install(self, prepared: Prepared) -> None:
+        """Install a checked, loaded experiment: nothing in here can fail on the file's account."""
+        trainer, values = prepared.trainer, prepared.values
         self._halt("stop")
         self._drop_model()
         if trainer.settings.dataset == "csv":
-            self._csv_path = trainer.settings.csv_path  # the data.csv unpacked with the archive
+            self._csv_path = trainer.settings.csv_path  # the data.csv written into this session's folder
         self._reverting = True  # the settings watcher would drop the model installed here
         try:
             self.param.update(values)
@@ -322,17 +428,15 @@ class Experiment(SettingParameters):
         self._trainer = trainer
         self.data = trainer.dataset
         history = trainer.history
-        for run in trainer.runs:  # one run here per engine run (a paused run was saved as several)
+        for run, settings in prepared.runs:  # one run here per engine run (a paused run was saved as several)
             self._record = RunRecord(len(self._records) + 1, self._model, run.first_epoch, run.requested_epochs,
-                                     Settings.from_dict(run.settings), done=run.epochs, seconds=run.seconds,
+                                     settings, done=run.epochs, seconds=run.seconds,
                                      ended=run.ended, message=run.message)
             self._records.append(self._record)
             rows = [i for i, number in enumerate(history.run) if number == run.number]
             if rows:
                 self._add_rows({key: [getattr(history, key)[i] for i in rows] for key in ROW_KEYS})
-        self.param.update(grid=evaluate_grid(trainer, FINAL_MAP_SIZE), evaluation=evaluate_points(trainer),
-                          neurons=neuron_view(trainer), weights=weight_view(trainer), has_model=True,
-                          planned_epoch=trainer.epochs_done)
+        self.param.update(**prepared.views, has_model=True, planned_epoch=trainer.epochs_done)
         if self._record is not None:
             self._record.agreement = self.grid.agreement  # the archive holds the last run's model only
             self._keep_result(self._record)
@@ -340,7 +444,6 @@ class Experiment(SettingParameters):
         self._update_runs()
         self._tell(f"Loaded {trainer.dataset.title}: "
                    f"{len(trainer.runs)} run(s), {trainer.epochs_done} epochs. Continue trains it further.", "info")
-        return True
 
     # ----- waiting and polling -----
     def poll(self) -> bool:
@@ -369,6 +472,9 @@ class Experiment(SettingParameters):
             if update.done:
                 self._worker = None
                 self._finish(update)
+        if self._worker is None and self._then is not None:
+            then, self._then = self._then, None
+            then()  # the action (Continue, Step) that waited for this worker to end
         return self._worker is not None
 
     @property
@@ -395,8 +501,15 @@ class Experiment(SettingParameters):
                 raise TimeoutError(f"training still running after {timeout} s")
 
     def close(self) -> None:
-        """Stop any training for good (the session is going away) and remove the files of your own data."""
-        self._halt("discard", timeout=10.0)
+        """Stop any training for good (the session is going away) and remove the files of your own data. It neither
+        waits for the training thread (it ends on its own at its next mini-batch or epoch) nor changes a parameter
+        (the views of a closed session must not be touched)."""
+        self._then = None
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            self._intent = "discard"
+            worker.job.final_map = False
+            worker.request_stop()
         if self._cleanup is not None:
             self._cleanup()
 
@@ -425,28 +538,64 @@ class Experiment(SettingParameters):
                   schedule=(record.done, record.requested))
         self._intent = None
         self._worker = Worker(job)
+        self._launched_at = time.perf_counter()
         record.ended = "running"
         self.state = "training"
         self._update_runs()
         self._worker.start()  # last: the views take in the new run before training competes for the CPU
 
-    def _halt(self, intent: str, timeout: float | None = None) -> None:
-        """Stop the running worker now (wait for its epoch to end) and take in what it did."""
+    def _halt(self, intent: str, then: Callable[[], None] | None = None) -> None:
+        """Ask the running worker to stop, and take in what it did if it ends within HALT_WAIT.
+
+        If it is still busy then (the last mini-batch of a big epoch, a map being evaluated), this never waits
+        longer: with `then` (an action that needs its model) the worker is left to end and `then()` runs when
+        `poll()` sees it end (state "stopping" meanwhile); without, the worker is detached: it ends on its own,
+        its results are dropped, and the caller drops the model it was training.
+        """
+        self._then = None
         worker = self._worker
         if worker is None:
             if intent != "pause" and self.state == "paused":
                 self._end_record("stopped", "")
                 self.state = "idle"
+            if then is not None:
+                then()
             return
         self._intent = intent
         if intent == "discard":
             worker.job.final_map = False
         worker.request_stop()
-        if not worker.join(timeout):
-            self._worker = None  # a stuck epoch: let that thread end on its own; its results are dropped
-            self._finish(None)
+        if worker.join(HALT_WAIT):
+            self.poll()
+            if then is not None:
+                then()
             return
-        self.poll()
+        if then is not None:
+            self._then = then
+            self.state = "stopping"
+            return
+        self.poll()  # what it has sent so far: the run keeps its epochs and latest map for comparison
+        if self._worker is not worker:
+            return  # it ended just now
+        worker.job.final_map = False  # nobody will look at it
+        self._worker = None
+        record = self._record
+        if record is not None:
+            record.done = sum(1 for number in self.history.run if number == record.number)
+            record.seconds += time.perf_counter() - self._launched_at
+        self._finish(None)
+
+    def _refused_by_budget(self) -> bool:
+        """Refuse (with a message) settings whose epochs would take too long for a shared server."""
+        try:
+            settings = self.settings()
+        except SettingsError:
+            return False  # said by _start
+        data = self.data
+        problem = over_budget(settings, len(data.train_index), len(data.test_index))
+        if problem:
+            self._tell(problem, "warning")
+        return problem is not None
 
     def _finish(self, update) -> None:
         """The worker has ended: say how, and set the state."""

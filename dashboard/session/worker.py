@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 import traceback
+import weakref
 from dataclasses import dataclass, field
 
 import torch
@@ -34,6 +35,20 @@ FINAL_MAP_SIZE = 200  # the notebook's grid
 SMALL_MAP_SIZE = 100  # the live grid of nets too big to evaluate 200x200 cheaply
 BIG_MAP_SECONDS = 0.012  # a 200x200 map costing more than this is drawn at 100x100 while training
 ROW_KEYS = tuple(name for name in History.__dataclass_fields__ if name != "run")  # per-epoch columns
+_STARTED: weakref.WeakSet = weakref.WeakSet()  # every started worker (for stop_all)
+
+
+def stop_all(timeout: float = 2.0) -> bool:
+    """Ask every worker of this process to stop (dropping its final map) and wait up to `timeout` seconds in all
+    for their threads to end. True if they all have. For a process that is shutting down."""
+    workers = [worker for worker in list(_STARTED) if worker.alive]
+    for worker in workers:
+        worker.job.final_map = False
+        worker.request_stop()
+    deadline = time.monotonic() + timeout
+    for worker in workers:
+        worker.join(max(0.0, deadline - time.monotonic()))
+    return not any(worker.alive for worker in workers)
 
 
 def build_trainer(settings: Settings, dataset: Dataset) -> Trainer:
@@ -116,11 +131,12 @@ class Worker:
 
     # ----- owner side -----
     def start(self) -> Worker:
+        _STARTED.add(self)
         self._thread.start()
         return self
 
     def request_stop(self) -> None:
-        """End the run after the current epoch (no-op once finished)."""
+        """End the run after the current mini-batch or epoch (no-op once finished)."""
         self._stop.set()
         trainer = self._trainer
         if trainer is not None:

@@ -24,15 +24,17 @@ from engine.csv_points import CsvError, parse_points_csv
 
 from ..plots.live import padded_box
 from ..plots.style import CLASS_COLORS
-from ..session.experiment import Experiment
-from .parts import on_loop
+from ..session.experiment import Experiment, Prepared
+from .parts import MAX_UPLOAD_BYTES, in_thread, on_loop, upload_too_large
 
 DRAW_SIZE = 340  # frame of the drawing plot, in pixels
 ERASE_RADIUS = 0.03  # share of the plot's width and height within which Erase finds a point
 MODES = ("Class 0 (blue)", "Class 1 (red)", "Erase")  # what a click on the drawing does: add class 0, 1, or erase
-HELP = ("**Your own data.** Upload a CSV of `x, y, label` rows (label 0 or 1, a header row optional), or click on "
+HELP = ("**Your own data.** Upload a CSV of `x, y, label` rows (label 0 or 1, a header row optional; at most "
+        f"{MAX_UPLOAD_BYTES // 2**20} MB and 200,000 rows), or click on "
         "the plot to add points of the chosen class (Erase removes the nearest one), then press *Use these points*. "
         "They are split into train and test with the current test share and split seed.")
+UPLOAD_LABEL = f"Upload a CSV (up to {MAX_UPLOAD_BYTES // 2**20} MB, 200,000 rows)"
 
 
 class DataEditor:
@@ -150,19 +152,30 @@ class DataEditor:
             self.from_data()
 
     # ----- files -----
-    def _uploaded(self, event) -> None:
+    async def _uploaded(self, event) -> None:
+        """A file came: checked for size at once, read and made a dataset in a thread (a big file takes seconds),
+        then installed on the loop."""
         if event.new is None:
             return
-        name = self.upload.filename or "the file"
+        data, name = event.new, self.upload.filename or "the file"
         try:
-            table = parse_points_csv(event.new.decode("utf-8-sig"), name)
+            too_large = upload_too_large(name, len(data))
+            if too_large:
+                self._warn(too_large)
+                return
+            self.experiment.apply_prepared(await in_thread(self.prepare_upload, data, name))
+        finally:
+            self.upload.clear()  # so that choosing the same file again uploads it again
+
+    def prepare_upload(self, data: bytes, name: str) -> Prepared:
+        """Read an uploaded file's bytes into points ready to use (thread-safe: no parameter changes)."""
+        try:
+            table = parse_points_csv(data.decode("utf-8-sig"), name)
         except UnicodeDecodeError:
-            self._warn(f"{name}: not a text (UTF-8) file. Nothing was changed.")
+            return Prepared(error=f"{name}: not a text (UTF-8) file. Nothing was changed.")
         except CsvError as error:
-            self._warn(f"{error}. Nothing was changed.")
-        else:
-            self.experiment.use_points(table.points, table.labels, table.feature_names, source=name)
-        self.upload.clear()  # so that choosing the same file again uploads it again
+            return Prepared(error=f"{error}. Nothing was changed.")
+        return self.experiment.prepare_points(table.points, table.labels, table.feature_names, source=name)
 
     def _csv(self) -> io.BytesIO:
         """The current dataset as CSV: features, label and split (`engine.datasets.write_dataset_csv`)."""
@@ -173,7 +186,7 @@ class DataEditor:
 
     def panel(self) -> pn.Column:
         controls = pn.Column(
-            pn.pane.Markdown("Upload a CSV", margin=(4, 4, 0, 4)), self.upload,
+            pn.pane.Markdown(UPLOAD_LABEL, margin=(4, 4, 0, 4)), self.upload,
             pn.pane.Markdown("Click on the plot to", margin=(8, 4, 0, 4)), pn.pane.Bokeh(self.mode),
             pn.Row(self.buttons["data"], self.buttons["clear"], sizing_mode="stretch_width", margin=0),
             self.buttons["use"], self.download, width=320, margin=(30, 10),

@@ -14,6 +14,7 @@ from engine.storage import experiment_archive
 
 from ..report.from_experiment import experiment_trainer, report_page_async
 from ..session.experiment import Experiment
+from .parts import MAX_UPLOAD_BYTES, in_thread, upload_too_large
 
 FILENAME = "nn-playground-experiment.zip"
 
@@ -29,17 +30,26 @@ def save_download(experiment: Experiment, **options) -> pn.widgets.FileDownload:
 
 
 def load_input(experiment: Experiment, **options) -> pn.Column:
-    """A Load experiment file input (.zip from Save experiment); a bad file leaves everything as it was."""
+    """A Load experiment file input (.zip from Save experiment); a bad file leaves everything as it was.
+
+    The file is read and checked, and its model rebuilt and evaluated, in a thread; it is installed on the loop."""
     upload = pn.widgets.FileInput(accept=".zip", multiple=False, css_classes=["nnp-load"], **options)
 
-    def load(event) -> None:
-        if event.new:
-            experiment.load_archive(event.new)
+    async def load(event) -> None:
+        if not event.new:
+            return
+        try:
+            too_large = upload_too_large(upload.filename or "the file", len(event.new))
+            if too_large:
+                experiment.param.update(message=too_large, message_kind="danger")
+                return
+            experiment.apply_prepared(await in_thread(experiment.prepare_archive, event.new))
+        finally:
             upload.clear()  # so that loading the same file again (to start over from it) is a new upload
 
     upload.param.watch(load, "value")
-    label = pn.pane.Markdown("Load experiment (.zip from Save experiment):", margin=(4, 4, 0, 4),
-                             styles={"font-size": "13px"})
+    label = pn.pane.Markdown(f"Load experiment (.zip from Save experiment, up to {MAX_UPLOAD_BYTES // 2**20} MB):",
+                             margin=(4, 4, 0, 4), styles={"font-size": "13px"})
     return pn.Column(label, upload, sizing_mode="stretch_width", margin=0)
 
 

@@ -82,6 +82,12 @@ class LiveLink:
             self._callback = None
 
     def close(self, *args) -> None:
-        """The session is over: stop polling and stop training."""
-        self.stop()
-        self.experiment.close()
+        """The session is over: stop training and polling. Nothing of the closed session's views is touched, and
+        nothing here may raise (Bokeh logs what a session-destroyed callback raises)."""
+        self.experiment.close()  # first: it only asks the thread to stop and removes the session's files
+        callback, self._callback = self._callback, None
+        if callback is not None:
+            try:
+                callback.stop()
+            except (ValueError, KeyError, RuntimeError):  # its document has already dropped it
+                pass

@@ -1,14 +1,39 @@
-"""Small Panel parts the tabs share: an update that runs on the server's loop, a throttle, and HTML that changes
-in place (a live HTML box, the message box, the status line with its progress bar)."""
+"""Small Panel parts the tabs share: an update that runs on the server's loop, slow work off it, the upload
+limits, a throttle, and HTML that changes in place (a live HTML box, the message box, the status line with its
+progress bar)."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import time
 
 import panel as pn
 import param
 from panel.reactive import ReactiveHTML
+
+from engine.csv_points import MAX_CSV_BYTES
+
+# A file input sends the whole file, base64-encoded (4/3 larger), in one websocket message. The server accepts
+# messages up to WEBSOCKET_MAX_MESSAGE_BYTES (set in server.py), so a file a little over MAX_UPLOAD_BYTES still
+# arrives and is refused with a message; only files over ~30 MB would exceed the websocket's limit (the browser
+# then loses its session). The labels of the upload inputs say the limit.
+MAX_UPLOAD_BYTES = MAX_CSV_BYTES  # 10 MiB, CSV files and saved experiments alike
+WEBSOCKET_MAX_MESSAGE_BYTES = 40 * 2**20
+
+
+def upload_too_large(name: str, size: int) -> str | None:
+    """The message for a file over MAX_UPLOAD_BYTES (None if it is within)."""
+    if size <= MAX_UPLOAD_BYTES:
+        return None
+    return (f"{name}: {size / 2**20:.1f} MB is more than the {MAX_UPLOAD_BYTES // 2**20} MB a file may be here. "
+            "Nothing was changed.")
+
+
+async def in_thread(function, *args):
+    """Run a slow function (parse a file, rebuild a model) in a worker thread and await its result, so that the
+    server's loop keeps serving every session meanwhile; what comes after the `await` runs on the loop again."""
+    return await asyncio.get_running_loop().run_in_executor(None, function, *args)
 
 
 def on_loop(method):

@@ -1,29 +1,44 @@
-"""Serve the dashboard: `serve()` blocks (the `nn-playground serve` command); `start()` runs it in a thread."""
+"""Serve the dashboard: `serve()` blocks (the `nn-playground serve` command); `start()` runs it in a thread.
+
+Ctrl-C stops the server: every session's training is asked to stop (it ends within a mini-batch) and `serve`
+returns normally. Websocket messages (an uploaded file is one) may be up to `WEBSOCKET_MAX_MESSAGE_BYTES`,
+comfortably above what the upload inputs accept (`parts.MAX_UPLOAD_BYTES`), so an oversized file is refused
+with a message rather than dropping the session.
+"""
 
 from __future__ import annotations
 
 import panel as pn
 
+from ..session.experiment import stop_all_training
 from .factory import EXPERIMENTS, create_app
+from .parts import MAX_UPLOAD_BYTES, WEBSOCKET_MAX_MESSAGE_BYTES
 
 # A closed tab's session (and its training) is dropped a few seconds after its websocket closes.
-SESSION_OPTIONS = dict(check_unused_sessions_milliseconds=2000, unused_session_lifetime_milliseconds=5000)
+SESSION_OPTIONS = dict(check_unused_sessions_milliseconds=2000, unused_session_lifetime_milliseconds=5000,
+                       websocket_max_message_size=WEBSOCKET_MAX_MESSAGE_BYTES)
 ROUTE = "app"
+SHUTDOWN_SECONDS = 3.0  # how long the end of `serve` waits for training threads to end
+assert MAX_UPLOAD_BYTES * 4 / 3 + 2**20 < WEBSOCKET_MAX_MESSAGE_BYTES  # an accepted upload always fits
 
 
 def serve(port: int = 5006, show: bool = False, **options) -> None:
-    """Serve at http://localhost:PORT/app until interrupted (Ctrl-C)."""
+    """Serve at http://localhost:PORT/app until interrupted (Ctrl-C), then stop every session's training."""
     try:
         pn.serve({ROUTE: create_app}, port=port, show=show, title="nn-playground", threaded=False,
                  **{**SESSION_OPTIONS, **options})
+    except KeyboardInterrupt:  # a Ctrl-C before Panel's own handler was installed, or a second one
+        pass
     finally:
         close_all()
 
 
-def close_all() -> None:
-    """Stop the training of every open session (before the process ends: no thread dies inside torch)."""
+def close_all(timeout: float = SHUTDOWN_SECONDS) -> bool:
+    """Stop the training of every open session and wait up to `timeout` s for the threads to end (before the
+    process ends: no thread dies inside torch). True if they all ended."""
     for experiment in list(EXPERIMENTS):
         experiment.close()
+    return stop_all_training(timeout)
 
 
 def start(port: int = 0, **options):

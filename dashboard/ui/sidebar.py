@@ -33,7 +33,7 @@ class PairSelect(pn.widgets.CompositeWidget):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self._selects = [pn.widgets.Select(name=f"{self.name} on {axis}", options=self.options,
+        self._selects = [pn.widgets.Select(label=f"{self.label} on {axis}", options=self.options,
                                            description=self.description, sizing_mode="stretch_width", margin=(0, 4))
                          for axis in ("x", "y")]
         self._composite[:] = self._selects

@@ -273,3 +273,59 @@ def test_neuron_maps_show_each_hidden_neuron_over_the_box():
     weight, bias = trainer.model[0].weight.detach().numpy(), trainer.model[0].bias.detach().numpy()
     expected = max(0.0, weight[2] @ np.array([xs[7], ys[4]], dtype=np.float32) + bias[2])
     assert maps[0][2, 4, 7] == pytest.approx(expected, abs=1e-6)
+
+
+def test_stop_ends_a_long_minibatch_epoch_between_batches():
+    """Issue 11: a stop request is honoured between mini-batches, so even a minutes-long epoch ends at once; the
+    unfinished epoch is dropped and the weights go back to where it began."""
+    import threading
+    import time
+
+    trainer = Trainer(Settings(dataset="toy_xor", samples=20000, hidden=(32, 32), batch_size=1, epochs=3))
+    start = trainer.net.flat.detach().clone()
+    runs = []
+    thread = threading.Thread(target=lambda: runs.append(trainer.train()))
+    thread.start()
+    time.sleep(0.5)
+    asked = time.perf_counter()
+    trainer.request_stop()
+    thread.join(5)
+    took = time.perf_counter() - asked
+    assert not thread.is_alive(), "training did not stop within 5 s"
+    (run,) = runs
+    assert run.ended == "stopped" and "during epoch 1, which was undone" in run.message
+    assert len(trainer.history) == 0 and run.epochs == 0
+    assert torch.equal(trainer.net.flat, start)
+    print(f"stop took {took:.3f} s")
+
+
+def test_bad_device_string_is_a_value_error():
+    with pytest.raises(ValueError, match="cuda:abc"):
+        Trainer(Settings(device="cuda:abc"))
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_a_stop_within_an_epoch_is_undone_exactly(optimizer):
+    """Stopped in the middle of epoch 3, then trained on: the same numbers as five epochs in one go."""
+    settings = Settings(dataset="toy_xor", samples=400, hidden=(8,), batch_size=16, dropout=0.1, epochs=5,
+                        optimizer=optimizer, momentum=0.9 if optimizer == "sgd" else 0.0)
+    whole = Trainer(settings)
+    whole.train()
+    pieces = Trainer(settings)
+    steps = []
+    real_step = pieces._step
+
+    def step(*args):
+        steps.append(1)
+        if len(steps) == 2 * 19 + 7:  # 19 batches an epoch (300 points): the 7th batch of epoch 3
+            pieces.request_stop()
+        return real_step(*args)
+
+    pieces._step = step
+    first = pieces.train()
+    assert first.ended == "stopped" and len(pieces.history) == 2
+    pieces._step = real_step
+    pieces.train(epochs=3)
+    assert pieces.history.loss == whole.history.loss
+    assert pieces.history.test_accuracy == whole.history.test_accuracy
+    assert torch.equal(pieces.net.flat, whole.net.flat)
