@@ -8,7 +8,6 @@ Each object belongs to one Bokeh document: build them per session, never at impo
 
 from __future__ import annotations
 
-import contourpy
 import numpy as np
 from bokeh.models import (
     BasicTicker,
@@ -29,21 +28,12 @@ from bokeh.transform import linear_cmap
 from engine import Dataset, History
 from engine.evaluation import GridMap, grid_points
 
+from .geometry import MAX_MAP_POINTS, contour_lines, mark_size, padded_box, point_marks  # noqa: F401
+from .geometry import EMPTY_MARKS
 from .style import CLASS_COLORS, CONTOUR_COLOR, CURVE_HEIGHT, MAP_SIZE, REGION_COLORS, probability_palette, run_color
 
 TOOLS = "pan,wheel_zoom,box_zoom,reset,save"
 MAX_CURVE_POINTS = 1000  # per run and curve; beyond it the curve is thinned to every 2nd, 4th, ... epoch
-
-
-def contour_lines(grid: GridMap, level: float = 0.5) -> dict[str, list]:
-    """The `level` contour of the probability as multi_line data."""
-    lines = contourpy.contour_generator(grid.xs, grid.ys, grid.probability, line_type="Separate").lines(level)
-    return {"xs": [line[:, 0] for line in lines], "ys": [line[:, 1] for line in lines]}
-
-
-def padded_box(dataset: Dataset, share: float = 0.02):
-    """The data's box with a small margin, so that points on its edge are drawn whole."""
-    return tuple((low - share * (high - low), high + share * (high - low)) for low, high in dataset.box)
 
 
 def _square(title: str, dataset: Dataset) -> figure:
@@ -71,30 +61,6 @@ def _image_data(values: np.ndarray | None, dataset: Dataset) -> dict[str, list]:
     if values is None:
         values = np.full((2, 2), np.nan, dtype=np.float32)
     return {"image": [np.asarray(values, dtype=np.float32)], "x": [x0], "y": [y0], "dw": [x1 - x0], "dh": [y1 - y0]}
-
-
-MAX_MAP_POINTS = 750  # per split drawn over the live map (wrong ones always): more would hide it and slow it
-EMPTY_MARKS = {"x": np.zeros(0, np.float32), "y": np.zeros(0, np.float32), "label": np.zeros(0, np.float32)}
-
-
-def _point_marks(dataset: Dataset, which: str, correct: np.ndarray | None) -> tuple[dict, dict]:
-    """Train or test points, split into those the model gets right (or all, `correct` None) and wrong, each at
-    most MAX_MAP_POINTS: a sample in a fixed order, so the same points stay drawn through training. Numeric
-    columns only: they go to the browser as binary."""
-    index = dataset.train_index if which == "train" else dataset.test_index
-    wrong = ~correct if correct is not None else np.zeros(len(index), dtype=bool)
-    order = np.random.default_rng(0).permutation(len(index))  # order[i]: point i's place in the sample
-    parts = []
-    for rows in (np.flatnonzero(~wrong), np.flatnonzero(wrong)):
-        rows = np.sort(rows[np.argsort(order[rows], kind="stable")[:MAX_MAP_POINTS]])
-        points = dataset.points[index[rows]]
-        parts.append({"x": points[:, 0], "y": points[:, 1], "label": dataset.labels[index[rows]]})
-    return tuple(parts)
-
-
-def mark_size(dataset: Dataset) -> float:
-    """Smaller marks the more points there are, so that the map stays visible under them."""
-    return float(np.clip(6.0 * np.sqrt(400 / max(len(dataset.points), 1)), 3.0, 6.0))
 
 
 class DecisionMap:
@@ -177,7 +143,7 @@ class DecisionMap:
         self.evaluation = evaluation
         for which in ("train", "test"):
             correct = None if evaluation is None or not self.mark_wrong else getattr(evaluation, f"{which}_correct")
-            self.marks[which, "right"].data, self.marks[which, "wrong"].data = _point_marks(self.dataset, which, correct)
+            self.marks[which, "right"].data, self.marks[which, "wrong"].data = point_marks(self.dataset, which, correct)
 
 
 class TargetMap:
