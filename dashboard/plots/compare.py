@@ -20,7 +20,7 @@ from .style import CONTOUR_COLOR, CURVE_HEIGHT, MAP_SIZE, RUN_COLORS, TABLE_CSS,
 from .views import contour, frame, probability_image
 
 DIFF_COLORS = ("#ffffff", "#6a3d9a")  # agree, differ
-COMPARE_MAP_SIZE = MAP_SIZE - 40  # three maps side by side on a 1366 px wide screen
+COMPARE_MAP_SIZE = MAP_SIZE - 60  # three maps side by side on a 1366 px wide screen (toolbars above)
 COMPARE_CSS = TABLE_CSS + """
 tr:last-child td { font-weight: normal; }
 td:first-child { text-align: left; color: #555; }
@@ -69,7 +69,7 @@ def run_map(result: RunResult, name: str = "a", color: str = CONTOUR_COLOR) -> h
     overlay = hv.Overlay([image, contour(result.grid, result.area)])
     title = f"Run {result.number}: test accuracy {100 * result.test_accuracy:.1f}%"
     return frame(overlay, result.area, title, COMPARE_MAP_SIZE).opts(
-        hooks=[named(figure=f"nnp-compare-{name}", title_color=color)])
+        toolbar="above", hooks=[named(figure=f"nnp-compare-{name}", title_color=color)])
 
 
 def disagreement_map(comparison: Comparison) -> hv.Overlay:
@@ -91,7 +91,7 @@ def disagreement_map(comparison: Comparison) -> hv.Overlay:
         title = f"Disagreement: {100 * comparison.share:.1f}% of the grid"
     labels = [f"run {first.number}", f"run {second.number}"] if comparison.differs is not None else []
     return frame(hv.Overlay(layers), area, title, COMPARE_MAP_SIZE).opts(
-        hooks=[named(figure="nnp-compare-diff"), contour_legend(labels)])
+        toolbar="above", hooks=[named(figure="nnp-compare-diff"), contour_legend(labels)])
 
 
 def _curve_data(result: RunResult) -> dict[str, np.ndarray | list]:
