@@ -70,6 +70,18 @@ def wait_for_compare(app, a: int, b: int) -> dict:
     return app.page.evaluate(COMPARE_JS)
 
 
+def test_compare_tab_without_two_runs_shows_a_note_and_no_axes(new_session, screenshots):
+    session, app, experiment = new_experiment_page(new_session, XOR)
+    app.tab("Compare")
+    app.page.get_by_text("Train at least two runs").wait_for(timeout=60_000)
+    count = app.page.evaluate("() => [...Bokeh.documents[0].all_models].filter(m => m.type === 'Figure'"
+                              " && (m.name || '').startsWith('nnp-compare')).length")
+    assert count == 0
+    app.page.wait_for_timeout(500)  # drawn: for the picture only
+    app.page.screenshot(path=str(screenshots / "compare_empty_1366x768.png"))
+    assert session.errors == [] and session.outside == []
+
+
 def test_compare_two_runs_of_different_settings(new_session, screenshots):
     session, app, experiment = new_experiment_page(new_session, XOR)
     app.click("Train")
