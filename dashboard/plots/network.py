@@ -81,7 +81,8 @@ class DiagramLayout:
         px_x = DIAGRAM_WIDTH / (self.x_span[1] - self.x_span[0])
         px_y = DIAGRAM_HEIGHT / (self.y_span[1] - self.y_span[0])
         cell = min(MAX_CELL, 0.82 * px_y, 0.45 * px_x)
-        self.w, self.h = w, h = cell / px_x, cell / px_y
+        self.w, self.h = cell / px_x, cell / px_y
+        w = self.w
         centers = [[(column, (len(nodes) - 1) / 2 - row) for row in range(len(nodes))]
                    for column, nodes in enumerate(names)]
         self.ends = centers[0] + centers[-1]  # inputs and output: plain boxes

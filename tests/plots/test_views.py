@@ -151,6 +151,6 @@ def test_the_readme_example_runs():
     lines = [f"shown.append({line.split('  #')[0].strip()})" if line.startswith("experiment.plot(") else line
              for line in code.splitlines()]
     exec("\n".join(lines), {"shown": shown})
-    assert [type(view).__name__ for view in shown] == ["Overlay", "Layout"]
-    for view in shown:
-        hv.render(view)
+    assert [type(shown_view).__name__ for shown_view in shown] == ["Overlay", "Layout"]
+    for shown_view in shown:
+        hv.render(shown_view)
