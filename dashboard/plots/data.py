@@ -14,8 +14,9 @@ import numpy as np
 from engine import Dataset
 from engine.evaluation import Evaluation, GridMap
 
-from .live import contour_lines, padded_box
-from .style import CLASS_COLORS, CONTOUR_COLOR, MAP_SIZE, REGION_COLORS
+from .geometry import padded_box
+from .style import CLASS_COLORS, MAP_SIZE, REGION_COLORS
+from .views import contour
 
 hv.Store.set_current_backend("bokeh")
 MAX_DRAWN = 20_000  # points per plot; bigger sets are drawn as a fixed random sample
@@ -72,10 +73,7 @@ def _regions(grid: GridMap):
     """The predicted class as pale regions, and the 0.5 contour."""
     regions = hv.Image((grid.xs, grid.ys, grid.prediction), vdims=["predicted class"]).opts(
         cmap=list(REGION_COLORS), clim=(0, 1), alpha=1.0, tools=[])
-    lines = contour_lines(grid)
-    contour = hv.Path([np.column_stack([xs, ys]) for xs, ys in zip(lines["xs"], lines["ys"])]).opts(
-        color=CONTOUR_COLOR, line_width=2)
-    return regions * contour
+    return regions * contour(grid)
 
 
 def evaluation_view(dataset: Dataset, grid: GridMap | None, evaluation: Evaluation | None, which: str):

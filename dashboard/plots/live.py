@@ -1,14 +1,42 @@
 """The live figures, in plain Bokeh: decision map, exact target and the loss and accuracy curves.
 
-These change up to ~15 times a second while training, so they are Bokeh figures whose data sources are
-updated in place (`source.stream` for curves, new arrays for images): ~0.2-0.6 ms per update, against
-20-45 ms for the same update through a HoloViews DynamicMap (measured with holoviews 1.23 on this machine).
+These change up to ~15 times a second while training, so they are Bokeh figures whose data sources are updated
+in place (new arrays for the image, `source.stream` for the curves), not HoloViews DynamicMaps. Measured with
+`python bench/live_plots.py --updates 40 --seconds 8` (2026-11-30, this 2-core machine shared with other work,
+load 2-3; panel 1.9.4, holoviews 1.23.2, bokeh 3.9.2): one 3x64 tanh run on toy_xor, each update replayed into
+a Bokeh Document as a served session gets it, server ms per update (model changes + the PATCH-DOC message):
+
+    plot (per update)                 in-place Bokeh            hv.DynamicMap + stream
+    decision map 100x100 (Pipe)       0.9 ms  (~1100/s), 43 kB  115 ms  (8.7/s), 43 kB
+    decision map 200x200 (Pipe)       1.7 ms   (~580/s), 164 kB 122 ms  (8.2/s), 164 kB
+    curves, 10 new epochs (Buffer)    0.6 ms  (~1600/s), 1 kB    98 ms (10.2/s), 2 kB
+    network diagram 3x16 (Pipe)       4.2 ms   (~240/s), 75 kB  1540 ms (0.6/s), 316 kB
+
+With the app's schedule in one process (a worker thread training while the map is drawn up to 15/s and the
+curves 4/s; training alone: 113 epochs/s):
+
+    map Bokeh, curves Bokeh           15.1 maps/s, 4.0 curves/s, 108 epochs/s
+    map HoloViews, curves HoloViews    1.7 maps/s, 1.7 curves/s,  12 epochs/s
+    map Bokeh, curves HoloViews       14.4 maps/s, 4.0 curves/s,  31 epochs/s
+
+A second run 20 minutes later, with the machine busier (load 3-4.5), gave the same order, further apart: map
+100x100 1.8 ms against 256 ms (3.9/s), curves 0.6 ms against 162 ms, diagram 8 ms against 2.9 s; served
+(training alone 36 epochs/s): all Bokeh 15.1 maps/s and 36 epochs/s, all HoloViews 0.8 maps/s and 7 epochs/s,
+Bokeh map with HoloViews curves 2.2 maps/s and 11 epochs/s.
+
+By the rule (HoloViews where it keeps >= 10 map updates/s) the map stays Bokeh: a DynamicMap re-runs HoloViews'
+element and plot pipeline per frame (20-27 ms for the Image alone in a separate try, more for the contour and the
+point layers of the overlay): under 10/s here even with nothing else in the process, and 1-2/s beside the training
+thread, with which it shares the GIL. The curves on a Buffer kept the Bokeh map at 14/s on the quieter machine
+but not on the busier one (2.2/s), and their ~100 ms of Python per update slowed the training 3.5 times (31
+against 108 epochs/s): they stay Bokeh too. So does the live network diagram (1.5-2.9 s per update as a
+DynamicMap). Everything drawn once per run or less is HoloViews (`views.py`, `data.py`, `compare.py`,
+`network.network_view`, the report).
 Each object belongs to one Bokeh document: build them per session, never at import time.
 """
 
 from __future__ import annotations
 
-import contourpy
 import numpy as np
 from bokeh.models import (
     BasicTicker,
@@ -29,21 +57,12 @@ from bokeh.transform import linear_cmap
 from engine import Dataset, History
 from engine.evaluation import GridMap, grid_points
 
+from .geometry import MAX_MAP_POINTS, contour_lines, mark_size, padded_box, point_marks  # noqa: F401
+from .geometry import EMPTY_MARKS
 from .style import CLASS_COLORS, CONTOUR_COLOR, CURVE_HEIGHT, MAP_SIZE, REGION_COLORS, probability_palette, run_color
 
 TOOLS = "pan,wheel_zoom,box_zoom,reset,save"
 MAX_CURVE_POINTS = 1000  # per run and curve; beyond it the curve is thinned to every 2nd, 4th, ... epoch
-
-
-def contour_lines(grid: GridMap, level: float = 0.5) -> dict[str, list]:
-    """The `level` contour of the probability as multi_line data."""
-    lines = contourpy.contour_generator(grid.xs, grid.ys, grid.probability, line_type="Separate").lines(level)
-    return {"xs": [line[:, 0] for line in lines], "ys": [line[:, 1] for line in lines]}
-
-
-def padded_box(dataset: Dataset, share: float = 0.02):
-    """The data's box with a small margin, so that points on its edge are drawn whole."""
-    return tuple((low - share * (high - low), high + share * (high - low)) for low, high in dataset.box)
 
 
 def _square(title: str, dataset: Dataset) -> figure:
@@ -71,30 +90,6 @@ def _image_data(values: np.ndarray | None, dataset: Dataset) -> dict[str, list]:
     if values is None:
         values = np.full((2, 2), np.nan, dtype=np.float32)
     return {"image": [np.asarray(values, dtype=np.float32)], "x": [x0], "y": [y0], "dw": [x1 - x0], "dh": [y1 - y0]}
-
-
-MAX_MAP_POINTS = 750  # per split drawn over the live map (wrong ones always): more would hide it and slow it
-EMPTY_MARKS = {"x": np.zeros(0, np.float32), "y": np.zeros(0, np.float32), "label": np.zeros(0, np.float32)}
-
-
-def _point_marks(dataset: Dataset, which: str, correct: np.ndarray | None) -> tuple[dict, dict]:
-    """Train or test points, split into those the model gets right (or all, `correct` None) and wrong, each at
-    most MAX_MAP_POINTS: a sample in a fixed order, so the same points stay drawn through training. Numeric
-    columns only: they go to the browser as binary."""
-    index = dataset.train_index if which == "train" else dataset.test_index
-    wrong = ~correct if correct is not None else np.zeros(len(index), dtype=bool)
-    order = np.random.default_rng(0).permutation(len(index))  # order[i]: point i's place in the sample
-    parts = []
-    for rows in (np.flatnonzero(~wrong), np.flatnonzero(wrong)):
-        rows = np.sort(rows[np.argsort(order[rows], kind="stable")[:MAX_MAP_POINTS]])
-        points = dataset.points[index[rows]]
-        parts.append({"x": points[:, 0], "y": points[:, 1], "label": dataset.labels[index[rows]]})
-    return tuple(parts)
-
-
-def mark_size(dataset: Dataset) -> float:
-    """Smaller marks the more points there are, so that the map stays visible under them."""
-    return float(np.clip(6.0 * np.sqrt(400 / max(len(dataset.points), 1)), 3.0, 6.0))
 
 
 class DecisionMap:
@@ -177,7 +172,7 @@ class DecisionMap:
         self.evaluation = evaluation
         for which in ("train", "test"):
             correct = None if evaluation is None or not self.mark_wrong else getattr(evaluation, f"{which}_correct")
-            self.marks[which, "right"].data, self.marks[which, "wrong"].data = _point_marks(self.dataset, which, correct)
+            self.marks[which, "right"].data, self.marks[which, "wrong"].data = point_marks(self.dataset, which, correct)
 
 
 class TargetMap:

@@ -63,6 +63,102 @@ def scaled_bytes(values: np.ndarray) -> np.ndarray:
     return np.round((scaled + 1) * 127.5).astype(np.uint8)
 
 
+def edge_style(weights: np.ndarray) -> dict:
+    """Edge colour (orange +, purple -), width and opacity by the weight's size against the largest."""
+    scale = float(np.abs(weights).max()) if weights.size else 0.0
+    strength = np.abs(weights) / scale if scale > 0 else np.zeros_like(weights)
+    return {"weight": weights, "color": np.where(weights >= 0, POSITIVE, NEGATIVE),
+            "width": 0.4 + 4.6 * strength, "alpha": 0.25 + 0.75 * strength}
+
+
+class DiagramLayout:
+    """Where the diagram of a network with these inputs and hidden widths puts everything (numbers only)."""
+
+    def __init__(self, features, hidden) -> None:
+        self.names = names = _names(features, hidden)
+        tallest = max(map(len, names))
+        self.x_span, self.y_span = (-0.9, len(names) - 0.4), (-tallest / 2 - 0.2, tallest / 2 + 0.7)
+        px_x = DIAGRAM_WIDTH / (self.x_span[1] - self.x_span[0])
+        px_y = DIAGRAM_HEIGHT / (self.y_span[1] - self.y_span[0])
+        cell = min(MAX_CELL, 0.82 * px_y, 0.45 * px_x)
+        self.w, self.h = cell / px_x, cell / px_y
+        w = self.w
+        centers = [[(column, (len(nodes) - 1) / 2 - row) for row in range(len(nodes))]
+                   for column, nodes in enumerate(names)]
+        self.ends = centers[0] + centers[-1]  # inputs and output: plain boxes
+        self.hidden_nodes = [(layer, index, x, y) for layer, nodes in enumerate(centers[1:-1])
+                             for index, (x, y) in enumerate(nodes)]
+        self.mapped = list(centers[0]) + [(n[2], n[3]) for n in self.hidden_nodes]  # inputs', then neurons' maps
+        top = tallest / 2 + 0.35
+        headings = ["inputs", *(f"layer {i}: {width}" if width <= MAX_NEURONS else f"layer {i}: {MAX_NEURONS} of {width}"
+                                for i, width in enumerate(hidden, 1)), "output"]
+        self.labels = {
+            "x": [-w / 2 - 0.06] * len(names[0]) + list(range(len(names))),
+            "y": [y for _, y in centers[0]] + [top] * len(names),
+            "text": names[0] + headings,
+            "align": ["right"] * len(names[0]) + ["center"] * len(names),
+        }
+        links = [(column, i, j) for column in range(len(names) - 1)
+                 for j in range(len(names[column + 1])) for i in range(len(names[column]))]  # (out, in) order
+        self.edges = {
+            "x0": [column + w / 2 for column, _, _ in links], "y0": [centers[c][i][1] for c, i, _ in links],
+            "x1": [column + 1 - w / 2 for column, _, _ in links],
+            "y1": [centers[c + 1][j][1] for c, _, j in links],
+            "link": [f"{names[c][i]} → {names[c + 1][j]}" for c, i, j in links],
+        }
+        wide = any(width > MAX_NEURONS for width in hidden)
+        self.title = "Weights and activations: orange +, purple −" + (
+            f"; the first {MAX_NEURONS} neurons of wide layers" if wide else "")
+
+
+def _rgba(values: np.ndarray) -> np.ndarray:
+    """A map scaled to -1..1 as RGBA bytes in the activation palette (row 0 at the bottom, as the grid's)."""
+    palette = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in ACTIVATION_PALETTE], dtype=np.uint8)
+    index = np.clip(np.round((values + 1) * 127.5), 0, 255).astype(int)
+    rgb = palette[index]
+    return np.dstack([rgb, np.full(values.shape, 255, np.uint8)])
+
+
+def network_view(features, hidden, neurons: list[np.ndarray], weights: list[np.ndarray]):
+    """The diagram as a HoloViews Overlay (for the report): every input and hidden neuron as a small map (an RGB
+    tile, each scaled by its own largest |value|), edges as Segments coloured and sized by weight (hover shows the
+    weight and the link), plain boxes for the output, headings and input names as Labels."""
+    import holoviews as hv
+
+    g = DiagramLayout(features, hidden)
+    maps = [m for m in input_maps(features)]
+    if neurons and len(neurons) == len(g.names) - 2:
+        maps += [m for layer in neurons for m in np.asarray(layer, dtype=np.float32)]
+    tiles = []
+    for (x, y), values in zip(g.mapped, maps):
+        peak = float(np.abs(values).max())
+        scaled = values / peak if peak > 0 else values
+        tile = np.flipud(_rgba(scaled))  # an RGB array's first row is its top
+        tiles.append(hv.RGB(tile, bounds=(x - g.w / 2, y - g.h / 2, x + g.w / 2, y + g.h / 2), kdims=["x", "y"],
+                            group="Neuron").opts(tools=[]))
+    flat = np.concatenate([np.ravel(w) for w in weights]).astype(np.float64) if weights else np.zeros(0)
+    if flat.size != len(g.edges["x0"]):
+        flat = np.zeros(len(g.edges["x0"]))
+    edges = {**g.edges, **edge_style(flat)}
+    segments = hv.Segments(edges, kdims=["x0", "y0", "x1", "y1"], vdims=["weight", "color", "width", "alpha", "link"],
+                           group="Edges").opts(color="color", line_width="width", alpha="alpha", tools=["hover"],
+                                               hover_tooltips=[("weight", "@weight{0.0000}"), ("", "@link")])
+    boxes = hv.Rectangles([(x - g.w / 2, y - g.h / 2, x + g.w / 2, y + g.h / 2) for x, y in g.ends],
+                          kdims=["x", "y", "x2", "y2"]).opts(color=NODE_COLOR, line_color="#888888")
+    frames = hv.Rectangles([(x - g.w / 2, y - g.h / 2, x + g.w / 2, y + g.h / 2) for x, y in g.mapped],
+                           kdims=["x", "y", "x2", "y2"]).opts(fill_alpha=0, line_color="#bbbbbb", line_width=0.5)
+    text = [hv.Labels({"x": [x for x, a in zip(g.labels["x"], g.labels["align"]) if a == align],
+                       "y": [y for y, a in zip(g.labels["y"], g.labels["align"]) if a == align],
+                       "text": [t for t, a in zip(g.labels["text"], g.labels["align"]) if a == align]},
+                      ["x", "y"], "text").opts(text_align=align, text_baseline="middle", text_font_size="11px",
+                                               text_color="#333333")
+            for align in ("right", "center")]
+    return hv.Overlay([segments, boxes, *tiles, frames, *text]).opts(
+        title=g.title, frame_width=DIAGRAM_WIDTH, frame_height=DIAGRAM_HEIGHT, xlim=g.x_span, ylim=g.y_span,
+        xaxis=None, yaxis=None, show_grid=False, toolbar=None, default_tools=[], show_legend=False,
+        backend_opts={"plot.outline_line_color": None})
+
+
 class NetworkDiagram:
     """The network as a diagram whose hidden neurons are their activation maps (see the module's docstring)."""
 
@@ -104,61 +200,30 @@ class NetworkDiagram:
         if shape == self.shape:
             return
         self.shape = shape
-        names = _names(features, hidden)
-        tallest = max(map(len, names))
-        x_span, y_span = (-0.9, len(names) - 0.4), (-tallest / 2 - 0.2, tallest / 2 + 0.7)
-        self.fig.x_range.update(start=x_span[0], end=x_span[1])
-        self.fig.y_range.update(start=y_span[0], end=y_span[1])
-        px_x = DIAGRAM_WIDTH / (x_span[1] - x_span[0])
-        px_y = DIAGRAM_HEIGHT / (y_span[1] - y_span[0])
-        cell = min(MAX_CELL, 0.82 * px_y, 0.45 * px_x)
-        w, h = cell / px_x, cell / px_y
-        centers = [[(column, (len(nodes) - 1) / 2 - row) for row in range(len(nodes))]
-                        for column, nodes in enumerate(names)]
-        self.names = names
-        ends = [centers[0], centers[-1]]
-        self.nodes.data = {"x": [x for nodes in ends for x, _ in nodes], "y": [y for nodes in ends for _, y in nodes],
-                           "w": [w] * (len(names[0]) + 1), "h": [h] * (len(names[0]) + 1)}
-        hidden_nodes = [(layer, index, x, y) for layer, nodes in enumerate(centers[1:-1])
-                        for index, (x, y) in enumerate(nodes)]
+        g = DiagramLayout(features, hidden)
+        self.names = g.names
+        self.fig.x_range.update(start=g.x_span[0], end=g.x_span[1])
+        self.fig.y_range.update(start=g.y_span[0], end=g.y_span[1])
+        w, h = g.w, g.h
+        self.nodes.data = {"x": [x for x, _ in g.ends], "y": [y for _, y in g.ends],
+                           "w": [w] * len(g.ends), "h": [h] * len(g.ends)}
+        hidden_nodes = g.hidden_nodes
         self.neurons.data = {"x": [n[2] for n in hidden_nodes], "y": [n[3] for n in hidden_nodes],
                              "w": [w] * len(hidden_nodes), "h": [h] * len(hidden_nodes),
                              "layer": [n[0] for n in hidden_nodes], "index": [n[1] for n in hidden_nodes],
-                             "name": [names[n[0] + 1][n[1]] for n in hidden_nodes]}
+                             "name": [g.names[n[0] + 1][n[1]] for n in hidden_nodes]}
         # The inputs' maps first (fixed), then one per hidden neuron.
         self.inputs = [scaled_bytes(values) for values in input_maps(features)]
-        mapped = [(x, y) for x, y in centers[0]] + [(n[2], n[3]) for n in hidden_nodes]
         self.maps.data = {"image": self.inputs + [np.full((2, 2), np.nan, np.float32)] * len(hidden_nodes),
-                          "x": [x - w / 2 for x, _ in mapped], "y": [y - h / 2 for _, y in mapped],
-                          "dw": [w] * len(mapped), "dh": [h] * len(mapped)}
-        top = tallest / 2 + 0.35
-        headings = ["inputs", *(f"layer {i}: {width}" if width <= MAX_NEURONS else f"layer {i}: {MAX_NEURONS} of {width}"
-                                for i, width in enumerate(hidden, 1)), "output"]
-        self.labels.data = {
-            "x": [-w / 2 - 0.06] * len(names[0]) + list(range(len(names))),
-            "y": [y for _, y in centers[0]] + [top] * len(names),
-            "text": names[0] + headings,
-            "align": ["right"] * len(names[0]) + ["center"] * len(names),
-        }
-        links = [(column, i, j) for column in range(len(names) - 1)
-                 for j in range(len(names[column + 1])) for i in range(len(names[column]))]  # (out, in) order
-        self.edges.data = {
-            "x0": [column + w / 2 for column, _, _ in links], "y0": [centers[c][i][1] for c, i, _ in links],
-            "x1": [column + 1 - w / 2 for column, _, _ in links],
-            "y1": [centers[c + 1][j][1] for c, _, j in links],
-            "link": [f"{names[c][i]} → {names[c + 1][j]}" for c, i, j in links],
-            **self._edge_style(np.zeros(len(links))),
-        }
-        wide = any(width > MAX_NEURONS for width in hidden)
-        self.fig.title.text = "Weights and activations: orange +, purple −" + (
-            f"; the first {MAX_NEURONS} neurons of wide layers" if wide else "")
+                          "x": [x - w / 2 for x, _ in g.mapped], "y": [y - h / 2 for _, y in g.mapped],
+                          "dw": [w] * len(g.mapped), "dh": [h] * len(g.mapped)}
+        self.labels.data = dict(g.labels)
+        self.edges.data = {**g.edges, **self._edge_style(np.zeros(len(g.edges["x0"])))}
+        self.fig.title.text = g.title
 
     @staticmethod
     def _edge_style(weights: np.ndarray) -> dict:
-        scale = float(np.abs(weights).max()) if weights.size else 0.0
-        strength = np.abs(weights) / scale if scale > 0 else np.zeros_like(weights)
-        return {"weight": weights, "color": np.where(weights >= 0, POSITIVE, NEGATIVE),
-                "width": 0.4 + 4.6 * strength, "alpha": 0.25 + 0.75 * strength}
+        return edge_style(weights)
 
     def show(self, neurons: list[np.ndarray], weights: list[np.ndarray]) -> None:
         """Draw these neuron maps (each scaled by its largest |activation|) and weights; [] draws blank nodes."""

@@ -1,9 +1,12 @@
 """Plots of the static report that the app does not have: curves of every run, snapshots under a slider, confusion.
 
-The curves and confusion matrices are HoloViews (drawn once, so no need for the app's in-place Bokeh updates).
-The snapshot player is the app's own Bokeh `DecisionMap` with a slider whose frames are all in the page. The data,
-map and evaluation plots are the app's (`plots.py`, `figures.py`), and colours come from `style.py`, so the report
-looks like the app.
+The curves, the decision map and target (views.py) and the confusion matrices are HoloViews, drawn once. The
+snapshot player stays the app's own Bokeh `DecisionMap` with a slider whose frames are all in the page, swapped
+by a CustomJS callback: measured with `python bench/report_player.py` (21 snapshots of 100x100, 2026-11-30),
+saving it takes 0.34 s for 3.95 MB against 4.5 s for 3.86 MB for a HoloViews HoloMap of the same maps saved with
+`embed=True`, whose frames hold only the image and contour (no points, no caption of the epoch's accuracies, no
+Play button): 13 times slower for less, in a page the dashboard builds at each Download report click. Colours
+come from `style.py`, so the report looks like the app.
 """
 
 from __future__ import annotations
@@ -13,22 +16,17 @@ import numpy as np
 
 from engine import Dataset, History
 from engine.evaluation import Evaluation, GridMap
-from engine.snapshots import Snapshots, nice_spacing
+from engine.snapshots import Snapshots
 
-from .live import DecisionMap, TargetMap, contour_lines
-from .style import CURVE_HEIGHT, run_color
-
-MAX_CURVE_POINTS = 2000  # per run and curve: longer runs are drawn at every 2nd, 5th, ... epoch
-CURVE_WIDTH = 560
-BASELINE_COLOR = "#777777"
+from .geometry import contour_lines
+from .live import DecisionMap
+from .views import curves, decision_map, target_map  # noqa: F401  (curves: the report's, from views)
 
 
 def map_views(dataset: Dataset, grid: GridMap):
-    """The app's decision map (probability, 0.5 contour) and exact target (or all points) as two Bokeh figures."""
-    decision, target = DecisionMap(dataset), TargetMap(dataset)
-    decision.show(grid)
-    target.show(grid)
-    return decision.figure, target.figure
+    """The decision map (probability, 0.5 contour, the points) and the exact target (or all points), as two
+    HoloViews overlays drawn like the app's live figures."""
+    return decision_map(grid, dataset), target_map(dataset, grid)
 
 
 def _history_at(history: History, epoch: int) -> int | None:
@@ -92,6 +90,8 @@ def snapshot_player(dataset: Dataset, history: History, snapshots: Snapshots):
 
     The frames are a ColumnDataSource; moving the slider copies one into the map's sources in the browser
     (CustomJS): no Python and no server. The map is the app's own `DecisionMap`, so it looks as it does live.
+    Bokeh, not a HoloViews HoloMap embed: that saved 13 times slower (4.5 s against 0.34 s for 21 frames, see
+    the module's docstring) and without the caption, the points and Play.
     """
     from bokeh.layouts import column, row
     from bokeh.models import Button, ColumnDataSource, CustomJS, CustomJSTickFormatter, Div, Slider
@@ -123,51 +123,6 @@ def snapshot_player(dataset: Dataset, history: History, snapshots: Snapshots):
     play = Button(label="\u25B6 Play", width=90, disabled=len(grids) < 2, name="nnp-snapshot-play")
     play.js_on_event("button_click", CustomJS(args={"button": play, "slider": slider}, code=PLAY_JS))
     return column(row(play, slider), caption, live.figure)
-
-
-def _thin(values: list, stride: int) -> list:
-    kept = values[::stride]
-    if (len(values) - 1) % stride:
-        kept.append(values[-1])  # always reach the run's last epoch
-    return kept
-
-
-def curves(history: History, majority: float):
-    """Loss and accuracy of every run on one epoch axis (training solid, test dashed), majority-class baseline."""
-    loss_layers, accuracy_layers = [], []
-    runs = sorted(set(history.run), key=history.run.index)
-    for number in runs:
-        rows = [i for i, run in enumerate(history.run) if run == number]
-        rows = _thin(rows, nice_spacing(len(rows) / MAX_CURVE_POINTS))
-        epochs = [history.epoch[i] for i in rows]
-        color = run_color(number)
-        for layers, (train, test), scale, unit in (
-            (loss_layers, ("loss", "test_loss"), 1, "loss"),
-            (accuracy_layers, ("train_accuracy", "test_accuracy"), 100, "accuracy [%]"),
-        ):
-            for key, part, dash in ((train, "training", "solid"), (test, "test", "dashed")):
-                values = [scale * getattr(history, key)[i] for i in rows]
-                layers.append(hv.Curve((epochs, values), "Epoch", hv.Dimension(f"{part} {unit}", label=unit),
-                                       label=f"run {number}: {part}")
-                              .opts(color=color, line_dash=dash, line_width=2, tools=["hover"]))
-    common = dict(width=CURVE_WIDTH, height=CURVE_HEIGHT + 40, show_grid=True, legend_position="right",
-                  fontsize={"title": "10pt"}, toolbar="right",
-                  legend_opts={"label_text_font_size": "10px", "spacing": 0, "padding": 4, "click_policy": "hide"},
-                  backend_opts={"plot.toolbar.autohide": True, "plot.toolbar.logo": None})
-    baseline = hv.HLine(100 * majority).opts(color=BASELINE_COLOR, line_dash="dotted", line_width=2)
-    if not loss_layers:  # no epoch trained: empty axes
-        empty = dict(title="Loss (no epoch trained)", ylabel="Binary cross-entropy", **common)
-        return (hv.Overlay([hv.Curve([], "Epoch", "loss")]).opts(**empty),
-                hv.Overlay([hv.Curve([], "Epoch", "accuracy"), baseline]).opts(
-                    title="Accuracy (no epoch trained)", ylabel="Accuracy [%]", ylim=(0, 105), **common))
-    note = hv.Text(history.epoch[-1], 100 * majority - 2, f"majority class: {100 * majority:.1f}%",
-                   halign="right", valign="top").opts(text_font_size="9pt", text_color="#555555")
-    loss = hv.Overlay(loss_layers).opts(title="Loss: training (solid) and test (dashed)",
-                                        ylabel="Binary cross-entropy", **common)
-    accuracy = hv.Overlay([*accuracy_layers, baseline, note]).opts(
-        title="Accuracy: training (solid) and test (dashed); dotted: majority class", ylabel="Accuracy [%]",
-        ylim=(0, 105), **common)
-    return loss, accuracy
 
 
 def confusion_view(dataset: Dataset, evaluation: Evaluation, which: str):

@@ -204,7 +204,7 @@ def build_report(trainer: Trainer, snapshots: Snapshots | None = None, *, histor
                   "red: class 1), its 0.5 contour, and " +
                   ("the exact target the data were labelled with." if grid.exact is not None else
                    "all the points (these data have no exact target).")),
-        _row(pn.pane.Bokeh(final_map, margin=5), pn.pane.Bokeh(target, margin=5)),
+        _row(pn.pane.HoloViews(final_map, margin=5), pn.pane.HoloViews(target, margin=5)),
         *network_section(trainer),
         _markdown("## Through training\n\nMove the slider (or press Play) to see the decision map at epochs saved "
                   f"while training ({len(snapshots)} snapshot{'s' if len(snapshots) != 1 else ''} on a "

@@ -681,6 +681,13 @@ class Experiment(SettingParameters):
         if result is not None:
             self.results = kept(self.results, result)
 
+    def plot(self, what: str = "map", **options):
+        """The results as a HoloViews object, to show, restyle (`.opts`) or overlay in a notebook: "map" (the
+        decision map with the points; options such as discretize=True), "target", "loss", "accuracy", "curves"."""
+        from ..plots.views import view  # holoviews only when asked: the experiment itself needs no plotting
+
+        return view(what, self.data, self.grid, self.evaluation, self.history, **options)
+
 
 def points_csv(points, labels, feature_names: tuple[str, str] = ("x", "y")) -> str:
     """Labelled points as CSV text: a header (the feature names and `label`) and one `x,y,label` row per point."""

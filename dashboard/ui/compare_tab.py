@@ -1,10 +1,15 @@
-"""The Compare tab: two Selects of the session's runs (default: the last two) and their comparison."""
+"""The Compare tab: two Selects of the session's runs (default: the last two) and their comparison.
+
+The plots are HoloViews (plots/compare.py), built anew when a run ends or the choice changes: that happens a few
+times a session, so replacing each pane's object (~0.1 s of server time for the five) costs less than keeping
+them in place would complicate. With fewer than two runs the plots are gone and the note says what to do.
+"""
 
 from __future__ import annotations
 
 import panel as pn
 
-from ..plots.compare import COMPARE_CSS, NOTE_CSS, CompareFigures, comparison_note, comparison_table
+from ..plots.compare import COMPARE_CSS, NOTE_CSS, compare_views, comparison_note, comparison_table
 from ..plots.style import CURVE_CSS
 from ..session.comparison import chosen_pair, compare
 from ..session.experiment import Experiment
@@ -16,7 +21,9 @@ class CompareView:
 
     def __init__(self, experiment: Experiment) -> None:
         self.experiment = experiment
-        self.figures = CompareFigures()
+        self.panes = {key: pn.pane.HoloViews(None, margin=5) for key in ("a", "b", "diff")}
+        self.panes.update({key: pn.pane.HoloViews(None, sizing_mode="stretch_width", margin=5)
+                           for key in ("loss", "accuracy")})
         select = dict(options={}, width=380, margin=(5, 10))
         self.selects = (pn.widgets.Select(label="Run A", **select), pn.widgets.Select(label="Run B", **select))
         self.note = LiveHTML("", NOTE_CSS, css_classes=["nnp-compare-note"], margin=(2, 10))
@@ -44,23 +51,21 @@ class CompareView:
         finally:
             self._busy = False
         comparison = compare(results[pair[0]], results[pair[1]]) if pair else None
-        self.figures.show(comparison)
+        views = compare_views(comparison) if comparison is not None else {}
+        for key, pane in self.panes.items():
+            pane.object = views.get(key)
         self.note.content = comparison_note(comparison)
         self.table.content = "" if comparison is None else comparison_table(comparison)
 
     def panel(self) -> pn.Column:
-        """The tab. The curves sit in flex boxes as in the Training tab (a Row of two stretching Bokeh panes
-        inside the template lays out nothing at all: every figure of the tab stays blank)."""
-        f = self.figures
+        """The tab. The curves sit in flex boxes as in the Training tab (a Row of two stretching plots inside the
+        template lays out nothing at all: every plot of the tab stays blank)."""
+        p = self.panes
 
-        def curve(fig):
-            return pn.Column(pn.pane.Bokeh(fig, sizing_mode="stretch_width", margin=5), css_classes=["nnp-curve"],
-                             sizing_mode="stretch_width", margin=0)
+        def curve(pane):
+            return pn.Column(pane, css_classes=["nnp-curve"], sizing_mode="stretch_width", margin=0)
 
-        figures = pn.FlexBox(*(pn.pane.Bokeh(fig, margin=5) for fig in (f.maps[0].figure, f.maps[1].figure,
-                                                                         f.disagreement.figure)),
-                             curve(f.curves.loss), curve(f.curves.accuracy), flex_wrap="wrap", gap="0px",
-                             sizing_mode="stretch_width", margin=0, stylesheets=[CURVE_CSS])
+        figures = pn.FlexBox(p["a"], p["b"], p["diff"], curve(p["loss"]), curve(p["accuracy"]), flex_wrap="wrap",
+                             gap="0px", sizing_mode="stretch_width", margin=0, stylesheets=[CURVE_CSS])
         return pn.Column(pn.Row(*self.selects, margin=0), self.note, figures, self.table,
                          sizing_mode="stretch_width", margin=0, name="Compare")
-

@@ -20,16 +20,20 @@ pytestmark = pytest.mark.timeout(300)
 
 XOR = "?dataset=toy_xor&hidden=8,8&lr=0.01&epochs=300"
 
-# What the Compare tab's Bokeh models hold (found by name): titles, legend labels and curve lengths.
+# What the Compare tab's Bokeh models hold (found by the names plots/compare.py's hooks give the HoloViews plots'
+# figures and sources): titles, legend labels and curve lengths.
 COMPARE_JS = """() => {
   const doc = Bokeh.documents[0];
-  const title = (name) => { const m = doc.get_model_by_name(name); return m ? m.title.text : null; };
-  const curves = (side) => { const s = doc.get_model_by_name('nnp-compare-curves-' + side); return s ? s.data : null; };
+  const named = (name) => { const found = [...doc.all_models].filter(m => m.name === name);
+                            return found.length === 1 ? found[0] : null; };
+  const title = (name) => { const m = named(name); return m ? m.title.text : null; };
+  const curves = (side) => { const s = named('nnp-compare-curves-' + side); return s ? s.data : null; };
   const a = curves('a'), b = curves('b');
   return {a: title('nnp-compare-a'), b: title('nnp-compare-b'), diff: title('nnp-compare-diff'),
           curves: [a ? [...a.run].length : 0, b ? [...b.run].length : 0],
           runs: [a && a.run.length ? a.run[0] : null, b && b.run.length ? b.run[0] : null],
-          first: [a && a.epoch.length ? a.epoch[0] : null, b && b.epoch.length ? b.epoch[0] : null]};
+          first: [a && a.epoch.length ? a.epoch[0] : null, b && b.epoch.length ? b.epoch[0] : null],
+          count: [...doc.all_models].filter(m => m.name === 'nnp-compare-a').length};
 }"""
 
 
@@ -53,11 +57,29 @@ def pick(app, label: str, run: int) -> None:
 
 
 def wait_for_compare(app, a: int, b: int) -> dict:
+    """What the tab shows once both maps, the disagreement and both runs' curves are those of runs a and b (each
+    plot arrives in its own message: wait for all of them, and for the replaced plots to be gone)."""
     app.page.wait_for_function(
-        "([a, b]) => { const d = Bokeh.documents[0]; const t = (n) => d.get_model_by_name(n).title.text;"
-        " return t('nnp-compare-a').startsWith('Run ' + a + ':') && t('nnp-compare-b').startsWith('Run ' + b + ':'); }",
+        "([a, b]) => { const d = Bokeh.documents[0];"
+        " const one = (n) => { const m = [...d.all_models].filter(m => m.name === n); return m.length === 1 ? m[0] : null; };"
+        " const t = (n) => { const m = one(n); return m ? m.title.text : ''; };"
+        " const run = (side) => { const s = one('nnp-compare-curves-' + side); return s && s.data.run.length ? s.data.run[0] : ''; };"
+        " return t('nnp-compare-a').startsWith('Run ' + a + ':') && t('nnp-compare-b').startsWith('Run ' + b + ':')"
+        "   && t('nnp-compare-diff').startsWith('Disagreement') && run('a') === 'run ' + a && run('b') === 'run ' + b; }",
         arg=[a, b], timeout=60_000, polling=100)
     return app.page.evaluate(COMPARE_JS)
+
+
+def test_compare_tab_without_two_runs_shows_a_note_and_no_axes(new_session, screenshots):
+    session, app, experiment = new_experiment_page(new_session, XOR)
+    app.tab("Compare")
+    app.page.get_by_text("Train at least two runs").wait_for(timeout=60_000)
+    count = app.page.evaluate("() => [...Bokeh.documents[0].all_models].filter(m => m.type === 'Figure'"
+                              " && (m.name || '').startsWith('nnp-compare')).length")
+    assert count == 0
+    app.page.wait_for_timeout(500)  # drawn: for the picture only
+    app.page.screenshot(path=str(screenshots / "compare_empty_1366x768.png"))
+    assert session.errors == [] and session.outside == []
 
 
 def test_compare_two_runs_of_different_settings(new_session, screenshots):
@@ -77,6 +99,7 @@ def test_compare_two_runs_of_different_settings(new_session, screenshots):
     assert app.page.get_by_label("Run A", exact=True).input_value() == default
     shown = wait_for_compare(app, 2, 3)
     assert shown["curves"] == [300, 100] and shown["first"] == [1, 1]  # each run over its own epochs
+    assert shown["count"] == 1  # the plots of the first comparison were replaced, not added
 
     pick(app, "Run A", 1)
     pick(app, "Run B", 2)

@@ -135,11 +135,13 @@ def test_report_shows_the_network_when_it_has_hidden_layers(xor):
     page = build_report(xor.trainer)
     panes = [pane for pane in page.objects if "nnp-network" in (pane.css_classes or [])]
     assert len(panes) == 1
-    diagram = panes[0].object
-    maps = diagram.select_one({"name": "nnp-neuron-maps"}).data["image"]
-    assert len(maps) == 2 + 16 and all(np.isfinite(image).all() for image in maps)  # x, y, then 8 + 8 neurons
-    x_map = maps[0].astype(float)
-    assert (np.diff(x_map, axis=1) >= 0).all() and (np.diff(x_map, axis=0) == 0).all()  # x grows to the right
+    diagram = panes[0].object  # a HoloViews overlay: a tile (RGB) per map, the edges as Segments
+    tiles = [element for element in diagram if element.group == "Neuron"]
+    assert len(tiles) == 2 + 16  # x, y, then 8 + 8 neurons
+    x_map = np.asarray(tiles[0].dimension_values(2, flat=False), dtype=float)  # red channel of the x input's map
+    assert (np.diff(x_map, axis=1) != 0).any() and (np.diff(x_map, axis=0) == 0).all()  # x changes along the rows only
+    (edges,) = [element for element in diagram if element.group == "Edges"]
+    assert np.allclose(edges.dimension_values("weight"), np.concatenate([w.ravel() for w in weight_view(xor.trainer)]))
     html = report_html(xor.trainer)
     assert "Inside the network" in html and remote_references(html) == []
     linear = trained(hidden="", epochs=5)
