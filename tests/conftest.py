@@ -44,8 +44,10 @@ def server():
     pn.state.reset()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Debian's Chromium through Playwright, for one test module: Playwright's sync API keeps an asyncio loop
+    running on the main thread while it is open, which would take Panel's async callbacks in later headless tests."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM}")
     sync_api = pytest.importorskip("playwright.sync_api")
