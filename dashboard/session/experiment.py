@@ -25,51 +25,28 @@ and `apply_prepared` (on the loop); a file that fails anywhere changes nothing.
 
 from __future__ import annotations
 
-import csv
-import dataclasses
-import io
-import re
-import shutil
-import tempfile
 import time
-import weakref
 from collections.abc import Callable
-from pathlib import Path
 
-import numpy as np
 import param
 
-from engine import Dataset, History, Settings, SettingsError, Trainer, load_dataset
+from engine import Dataset, History, Settings, SettingsError, load_dataset
 from engine.budget import over_budget
-from engine.csv_points import CsvError, parse_points_csv
-from engine.evaluation import Evaluation, GridMap, evaluate_grid, evaluate_points
-from engine.storage import StorageError, load_experiment_archive
+from engine.evaluation import Evaluation, GridMap
 
 from .comparison import kept, run_result
-from .frames import MAX_FRAMES, MAX_NEURONS, add_frames, neuron_view, weight_view
-from .parameters import APP_SPECS, PARTS, SETTINGS, SettingParameters, engine_value, from_text, settings_values, to_text
+from .frames import MAX_FRAMES, MAX_NEURONS, add_frames
+from .own_files import Prepared, SessionFolder, prepare_archive, prepare_points
+from .parameters import (
+    PARTS,
+    SETTINGS,
+)
 from .runs import RunRecord
+from .settable import Settable
 from .worker import FINAL_MAP_SIZE, ROW_KEYS, Job, Worker, stop_all
 
-NO_POINTS = "no points of your own yet: upload a CSV or draw points in the Data tab"
 STATES = ("idle", "training", "paused", "stopping")
 HALT_WAIT = 0.1  # seconds the caller (the event loop) may wait for a stopping worker before going on without it
-
-
-@dataclasses.dataclass
-class Prepared:
-    """Points or a saved experiment made ready off the event loop (`prepare_points`, `prepare_archive`), to be
-    installed by `apply_prepared`; or only the message of why they cannot be used."""
-
-    error: str = ""
-    kind: str = "warning"  # of the error's message
-    settings: Settings | None = None
-    dataset: Dataset | None = None
-    source: str = ""
-    trainer: Trainer | None = None
-    values: dict = dataclasses.field(default_factory=dict)
-    runs: list = dataclasses.field(default_factory=list)
-    views: dict = dataclasses.field(default_factory=dict)
 
 
 def stop_all_training(timeout: float = 2.0) -> bool:
@@ -78,7 +55,7 @@ def stop_all_training(timeout: float = 2.0) -> bool:
     return stop_all(timeout)
 
 
-class Experiment(SettingParameters):
+class Experiment(Settable):
     """Settings, actions and results of one experiment (one session, one model at a time).
 
     The settings are the parameters of `SettingParameters`, one per setting the engine declares for the app. A
@@ -101,8 +78,6 @@ class Experiment(SettingParameters):
         "Where the epoch axis should end: the last epoch of the current run if it finishes, else the last trained."))
     state = param.Selector(default="idle", objects=list(STATES), precedence=-1, doc="What the experiment is doing.")
     has_model = param.Boolean(default=False, precedence=-1, doc="Whether there is a model to continue.")
-    message = param.String(default="", precedence=-1, doc="The last notice for the user ('' for none).")
-    message_kind = param.Selector(default="info", objects=["info", "warning", "danger"], precedence=-1)
     neurons = param.List(default=[], precedence=-1, doc=(
         f"Per hidden layer, the activations of its first {MAX_NEURONS} neurons on a 32x32 grid over the box "
         "((k, 32, 32) arrays), taken with the decision map while training; [] without a model."))
@@ -118,9 +93,7 @@ class Experiment(SettingParameters):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self._csv_path: str | None = None  # the file of the "csv" dataset, written by `use_points`
-        self._folder: Path | None = None  # this experiment's temporary folder for it
-        self._cleanup = None
+        self._files = SessionFolder()  # this experiment's temporary folder for them
         self.data = load_dataset(self.settings())
         self.history = History()
         self._trainer = None
@@ -135,76 +108,6 @@ class Experiment(SettingParameters):
         self.param.watch(self._settings_changed, list(SETTINGS), precedence=0)
 
     # ----- settings -----
-    def settings(self) -> Settings:
-        """The engine's settings for the current parameter values (SettingsError if they do not fit together)."""
-        if self.dataset == "csv" and self._csv_path is None:
-            raise SettingsError(NO_POINTS)
-        values = {name: engine_value(spec, getattr(self, name)) for name, spec in APP_SPECS.items()}
-        return Settings(**values, csv_path=self._csv_path if self.dataset == "csv" else None, device="cpu", threads=1)
-
-    def __setattr__(self, name: str, value) -> None:
-        """Setting a value that is not allowed keeps the last valid one and says why in `message` (a widget
-        bound to the parameter then shows the kept value again)."""
-        if name not in APP_SPECS:
-            super().__setattr__(name, value)
-            return
-        old = getattr(self, name)
-        try:
-            super().__setattr__(name, value)
-        except (ValueError, TypeError) as error:
-            self._refused(name, value, old, error)
-
-    def set_value(self, name: str, value) -> bool:
-        """Set one setting; if it is refused, keep the last valid value, say why in `message`, return False."""
-        if name not in SETTINGS:
-            self._tell(f"Unknown setting {name!r}.", "warning")
-            return False
-        self.message = ""
-        setattr(self, name, value)
-        return getattr(self, name) == value and not self.message
-
-    def set_text(self, name: str, text: str) -> bool:
-        """`set_value` from text, as a URL query or a command line gives it ('8,8', '0.01', 'x,y,xy')."""
-        return not self.set_texts({name: text})
-
-    def set_texts(self, texts: dict[str, str]) -> list[str]:
-        """Apply several settings given as text (a URL query) together; each refused one keeps its last valid
-        value. Returns the messages of the refusals (also shown in `message`)."""
-        problems, values = [], {}
-        for name, text in texts.items():
-            if name not in SETTINGS:
-                problems.append(f"Unknown setting {name!r} ignored.")
-                continue
-            try:
-                value = from_text(name, text)
-                self.param[name]._validate(value)
-            except (ValueError, TypeError) as error:
-                self._refused(name, text, getattr(self, name), error)
-                problems.append(self.message)
-                continue
-            values[name] = value
-        if values:
-            self.param.update(values)  # together: one reload of the data, one check of what fits together
-            for name, value in values.items():  # if they do not fit together, each one that fits on its own
-                if getattr(self, name) != value and not self.set_value(name, value):
-                    problems.append(self.message)
-        if problems:
-            self._tell(" ".join(problems), "warning")
-        return problems
-
-    def changed_settings(self) -> dict[str, str]:
-        """The settings that differ from their defaults, as text (what a shareable URL needs)."""
-        return {name: to_text(getattr(self, name)) for name in SETTINGS
-                if getattr(self, name) != self.param[name].default}
-
-    def _refused(self, name: str, value, old, error: Exception) -> None:
-        spec = APP_SPECS[name]
-        reason = re.sub(r"^(\w+ parameter '[\w.]+' |\w+: )", "", str(error)).rstrip(".")
-        if spec.kind in ("int", "float", "choice") or "not allowed" in reason:
-            reason = "allowed: " + spec.allowed()
-        shown = to_text(value) if isinstance(value, (list, tuple)) else value  # numbers as typed, text quoted
-        self._tell(f"{spec.label}: {shown!r} refused; {reason}. Kept {to_text(old) or 'none'}.", "warning")
-
     def _settings_changed(self, *events) -> None:
         if self._reverting:
             return
@@ -255,45 +158,12 @@ class Experiment(SettingParameters):
                        source: str = "your points") -> Prepared:
         """The slow half of `use_points` (write the file, build the dataset): changes no parameter, so it may run
         in a thread. Returns what `apply_prepared` installs, or the message of why it cannot be used."""
-        path = None
-        try:
-            text = points_csv(points, labels, feature_names)
-            parse_points_csv(text, source)  # its messages name the source, not the temporary file
-            path = self._new_file(source)
-            path.write_text(text, encoding="utf-8")
-            settings = self.settings().replace(dataset="csv", csv_path=str(path))
-            dataset = load_dataset(settings)
-        except (CsvError, SettingsError, ValueError, OSError) as error:
-            if path is not None:
-                shutil.rmtree(path.parent, ignore_errors=True)  # no file of points that were refused
-            return Prepared(error=f"{source}: {error}. Nothing was changed." if isinstance(error, CsvError) else
-                            f"Cannot use {source}: {error}. Nothing was changed.")
-        return Prepared(settings=settings, dataset=dataset, source=source)
+        return prepare_points(self.settings(), self._files, points, labels, feature_names, source)
 
     def prepare_archive(self, data: bytes) -> Prepared:
         """The slow half of `load_archive`: read and check the whole file, rebuild its model and evaluate it.
         Changes no parameter (a thread may run it); a bad file gives a `Prepared` with only its message."""
-        folder = None
-        try:
-            csv_file = None
-            if b"data.csv" in data:  # perhaps a csv experiment: its data needs a file of this session's own
-                csv_file = self._new_file("data")
-                folder = csv_file.parent
-            trainer = load_experiment_archive(data, csv_file=csv_file, device="cpu", threads=1)
-            values = settings_values(trainer.settings)
-            for name, value in values.items():
-                self.param[name]._validate(value)
-            runs = [(run, Settings.from_dict(run.settings)) for run in trainer.runs]
-            views = dict(grid=evaluate_grid(trainer, FINAL_MAP_SIZE), evaluation=evaluate_points(trainer),
-                         neurons=neuron_view(trainer), weights=weight_view(trainer))
-        except (StorageError, ValueError, TypeError, RuntimeError, OSError) as error:
-            if folder is not None:
-                shutil.rmtree(folder, ignore_errors=True)
-            return Prepared(error=f"Cannot load this file: {error}. Nothing was changed.", kind="danger")
-        if trainer.settings.dataset != "csv" and folder is not None:
-            shutil.rmtree(folder, ignore_errors=True)
-        return Prepared(settings=trainer.settings, dataset=trainer.dataset, trainer=trainer, values=values,
-                        runs=runs, views=views)
+        return prepare_archive(data, self._files, self.param)
 
     def apply_prepared(self, prepared: Prepared) -> bool:
         """Install what `prepare_points` or `prepare_archive` made (on the event loop); if it holds an error, say
@@ -321,15 +191,6 @@ class Experiment(SettingParameters):
         if cached is not None and cached[0] == settings:
             return cached[1]
         return load_dataset(settings)
-
-    def _new_file(self, source: str) -> Path:
-        """A new file named after `source`, in a new subfolder: earlier runs' settings keep naming their own."""
-        if self._folder is None:
-            folder = Path(tempfile.mkdtemp(prefix="nn-playground-points-"))
-            self._cleanup = weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
-            self._folder = folder
-        name = re.sub(r"[^\w.-]+", "_", Path(source).stem).strip("._") or "points"
-        return Path(tempfile.mkdtemp(dir=self._folder)) / f"{name}.csv"
 
     # ----- actions -----
     def train(self) -> None:
@@ -510,13 +371,9 @@ class Experiment(SettingParameters):
             self._intent = "discard"
             worker.job.final_map = False
             worker.request_stop()
-        if self._cleanup is not None:
-            self._cleanup()
+        self._files.remove()
 
     # ----- internals -----
-    def _tell(self, text: str, kind: str = "info") -> None:
-        self.param.update(message=text, message_kind=kind)
-
     def _start(self, epochs: int, new_model: bool, requested: int | None = None) -> None:
         try:
             settings = self.settings()
@@ -684,18 +541,8 @@ class Experiment(SettingParameters):
     def plot(self, what: str = "map", **options):
         """The results as a HoloViews object, to show, restyle (`.opts`) or overlay in a notebook: "map" (the
         decision map with the points; options such as discretize=True), "target", "loss", "accuracy", "curves"."""
-        from ..plots.views import view  # holoviews only when asked: the experiment itself needs no plotting
+        from ..plots.views import (
+            view,  # holoviews only when asked: the experiment itself needs no plotting
+        )
 
         return view(what, self.data, self.grid, self.evaluation, self.history, **options)
-
-
-def points_csv(points, labels, feature_names: tuple[str, str] = ("x", "y")) -> str:
-    """Labelled points as CSV text: a header (the feature names and `label`) and one `x,y,label` row per point."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([*feature_names, "label"])
-    for (x, y), label in zip(np.asarray(points, dtype=np.float32), np.asarray(labels, dtype=float).tolist()):
-        writer.writerow([str(x), str(y), f"{label:g}"])  # float32's shortest text reads back exactly
-    return buffer.getvalue()
-
-

@@ -24,7 +24,8 @@ from engine.csv_points import CsvError, parse_points_csv
 
 from ..plots.live import padded_box
 from ..plots.style import CLASS_COLORS
-from ..session.experiment import Experiment, Prepared
+from ..session.experiment import Experiment
+from ..session.own_files import Prepared
 from .parts import MAX_UPLOAD_BYTES, in_thread, on_loop, upload_too_large
 
 DRAW_SIZE = 340  # frame of the drawing plot, in pixels

@@ -188,8 +188,8 @@ def test_hostile_archives_change_nothing(csv_archive, case):
     assert experiment.message_kind == "danger" and "Nothing was changed" in experiment.message
     assert "/tmp" not in experiment.message and "root:" not in experiment.message
     assert state_of(experiment) == before
-    if experiment._folder is not None:  # no stray data file of the refused archive
-        assert not list(experiment._folder.rglob("*.csv"))
+    if experiment._files.path is not None:  # no stray data file of the refused archive
+        assert not list(experiment._files.path.rglob("*.csv"))
     experiment.close()
 
 

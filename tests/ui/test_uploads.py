@@ -112,4 +112,4 @@ def test_refused_points_leave_no_file_behind():
     editor = DataEditor(experiment)
     upload(editor, "one-class.csv", "".join(f"{x / 40},{x % 7 / 7},1\n" for x in range(40)).encode())
     assert "Nothing was changed" in experiment.message and experiment.dataset == "toy_xor"
-    assert experiment._folder is None or not list(experiment._folder.rglob("*.csv"))
+    assert experiment._files.path is None or not list(experiment._files.path.rglob("*.csv"))
