@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.probe import CHROMIUM, CHROMIUM_ARGS, AppPage, block_outside, free_port
+from tests.support.probe import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    AppPage,
+    block_outside,
+    free_port,
+)
 
 SCREENSHOTS = Path(os.environ.get("NNP_SCREENSHOTS", Path(__file__).resolve().parents[1] / "out" / "screenshots"))
 

@@ -16,7 +16,14 @@ import holoviews as hv
 import numpy as np
 
 from ..session.comparison import Comparison, RunResult
-from .style import CONTOUR_COLOR, CURVE_HEIGHT, MAP_SIZE, RUN_COLORS, TABLE_CSS, run_color
+from .style import (
+    CONTOUR_COLOR,
+    CURVE_HEIGHT,
+    MAP_SIZE,
+    RUN_COLORS,
+    TABLE_CSS,
+    run_color,
+)
 from .views import contour, frame, probability_image
 
 DIFF_COLORS = ("#ffffff", "#6a3d9a")  # agree, differ

@@ -38,6 +38,7 @@ Each object belongs to one Bokeh document: build them per session, never at impo
 from __future__ import annotations
 
 import numpy as np
+from bokeh.core.properties import value
 from bokeh.models import (
     BasicTicker,
     ColorBar,
@@ -50,16 +51,29 @@ from bokeh.models import (
     Range1d,
     Span,
 )
-from bokeh.core.properties import value
 from bokeh.plotting import figure
 from bokeh.transform import linear_cmap
 
 from engine import Dataset, History
 from engine.evaluation import GridMap, grid_points
 
-from .geometry import MAX_MAP_POINTS, contour_lines, mark_size, padded_box, point_marks  # noqa: F401
-from .geometry import EMPTY_MARKS
-from .style import CLASS_COLORS, CONTOUR_COLOR, CURVE_HEIGHT, MAP_SIZE, REGION_COLORS, probability_palette, run_color
+from .geometry import (  # noqa: F401
+    EMPTY_MARKS,
+    MAX_MAP_POINTS,
+    contour_lines,
+    mark_size,
+    padded_box,
+    point_marks,
+)
+from .style import (
+    CLASS_COLORS,
+    CONTOUR_COLOR,
+    CURVE_HEIGHT,
+    MAP_SIZE,
+    REGION_COLORS,
+    probability_palette,
+    run_color,
+)
 
 TOOLS = "pan,wheel_zoom,box_zoom,reset,save"
 MAX_CURVE_POINTS = 1000  # per run and curve; beyond it the curve is thinned to every 2nd, 4th, ... epoch

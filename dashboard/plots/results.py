@@ -94,7 +94,14 @@ def snapshot_player(dataset: Dataset, history: History, snapshots: Snapshots):
     the module's docstring) and without the caption, the points and Play.
     """
     from bokeh.layouts import column, row
-    from bokeh.models import Button, ColumnDataSource, CustomJS, CustomJSTickFormatter, Div, Slider
+    from bokeh.models import (
+        Button,
+        ColumnDataSource,
+        CustomJS,
+        CustomJSTickFormatter,
+        Div,
+        Slider,
+    )
 
     grids = [snapshot_grid(dataset, snapshots, index) for index in range(len(snapshots))]
     lines = [contour_lines(grid) for grid in grids]

@@ -24,7 +24,15 @@ from engine.evaluation import Evaluation, GridMap, grid_points
 from engine.snapshots import nice_spacing
 
 from .geometry import contour_lines, mark_size, padded_box, point_marks
-from .style import CLASS_COLORS, CONTOUR_COLOR, CURVE_HEIGHT, MAP_SIZE, REGION_COLORS, probability_palette, run_color
+from .style import (
+    CLASS_COLORS,
+    CONTOUR_COLOR,
+    CURVE_HEIGHT,
+    MAP_SIZE,
+    REGION_COLORS,
+    probability_palette,
+    run_color,
+)
 
 hv.Store.set_current_backend("bokeh")
 TOOLS = ["pan", "wheel_zoom", "box_zoom", "reset", "save"]

@@ -55,10 +55,11 @@ class _Request:
     comparison: object = None  # the Compare tab's two runs (immutable results: safe in a thread)
 
 
-def _request(experiment) -> _Request:
+def _request(experiment, compared: list[int]) -> _Request:
     trainer = experiment_trainer(experiment)
     return _Request(copy.deepcopy(trainer), History.from_dict(experiment.history.to_dict()),
-                    copy.deepcopy(list(experiment.runs)), recorded_snapshots(experiment), report_comparison(experiment))
+                    copy.deepcopy(list(experiment.runs)), recorded_snapshots(experiment),
+                    report_comparison(experiment, compared))
 
 
 def _replayed_snapshots(request: _Request) -> tuple[Snapshots | None, str | None]:
@@ -83,12 +84,13 @@ def _page(request: _Request) -> str:
                        comparison=request.comparison, notes=[note] if note else [])
 
 
-def experiment_report_html(experiment) -> str:
-    """The report of a dashboard experiment's current model, its curves and runs as the dashboard showed them."""
-    return _page(_request(experiment))
+def experiment_report_html(experiment, compared: list[int] = ()) -> str:
+    """The report of a dashboard experiment's current model, its curves and runs as the dashboard showed them, and
+    the runs `compared` in the Compare tab (by default the last two)."""
+    return _page(_request(experiment, compared))
 
 
-async def report_page_async(experiment) -> str:
+async def report_page_async(experiment, compared: list[int] = ()) -> str:
     """`experiment_report_html`, built in a worker thread from copies taken now, so that the server keeps serving
     every session meanwhile."""
-    return await asyncio.get_running_loop().run_in_executor(None, _page, _request(experiment))
+    return await asyncio.get_running_loop().run_in_executor(None, _page, _request(experiment, compared))

@@ -21,9 +21,8 @@ import panel as pn
 
 from engine import History, Trainer
 from engine.evaluation import Evaluation, GridMap, evaluate_grid, evaluate_points
-from engine.snapshots import SNAPSHOT_COUNT, SNAPSHOT_SIZE, SnapshotRecorder, Snapshots
-
 from engine.settings import PARTS
+from engine.snapshots import SNAPSHOT_COUNT, SNAPSHOT_SIZE, SnapshotRecorder, Snapshots
 
 from ..plots.data import dataset_view, evaluation_view, split_views
 from ..plots.results import confusion_view, curves, map_views, snapshot_player

@@ -6,7 +6,12 @@ import panel as pn
 
 from engine import Trainer
 
-from ..plots.compare import COMPARE_CSS, compare_views, comparison_note, comparison_table
+from ..plots.compare import (
+    COMPARE_CSS,
+    compare_views,
+    comparison_note,
+    comparison_table,
+)
 from ..plots.network import network_view
 from ..session.comparison import Comparison, chosen_pair, compare
 from ..session.frames import neuron_view, weight_view
@@ -28,10 +33,10 @@ def network_section(trainer: Trainer) -> list:
             pn.pane.HoloViews(diagram, css_classes=["nnp-network"], margin=5)]
 
 
-def report_comparison(experiment) -> Comparison | None:
+def report_comparison(experiment, compared: list[int] = ()) -> Comparison | None:
     """The comparison the report shows: the runs chosen in the Compare tab, or the last two (None with fewer)."""
     results = experiment.results
-    pair = chosen_pair(results, experiment.compared)
+    pair = chosen_pair(results, list(compared))
     return compare(results[pair[0]], results[pair[1]]) if pair else None
 
 

@@ -89,7 +89,6 @@ class Experiment(Settable):
         f"of the current model, for replay; at most {MAX_FRAMES}, thinned evenly; [] without a model."))
     results = param.Dict(default={}, precedence=-1, doc=(
         "Run number -> `comparison.RunResult` (final map, curves, speed) of the runs kept for comparison."))
-    compared = param.List(default=[], precedence=-1, doc="The two runs chosen to compare ([]: the last two).")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -263,7 +262,7 @@ class Experiment(Settable):
         self._records = []
         self._model = 0
         self.runs = []
-        self.param.update(results={}, compared=[])
+        self.results = {}
         self.message = ""
 
     def load_archive(self, data: bytes) -> bool:

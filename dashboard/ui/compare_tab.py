@@ -8,18 +8,29 @@ them in place would complicate. With fewer than two runs the plots are gone and 
 from __future__ import annotations
 
 import panel as pn
+import param
 
-from ..plots.compare import COMPARE_CSS, NOTE_CSS, compare_views, comparison_note, comparison_table
+from ..plots.compare import (
+    COMPARE_CSS,
+    NOTE_CSS,
+    compare_views,
+    comparison_note,
+    comparison_table,
+)
 from ..plots.style import CURVE_CSS
 from ..session.comparison import chosen_pair, compare
 from ..session.experiment import Experiment
 from .parts import LiveHTML, on_loop
 
 
-class CompareView:
-    """The Compare tab of one experiment: two Selects of runs (default: the last two) and the comparison."""
+class CompareTab(pn.viewable.Viewer):
+    """The Compare tab of one experiment: two Selects of runs (default: the last two) and the comparison. The
+    choice is the tab's own (`compared`): the experiment's runs flow in, nothing flows back."""
 
-    def __init__(self, experiment: Experiment) -> None:
+    compared = param.List(default=[], doc="The two runs chosen to compare ([]: the last two).")
+
+    def __init__(self, experiment: Experiment, **params) -> None:
+        super().__init__(**params)
         self.experiment = experiment
         self.panes = {key: pn.pane.HoloViews(None, margin=5) for key in ("a", "b", "diff")}
         self.panes.update({key: pn.pane.HoloViews(None, sizing_mode="stretch_width", margin=5)
@@ -31,18 +42,20 @@ class CompareView:
         self._busy = False
         for widget in self.selects:
             widget.param.watch(self._chosen, "value")
-        experiment.param.watch(self._refresh, ["results", "compared"])
+        experiment.param.watch(self._refresh, ["results"])
+        self.param.watch(self._refresh, ["compared"])
         self._refresh()
+        self._layout = self._arrange()
 
     def _chosen(self, event) -> None:
         first, second = (widget.value for widget in self.selects)
         if not self._busy and first is not None and second is not None:
-            self.experiment.compared = [first, second]
+            self.compared = [first, second]
 
     @on_loop
     def _refresh(self, *events) -> None:
         results = self.experiment.results
-        pair = chosen_pair(results, self.experiment.compared)
+        pair = chosen_pair(results, self.compared)
         options = {results[number].label(): number for number in sorted(results, reverse=True)}
         self._busy = True
         try:
@@ -57,7 +70,10 @@ class CompareView:
         self.note.content = comparison_note(comparison)
         self.table.content = "" if comparison is None else comparison_table(comparison)
 
-    def panel(self) -> pn.Column:
+    def __panel__(self) -> pn.Column:
+        return self._layout
+
+    def _arrange(self) -> pn.Column:
         """The tab. The curves sit in flex boxes as in the Training tab (a Row of two stretching plots inside the
         template lays out nothing at all: every plot of the tab stays blank)."""
         p = self.panes

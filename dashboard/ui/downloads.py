@@ -53,13 +53,14 @@ def load_input(experiment: Experiment, **options) -> pn.Column:
     return pn.Column(label, upload, sizing_mode="stretch_width", margin=0)
 
 
-def report_download(experiment, **options) -> pn.widgets.FileDownload:
-    """A Download report button for the dashboard: enabled while there is a model and no run is going.
+def report_download(experiment, compared=lambda: [], **options) -> pn.widgets.FileDownload:
+    """A Download report button for the dashboard: enabled while there is a model and no run is going;
+    `compared()` gives the runs the report compares (the Compare tab's choice; [] for the last two).
 
     The report is built in a worker thread from copies, so the server keeps serving every session meanwhile.
     """
     async def callback():
-        return io.StringIO(await report_page_async(experiment))
+        return io.StringIO(await report_page_async(experiment, compared()))
 
     button = pn.widgets.FileDownload(
         callback=callback, filename="nn-playground-report.html", label="Download report", embed=False,

@@ -8,10 +8,10 @@ from __future__ import annotations
 import panel as pn
 
 from ..session.experiment import Experiment
-from .compare_tab import CompareView
+from .compare_tab import CompareTab
 from .data_tab import data_tab
 from .downloads import load_input, report_download, save_download
-from .network_tab import NetworkViews
+from .network_tab import NetworkTab
 from .sidebar import Sidebar
 from .training_tab import MainViews
 
@@ -25,13 +25,14 @@ def build(experiment: Experiment, template: bool = True, extra: list | None = No
     """The app for one experiment: a BootstrapTemplate, or (template=False, for notebooks) a plain Row."""
     sidebar = Sidebar(experiment)
     views = MainViews(experiment)
-    network = NetworkViews(experiment)
-    tabs = pn.Tabs(views.training_tab(), views.evaluation_tab(), data_tab(views, experiment),
-                   CompareView(experiment).panel(), network.panel(),
+    network = NetworkTab(experiment)
+    compare = CompareTab(experiment)
+    tabs = pn.Tabs(views.training_tab(), views.evaluation_tab(), data_tab(views, experiment), compare, network,
                    dynamic=True, sizing_mode="stretch_width", margin=(0, 0))
     network.follow(tabs)
     main = pn.Column(views.header(), tabs, *(extra or []), sizing_mode="stretch_width", margin=0)
-    side = pn.Column(sidebar.panel(), report_download(experiment, sizing_mode="stretch_width", margin=(4, 4)),
+    side = pn.Column(sidebar.panel(), report_download(experiment, lambda: compare.compared,
+                                                     sizing_mode="stretch_width", margin=(4, 4)),
                      save_download(experiment, sizing_mode="stretch_width", margin=(4, 4)),
                      load_input(experiment, sizing_mode="stretch_width", margin=(0, 4)),
                      pn.pane.Markdown(SHARE_NOTE, styles={"font-size": "12px", "color": "#555"}),

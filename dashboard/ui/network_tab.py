@@ -16,11 +16,10 @@ import numpy as np
 import panel as pn
 
 from engine.evaluation import GridMap, grid_points
+from engine.settings import SPECS
 
 from ..plots.live import DecisionMap
 from ..plots.network import NetworkDiagram, NeuronMap
-from engine.settings import SPECS
-
 from ..session.experiment import Experiment
 from ..session.frames import FRAME_MAP_SIZE, Frame
 from .parts import LiveHTML, on_loop
@@ -28,10 +27,11 @@ from .parts import LiveHTML, on_loop
 CAPTION_CSS = ".live-html { font-size: 13px; padding: 4px 0; }"
 
 
-class NetworkViews:
+class NetworkTab(pn.viewable.Viewer):
     """The Network tab of one experiment: diagram, picked neuron, decision map and the replay slider."""
 
-    def __init__(self, experiment: Experiment) -> None:
+    def __init__(self, experiment: Experiment, **params) -> None:
+        super().__init__(**params)
         self.experiment = e = experiment
         self.diagram = NetworkDiagram()
         self.neuron = NeuronMap(e.data)
@@ -52,6 +52,7 @@ class NetworkViews:
         self.slider.param.watch(self._on_slider, ["value"])
         self._on_shape()
         self._on_frames()
+        self._panel = self._arrange()
 
     # ----- reactions -----
     @on_loop
@@ -170,11 +171,13 @@ class NetworkViews:
         return text + ". Click a neuron to see it large."
 
     # ----- arrangement -----
-    def panel(self) -> pn.Column:
+    def __panel__(self) -> pn.Column:
+        return self._panel
+
+    def _arrange(self) -> pn.Column:
         picked = pn.Row(pn.pane.Bokeh(self.neuron.fig, margin=5), pn.pane.Bokeh(self.output.figure, margin=5))
         maps = pn.FlexBox(pn.pane.Bokeh(self.diagram.fig, margin=5), picked, flex_wrap="wrap", gap="0px",
                           sizing_mode="stretch_width")
-        self._panel = pn.Column(pn.Row(self.slider, self.caption, sizing_mode="stretch_width"), maps,
-                                name="Network", sizing_mode="stretch_width")
-        return self._panel
+        return pn.Column(pn.Row(self.slider, self.caption, sizing_mode="stretch_width"), maps,
+                         name="Network", sizing_mode="stretch_width")
 

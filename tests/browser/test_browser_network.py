@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dashboard.ui import factory as app_factory
 from dashboard.plots.network import NEGATIVE, POSITIVE
+from dashboard.ui import factory as app_factory
 from tests.support.probe import epoch_of
 
 pytestmark = pytest.mark.timeout(240)

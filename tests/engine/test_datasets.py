@@ -7,7 +7,14 @@ import pytest
 from sklearn.datasets import load_iris
 from sklearn.model_selection import train_test_split
 
-from engine import CsvError, Settings, SettingsError, load_dataset, read_points_csv, write_dataset_csv
+from engine import (
+    CsvError,
+    Settings,
+    SettingsError,
+    load_dataset,
+    read_points_csv,
+    write_dataset_csv,
+)
 from engine.features import feature_columns
 
 

@@ -2,8 +2,8 @@
 
 import dataclasses
 import io
-import zipfile
 import json
+import zipfile
 
 import numpy as np
 import pytest

@@ -13,7 +13,12 @@ import torch
 
 from engine import Settings, Trainer
 from engine.storage import (
-    MAX_FILE_BYTES, StorageError, experiment_archive, load_experiment, load_experiment_archive, load_saved,
+    MAX_FILE_BYTES,
+    StorageError,
+    experiment_archive,
+    load_experiment,
+    load_experiment_archive,
+    load_saved,
     save_experiment,
 )
 

@@ -16,7 +16,13 @@ from dashboard.cli import main
 from dashboard.report import remote_references
 from engine import Settings, Trainer
 from engine.snapshots import SnapshotRecorder, replay
-from engine.storage import SNAPSHOTS_FILE, StorageError, load_experiment, load_snapshots, save_experiment
+from engine.storage import (
+    SNAPSHOTS_FILE,
+    StorageError,
+    load_experiment,
+    load_snapshots,
+    save_experiment,
+)
 
 MAX_BYTES = 8_000_000
 URL = re.compile(r"https?://")
@@ -297,10 +303,10 @@ def test_report_help_gives_examples(capsys):
 def test_dashboard_download_button_gives_the_report_of_what_the_dashboard_showed(browser, tmp_path):
     import panel as pn
 
-    from dashboard.session.experiment import Experiment
-    from tests.support.probe import free_port
     from dashboard.report import build_report
+    from dashboard.session.experiment import Experiment
     from dashboard.ui.downloads import report_download
+    from tests.support.probe import free_port
 
     experiment = Experiment(dataset="toy_xor", samples=600, hidden="8", activation="tanh", lr=0.02, epochs=40)
     assert report_download(experiment).disabled  # no model yet

@@ -13,11 +13,19 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from dashboard.report.sections import report_comparison
-from dashboard.session.comparison import MAX_CURVE_POINTS, MapArea, RunResult, chosen_pair, compare, kept, run_result
-from dashboard.session.experiment import SETTINGS, Experiment
 from dashboard.report import remote_references
 from dashboard.report.from_experiment import experiment_report_html
+from dashboard.report.sections import report_comparison
+from dashboard.session.comparison import (
+    MAX_CURVE_POINTS,
+    MapArea,
+    RunResult,
+    chosen_pair,
+    compare,
+    kept,
+    run_result,
+)
+from dashboard.session.experiment import SETTINGS, Experiment
 from engine import History, Settings
 from engine.evaluation import GridMap, grid_points
 from engine.settings import MAX_EPOCHS
@@ -63,9 +71,9 @@ def test_run_results_outlive_their_model_and_settings_changes():
     assert np.array_equal(results[3].grid.probability, experiment.grid.probability)
     assert np.array_equal(results[3].curves["loss"], np.float32(experiment.history.loss[60:]))
     assert not np.array_equal(results[2].grid.probability, results[3].grid.probability)
-    assert chosen_pair(results, experiment.compared) == (2, 3)  # by default the last two
+    assert chosen_pair(results, []) == (2, 3)  # by default the last two
     experiment.reset()
-    assert experiment.results == {} and experiment.compared == []
+    assert experiment.results == {}
 
 
 def test_a_run_stopped_by_a_settings_change_keeps_its_result():
@@ -214,16 +222,14 @@ def test_the_report_shows_the_chosen_comparison():
     assert report_comparison(experiment) is None  # one run: nothing to compare
     run(experiment, hidden="4")
     run(experiment, "continue_training", epochs=20)
-    experiment.compared = [3, 1]  # as the Compare tab's Selects set it
-    page = experiment_report_html(experiment)
+    page = experiment_report_html(experiment, [3, 1])  # as the Compare tab's Selects chose them
     numbers = numbers_of(page)["comparison"]
     share = compare(experiment.results[3], experiment.results[1]).share
     assert [r["run"] for r in numbers["runs"]] == [3, 1] and numbers["disagreement"] == share > 0
     assert [r["parameters"] for r in numbers["runs"]] == [17, 105]
     assert "Comparison of runs 3 and 1" in page and f"{100 * share:.1f}% of the grid" in page
     assert remote_references(page) == []
-    experiment.compared = []  # none chosen: the last two
-    comparison = report_comparison(experiment)
+    comparison = report_comparison(experiment, [])  # none chosen: the last two
     assert (comparison.first.number, comparison.second.number) == (2, 3)
 
 

@@ -12,9 +12,8 @@ import pytest
 
 from dashboard.session.experiment import Experiment
 from dashboard.session.parameters import PARTS, SETTINGS
-from engine.settings import GROUPS, SPECS
 from engine import Settings, Trainer
-from engine.settings import MAX_EPOCHS
+from engine.settings import GROUPS, MAX_EPOCHS, SPECS
 
 STATUS = re.compile(r"^Epoch \d{2,}/\d{2,} \| loss = \d+\.\d{4} \| train acc = [ \d]{3}\.\d% \| test acc = [ \d]{3}\.\d%$")
 XOR = dict(dataset="toy_xor", hidden="8,8", lr=0.01)

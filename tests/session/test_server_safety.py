@@ -120,7 +120,12 @@ def test_settings_whose_epochs_take_too_long_are_refused_with_advice():
 
 
 def test_budget_estimate_is_the_documented_formula():
-    from engine.budget import MAX_EPOCH_SECONDS, epoch_seconds, over_budget, parameter_count
+    from engine.budget import (
+        MAX_EPOCH_SECONDS,
+        epoch_seconds,
+        over_budget,
+        parameter_count,
+    )
 
     tiny = Settings(hidden=(4,))
     assert parameter_count(tiny) == 17 and parameter_count(Settings(hidden=(8, 8))) == 105

@@ -12,10 +12,10 @@ from pathlib import Path
 import panel as pn
 import pytest
 
-from dashboard.ui import factory as app_factory
 from dashboard.session.experiment import Experiment
-from tests.support.probe import free_port
+from dashboard.ui import factory as app_factory
 from dashboard.ui.urlsync import apply_query, query_text
+from tests.support.probe import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

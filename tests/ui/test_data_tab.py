@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dashboard.ui.data_tab import DataEditor
 from dashboard.session.experiment import Experiment
-from dashboard.ui.urlsync import apply_query, query_text
+from dashboard.ui.data_tab import DataEditor
 from dashboard.ui.sidebar import Sidebar
+from dashboard.ui.urlsync import apply_query, query_text
 from engine import load_dataset
 from engine.storage import load_experiment, save_experiment
 

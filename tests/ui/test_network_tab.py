@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from dashboard.report import build_report, remote_references, report_html
 from dashboard.session.experiment import Experiment
 from dashboard.session.frames import (
     FRAME_MAP_SIZE,
@@ -18,8 +19,7 @@ from dashboard.session.frames import (
     neuron_view,
     weight_view,
 )
-from dashboard.ui.network_tab import NetworkViews
-from dashboard.report import build_report, remote_references, report_html
+from dashboard.ui.network_tab import NetworkTab
 
 
 def trained(**settings) -> Experiment:
@@ -50,7 +50,7 @@ def test_wide_layers_keep_their_first_neurons_only():
     assert [w.shape for w in experiment.weights] == [(MAX_NEURONS, 2), (3, MAX_NEURONS), (1, 3)]
     full = experiment.trainer.hidden_activations(np.array([[0.25, 0.75]], dtype=np.float32))[0]
     assert full.shape == (1, 40)
-    diagram = NetworkViews(experiment).diagram  # and it says so
+    diagram = NetworkTab(experiment).diagram  # and it says so
     assert "layer 1: 16 of 40" in diagram.labels.data["text"] and "layer 2: 3" in diagram.labels.data["text"]
     assert f"first {MAX_NEURONS} neurons" in diagram.fig.title.text
     assert len(diagram.neurons.data["x"]) == MAX_NEURONS + 3
@@ -98,7 +98,7 @@ def test_recorder_meets_every_round_epoch():
 
 def test_network_views_follow_the_experiment_and_replay_its_snapshots():
     experiment = Experiment(dataset="toy_xor", hidden="8,8", lr=0.01, epochs=2000)
-    views = NetworkViews(experiment)
+    views = NetworkTab(experiment)
     assert views.slider.disabled and len(views.diagram.neurons.data["x"]) == 16
     assert len(views.diagram.edges.data["x0"]) == 2 * 8 + 8 * 8 + 8
     experiment.train()
@@ -152,8 +152,8 @@ def test_a_closed_network_tab_is_drawn_when_it_opens():
     import panel as pn
 
     experiment = Experiment(dataset="toy_xor", hidden="4", epochs=50)
-    views = NetworkViews(experiment)
-    tabs = pn.Tabs(pn.Column(name="Training"), views.panel())
+    views = NetworkTab(experiment)
+    tabs = pn.Tabs(pn.Column(name="Training"), views)
     views.follow(tabs)  # the Training tab is open
     experiment.train()
     experiment.wait(timeout=120)
