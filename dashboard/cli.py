@@ -86,7 +86,8 @@ decision map through training (recorded while training, and saved by --save or '
 Exit codes: 0 written, 2 bad input, 3 training diverged (the report is still written), 130 interrupted."""
 SERVE_EXAMPLES = f"""examples:
   {PROG} serve --show
-  {PROG} serve --port 5007"""
+  {PROG} serve --port 5007
+  {PROG} serve --num-procs 2      (a class on a 2-core machine: each process serves its own sessions)"""
 MAIN_EXAMPLES = f"""examples:
   {PROG} train --dataset toy_ring --hidden 16 --epochs 500
   {PROG} data --dataset spiral -o spiral.csv
@@ -164,6 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = command("serve", "Serve the interactive dashboard in the browser.", SERVE_EXAMPLES)
     serve.add_argument("--port", type=_port, default=5006, help="port to serve on (default: 5006)")
     serve.add_argument("--show", action="store_true", help="open the dashboard in a browser")
+    serve.add_argument("--num-procs", type=_positive, default=1, metavar="N",
+                       help="server processes sharing the port (default: 1); for a class, one per core")
     serve.set_defaults(handler=_serve)
     return parser
 
@@ -393,7 +396,7 @@ def _serve(args: argparse.Namespace) -> int:
         from dashboard.ui import server  # panel and friends load only here
     except ImportError as error:
         return _error(f"the dashboard cannot start: {error}")
-    server.serve(port=args.port, show=args.show)
+    server.serve(port=args.port, show=args.show, num_procs=args.num_procs)
     return 0
 
 

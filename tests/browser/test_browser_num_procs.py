@@ -1,0 +1,42 @@
+"""A class on one server: `nn-playground serve --num-procs 2` forks two server processes sharing the port; pages
+from either train."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import wait_for_http
+from tests.support.probe import AppPage, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_two_server_processes_serve_pages_that_train(browser):
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port), "--num-procs", "2"],
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        wait_for_http(f"http://localhost:{port}/app", timeout=120)
+        children = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
+        assert len(children) == 2  # Tornado's forked server processes
+        pages = []
+        for _ in range(3):
+            context = browser.new_context(viewport={"width": 1366, "height": 900})
+            app = AppPage(context.new_page(), f"http://localhost:{port}")
+            app.open("?dataset=toy_xor&hidden=8&epochs=60&samples=400")
+            app.click("Train")
+            pages.append((context, app))
+        for context, app in pages:
+            assert "finished" in app.wait_for_run_end(1)
+            assert app.status().startswith("Epoch 60/60")
+            context.close()
+    finally:
+        os.killpg(server.pid, signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
