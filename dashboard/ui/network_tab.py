@@ -1,13 +1,8 @@
-"""The Network tab: what the network computes inside, live while training and replayed after it.
-
-One diagram shows the inputs (named by their features, each drawn as a small map of what it feeds in), every
-hidden neuron drawn as a small map of its activation over the box, and the output, joined by edges coloured by the weight's sign (orange +, purple -) and
-as thick as its magnitude; hovering an edge shows its weight. Clicking a neuron shows it large beside the model's
-decision map. Wide layers are drawn by their first MAX_NEURONS neurons (the diagram says so).
+"""The Network tab: the network diagram (plots/network.py) live while training, a clicked neuron shown large beside
+the decision map, and a slider that replays the frames recorded through training.
 
 The maps and weights come from the experiment's `neurons` and `weights` (taken by the worker with each live map)
-and, after training, from its `snapshots` under a slider. Like figures.py, these are plain Bokeh figures built per
-session whose sources change in place: only the changed columns go to the browser.
+and, after training, from its `snapshots`. The tab draws only while it is open, and catches up when opened.
 """
 
 from __future__ import annotations
