@@ -23,7 +23,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: tests.support and the packages
 
-from tests.support.probe import CHROMIUM, CHROMIUM_ARGS, AppPage, epoch_of, free_port
+from tests.support.probe import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    AppPage,
+    epoch_of,
+    free_port,
+    rss_mib,
+)
 
 XOR = "?dataset=toy_xor&hidden=8,8&lr=0.01&epochs=2000"
 BIG = "?dataset=toy_xor&hidden=64,64,64&lr=0.01&epochs=600"
@@ -42,12 +49,6 @@ def start_server(port: int) -> subprocess.Popen:
                 process.kill()
                 raise RuntimeError("the server did not start")
             time.sleep(0.3)
-
-
-def rss_mib(pid: int) -> float:
-    import psutil
-
-    return psutil.Process(pid).memory_info().rss / 2**20
 
 
 def first_update_ms(app: AppPage, button: str = "Train") -> float:

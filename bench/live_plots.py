@@ -225,7 +225,12 @@ class Route:
         import panel as pn
 
         from dashboard.plots.live import Curves, DecisionMap
-        from dashboard.plots.views import contour, frame, points_layers, probability_image
+        from dashboard.plots.views import (
+            contour,
+            frame,
+            points_layers,
+            probability_image,
+        )
 
         self.kind, self.route = kind, route
         if (kind, route) == ("map", "bokeh"):

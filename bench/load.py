@@ -24,24 +24,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the repository: tests.support and the packages
 
-from tests.support.probe import CHROMIUM, CHROMIUM_ARGS, PROBE_JS, READY_JS, AppPage, free_port  # noqa: E402
+from tests.support.probe import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PROBE_JS,
+    READY_JS,
+    AppPage,
+    free_port,
+)
 
 QUERY = "?dataset=toy_xor&hidden=8,8&activation=tanh&lr=0.01&epochs=300"
-
-
-def rss_mib(pid: int) -> float:
-    """Resident memory of a process and its children, in MiB (from /proc)."""
-    pids = [pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True,
-                                                     text=True).stdout.split()]
-    total = 0
-    for one in pids:
-        try:
-            for line in Path(f"/proc/{one}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except FileNotFoundError:
-            pass
-    return total / 1024
 
 
 def timed_get(url: str) -> float:
@@ -74,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
                 break
             except OSError:
                 time.sleep(0.2)
-        memory_before = rss_mib(server.pid)
+        memory_before = rss_mib(server.pid, children=True)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             pages, opened = [], []
@@ -107,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
                 finished.append(time.perf_counter() - clicked)
             running.clear()
             visitor.join(timeout=130)
-            memory_after = rss_mib(server.pid)
+            memory_after = rss_mib(server.pid, children=True)
             browser.close()
     finally:
         server.terminate()

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import wait_for_http
-from tests.support.probe import AppPage, free_port
+from tests.support.probe import AppPage, child_pids, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,8 +21,7 @@ def test_two_server_processes_serve_pages_that_train(browser):
                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     try:
         wait_for_http(f"http://localhost:{port}/app", timeout=120)
-        children = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
-        assert len(children) == 2  # Tornado's forked server processes
+        assert len(child_pids(server.pid)) == 2  # Tornado's forked server processes
         pages = []
         for _ in range(3):
             context = browser.new_context(viewport={"width": 1366, "height": 900})

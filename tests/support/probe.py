@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import socket
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's; Playwright's own browser download is not used
@@ -186,3 +187,28 @@ class AppPage:
                 return self.status()
             self.page.wait_for_timeout(50)
         raise TimeoutError(f"the status never reached epoch {at_least}: {self.status()!r}")
+
+
+def child_pids(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (from /proc: no procps needed)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            children.append(int(stat.parent.name))
+    return children
+
+
+def rss_mib(pid: int, children: bool = False) -> float:
+    """Resident memory of a process (and its children), in MiB, from /proc."""
+    total = 0
+    for one in [pid, *(child_pids(pid) if children else [])]:
+        try:
+            lines = Path(f"/proc/{one}/status").read_text().splitlines()
+        except OSError:
+            continue
+        total += sum(int(line.split()[1]) for line in lines if line.startswith("VmRSS:"))
+    return total / 1024
