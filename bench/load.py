@@ -31,6 +31,7 @@ from tests.support.probe import (  # noqa: E402
     READY_JS,
     AppPage,
     free_port,
+    rss_mib,
 )
 
 QUERY = "?dataset=toy_xor&hidden=8,8&activation=tanh&lr=0.01&epochs=300"
