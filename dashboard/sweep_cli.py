@@ -205,15 +205,10 @@ def _shown(value) -> str:
 
 
 def write_csv(path: str, sweep, results) -> None:
-    names = list(SPECS)
+    from engine.sweep_table import csv_text
+
     with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["model"] + names + list(METRICS) + ["agreement", "epochs_to_95", "seconds", "ended"])
-        for r in results:
-            final = r.final or {}
-            writer.writerow([r.index] + [_shown(getattr(r.settings, name)) for name in names]
-                            + [_shown(final.get(key)) for key in METRICS]
-                            + [_shown(r.agreement), _shown(r.epochs_to_95), f"{r.seconds:.4f}", r.ended])
+        handle.write(csv_text(results))
 
 
 def print_table(sweep, results) -> None:
