@@ -12,7 +12,6 @@ settings_from_args)`, where `add_setting_options(parser)` adds the train command
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import signal
