@@ -20,7 +20,15 @@ import panel as pn
 
 from engine.settings import SPECS
 
-from ..plots.sweep import METRICS, SWEEP_TABLE_CSS, axis_label, sweep_grid, sweep_heatmap, sweep_spread, sweep_table_html
+from ..plots.sweep import (
+    METRICS,
+    SWEEP_TABLE_CSS,
+    axis_label,
+    sweep_grid,
+    sweep_heatmap,
+    sweep_spread,
+    sweep_table_html,
+)
 
 SWEEP_TITLE = "sweep"
 
