@@ -21,7 +21,7 @@ def swept():
 
 
 def numbers(page: str) -> dict:
-    block = re.search(r'<script type="application/json" id="nnp-report">(.*?)</script>', page, re.S)
+    block = re.search(r'<script type="application/json" id="nnp-report">(.*?)</script>', page, re.DOTALL)
     return json.loads(block[1])
 
 
@@ -39,7 +39,7 @@ def test_the_page_opens_offline_and_holds_heatmap_spread_and_table(swept):
 
 
 def test_one_seed_has_no_spread_and_stopped_models_are_listed(swept):
-    sweep, results = swept
+    sweep, _ = swept
     one = Sweep(sweep.base, {"lr": [0.01, 0.1]}, seeds=[0])
     part = run_sweep(one, workers=1)
     part[1] = type(part[1])(**{**part[1].__dict__, "ended": "stopped"})
