@@ -13,6 +13,7 @@ from .data_tab import data_tab
 from .downloads import load_input, report_download, save_download
 from .network_tab import NetworkViews
 from .sidebar import Sidebar
+from .sweep_tab import SweepTab
 from .training_tab import MainViews
 
 TITLE = "nn-playground"
@@ -27,7 +28,7 @@ def build(experiment: Experiment, template: bool = True, extra: list | None = No
     views = MainViews(experiment)
     network = NetworkViews(experiment)
     tabs = pn.Tabs(views.training_tab(), views.evaluation_tab(), data_tab(views, experiment),
-                   CompareView(experiment).panel(), network.panel(),
+                   CompareView(experiment).panel(), network.panel(), SweepTab(experiment),
                    dynamic=True, sizing_mode="stretch_width", margin=(0, 0))
     network.follow(tabs)
     main = pn.Column(views.header(), tabs, *(extra or []), sizing_mode="stretch_width", margin=0)
