@@ -190,8 +190,10 @@ class SweepTab(pn.viewable.Viewer):
         if new_plots or self._pipe is None:
             self._pipe = hv.streams.Pipe(data=grid)
             majority = self._majority
-            heat = hv.DynamicMap(lambda data: sweep_heatmap(data, majority), streams=[self._pipe])
-            self._tap = hv.streams.Tap(source=heat, x=None, y=None)
+            # The Tap is one of the DynamicMap's streams (given as a `source` only, the served plot never
+            # subscribed to the tap events); the heatmap ignores it, its subscriber trains the cell.
+            self._tap = hv.streams.Tap(x=None, y=None)
+            heat = hv.DynamicMap(lambda data, x, y: sweep_heatmap(data, majority), streams=[self._pipe, self._tap])
             self._tap.add_subscriber(self._tapped)
             self.heatmap.object = heat
             self._spread_pipe = hv.streams.Pipe(data=grid)
