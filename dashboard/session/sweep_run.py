@@ -24,6 +24,7 @@ import queue
 import threading
 import time
 
+from engine import sweep as sweep_module
 from engine.budget import epoch_seconds, over_budget
 from engine.settings import (
     GENERATED_DATASETS,
@@ -162,6 +163,10 @@ class SweepRun:
         except Exception as error:  # noqa: BLE001 - shown to the user; the models that finished are kept
             self._queue.put(error)
         finally:
+            # In this process `run_task` keeps every dataset it loaded (engine.sweep._DATASETS, meant for worker
+            # processes that end): in a server shared by every session that would only grow. Another session's
+            # sweep still running keeps the dataset it holds and loads its next one again (milliseconds).
+            sweep_module._DATASETS.clear()
             self._queue.put(_DONE)
 
     def stop(self) -> None:

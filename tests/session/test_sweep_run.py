@@ -76,6 +76,9 @@ def test_results_arrive_by_poll_and_stop_keeps_what_finished():
     finished = [r for r in run.results if r.ended == "finished"]
     assert finished and len(run.results) < run.total
     assert all(r.final["epoch"] == 4000 for r in finished)
+    from engine.sweep import _DATASETS
+
+    assert not _DATASETS  # the server process keeps no dataset of a sweep that ended
 
 
 def test_a_failure_is_reported_not_raised(monkeypatch):
