@@ -42,6 +42,10 @@ def test_a_sweep_of_the_experiments_settings_fills_heatmap_table_and_downloads()
     rows = list(csv.DictReader(io.StringIO(tab._csv().getvalue())))
     assert len(rows) == 18 and {row["lr"] for row in rows} == {"0.001", "0.01", "0.1"}
     assert {row["hidden"] for row in rows} == {"4", "8", "8,8"} and {row["ended"] for row in rows} == {"finished"}
+    tab.metric = "loss"  # another metric: new plots of the same results
+    heat = tab.heatmap.object[()]
+    assert heat.HeatMap.I.data["value"].notna().sum() == 9 and heat.HeatMap.I.data["value"].max() < 1.5
+    assert "Loss" in hv.render(tab.heatmap.object).title.text
     page = asyncio.run(tab._report()).getvalue()
     assert remote_references(page) == [] and "nnp-sweep-heatmap" in page
 
