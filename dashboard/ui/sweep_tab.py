@@ -145,7 +145,7 @@ class SweepTab(pn.viewable.Viewer):
         self.run.start()
         self._redraw(new_plots=True)
         self._set_buttons()
-        if self._callback is None and pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+        if self._callback is None:  # served, or in a notebook (where Panel runs it on the kernel's loop)
             self._callback = pn.state.add_periodic_callback(self.poll, period=POLL_MS)
         return True
 
