@@ -9,6 +9,7 @@ import pytest
 from dashboard.ui import factory as app_factory
 
 pytestmark = pytest.mark.timeout(300)
+PlaywrightTimeout = pytest.importorskip("playwright.sync_api").TimeoutError
 
 QUERY = "?dataset=toy_xor&samples=200"
 # Page coordinates of the heatmap cell (x, y factors).
@@ -44,6 +45,12 @@ def test_a_sweep_fills_the_heatmap_live_and_a_click_trains_that_cell(new_session
     app.fill("Epochs per model", 1500)
     page.evaluate(RECORD_JS)
     app.click("Run sweep")
+    try:  # a picture of the heatmap part-filled, if the sweep is not done by the time it is taken
+        page.wait_for_function("() => { const c = window.__sweep; return c.length && c[c.length - 1] > 0"
+                               " && c[c.length - 1] < 9; }", timeout=60_000, polling=50)
+        page.screenshot(path=str(screenshots / "sweep-running.png"), full_page=True)
+    except PlaywrightTimeout:
+        pass
     page.get_by_text("18 of 18 models finished").wait_for(timeout=180_000)
     page.wait_for_function(
         "() => { const s = Bokeh.documents[0].get_model_by_name('nnp-sweep-heatmap-source');"
