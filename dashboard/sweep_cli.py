@@ -12,7 +12,6 @@ settings_from_args)`, where `add_setting_options(parser)` adds the train command
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import signal
@@ -57,6 +56,7 @@ def add_sweep_command(subparsers, add_setting_options: Callable[[argparse.Argume
     seeds.add_argument("--seed-list", metavar="S,S,...", help="train each combination with these seeds, e.g. 0,3,7")
     group.add_argument("--json", action="store_true", help="print one JSON object: {\"results\": [{settings, final, ...}]}")
     group.add_argument("-o", "--output", metavar="FILE", help="write one CSV row per model (settings and final metrics)")
+    group.add_argument("--report", metavar="FILE", help="write an offline HTML report: heatmap, spread over seeds, table")
     group.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, tcp://HOST:PORT (default: this machine)")
     group.add_argument("--workers", type=int, metavar="N", help="local worker processes (default: one per core)")
     parser.set_defaults(handler=lambda args: run_sweep_command(args, settings_from_args))
@@ -143,6 +143,12 @@ def run_sweep_command(args: argparse.Namespace, settings_from_args: Callable[[ar
     interrupted = stop.is_set()
     if args.output:
         write_csv(args.output, sweep, results)
+    if args.report:
+        from dashboard.report.sweep_section import (
+            write_sweep_report,  # panel and holoviews only when asked
+        )
+
+        write_sweep_report(sweep, results, args.report)
     if args.json:
         print(json.dumps(report(results, total, interrupted)))
     elif not args.output:
@@ -205,15 +211,10 @@ def _shown(value) -> str:
 
 
 def write_csv(path: str, sweep, results) -> None:
-    names = list(SPECS)
+    from engine.sweep_table import csv_text
+
     with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["model"] + names + list(METRICS) + ["agreement", "epochs_to_95", "seconds", "ended"])
-        for r in results:
-            final = r.final or {}
-            writer.writerow([r.index] + [_shown(getattr(r.settings, name)) for name in names]
-                            + [_shown(final.get(key)) for key in METRICS]
-                            + [_shown(r.agreement), _shown(r.epochs_to_95), f"{r.seconds:.4f}", r.ended])
+        handle.write(csv_text(results))
 
 
 def print_table(sweep, results) -> None:

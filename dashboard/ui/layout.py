@@ -13,6 +13,7 @@ from .data_tab import data_tab
 from .downloads import load_input, report_download, save_download
 from .network_tab import NetworkTab
 from .sidebar import Sidebar
+from .sweep_tab import SweepTab
 from .training_tab import MainViews
 
 TITLE = "nn-playground"
@@ -28,6 +29,7 @@ def build(experiment: Experiment, template: bool = True, extra: list | None = No
     network = NetworkTab(experiment)
     compare = CompareTab(experiment)
     tabs = pn.Tabs(views.training_tab(), views.evaluation_tab(), data_tab(views, experiment), compare, network,
+                   SweepTab(experiment),
                    dynamic=True, sizing_mode="stretch_width", margin=(0, 0))
     network.follow(tabs)
     main = pn.Column(views.header(), tabs, *(extra or []), sizing_mode="stretch_width", margin=0)

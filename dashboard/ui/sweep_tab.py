@@ -1,0 +1,300 @@
+"""The Sweep tab: vary one or two settings of the current experiment over a few values, with a few seeds, and
+read a heatmap of the chosen metric that fills in as models finish; click a cell to train that model.
+
+The sweep trains in a thread (`session.sweep_run.SweepRun`: `engine.sweep.run_sweep`, one local worker, see
+there why); a periodic callback on the server's loop collects its results every `POLL_MS` and pushes them into
+the plots (`hv.streams.Pipe`), the progress bar and the table. Nothing on the loop waits for training. Stop keeps
+the models that finished. One sweep at a time per session; it stops when the session closes (`close`). The
+limits (models, epochs, estimated time) are `session.sweep_run`'s.
+
+A click on a heatmap cell (`hv.streams.Tap`) puts that cell's settings, with the seed that scored best, into
+the experiment and trains it: the Training tab then shows its decision map.
+"""
+
+from __future__ import annotations
+
+import io
+
+import holoviews as hv
+import panel as pn
+import param
+
+from engine.settings import SPECS, SettingsError
+
+from ..plots.sweep import (
+    METRICS,
+    SWEEP_TABLE_CSS,
+    sweep_grid,
+    sweep_heatmap,
+    sweep_spread,
+    sweep_table_html,
+)
+from ..session.experiment import Experiment
+from ..session.parameters import settings_values
+from ..session.sweep_run import (
+    AXES,
+    EXAMPLES,
+    MAX_MODELS,
+    MAX_SEEDS,
+    SweepRun,
+    build_sweep,
+    check_limits,
+)
+from .parts import MessageBox, in_thread
+
+POLL_MS = 300
+NONE = "(none)"
+INTRO = (f"Vary one or two settings of the current experiment (the sidebar's settings are the base), train every "
+         f"combination with a few seeds (weight seeds 0, 1, ...), and read the heatmap; click a cell to train that "
+         f"model in the Training tab (with its best seed). Values are separated by spaces; a list keeps its commas: "
+         f"`4 8 8,8` is three hidden-layer choices. At most {MAX_MODELS} models per sweep, one sweep at a time.")
+
+
+def _options() -> dict:
+    return {f"{SPECS[name].label} ({name})": name for name in AXES}
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "..."
+    seconds = round(seconds)
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+class SweepTab(pn.viewable.Viewer):
+    """The Sweep tab of one experiment (one per session)."""
+
+    metric = param.Selector(default="test_accuracy", objects={label: key for key, (label, *_) in METRICS.items()})
+
+    def __init__(self, experiment: Experiment, **params) -> None:
+        params.setdefault("name", "Sweep")  # the tab's title
+        super().__init__(**params)
+        self.experiment = experiment
+        self.run: SweepRun | None = None
+        self._callback = None
+        self._majority: float | None = None
+        self._grid = None
+        options = _options()
+        axis2 = {NONE: NONE, **options}
+        self.axis1 = pn.widgets.Select(label="Vary", options=options, value="lr", width=220)
+        self.values1 = pn.widgets.TextInput(label="Values", value=EXAMPLES["lr"], width=260)
+        self.axis2 = pn.widgets.Select(label="and vary", options=axis2, value="hidden", width=220)
+        self.values2 = pn.widgets.TextInput(label="and values", value=EXAMPLES["hidden"], width=260)
+        self.seeds = pn.widgets.IntInput(label="Seeds", value=2, start=1, end=MAX_SEEDS, width=90)
+        self.epochs = pn.widgets.IntInput(label="Epochs per model", value=experiment.epochs, start=1, width=130)
+        self.metric_select = pn.widgets.Select.from_param(self.param.metric, label="Metric", width=180)
+        self.run_button = pn.widgets.Button(label="Run sweep", color="primary", width=110, margin=(24, 5, 5, 5))
+        self.stop_button = pn.widgets.Button(label="Stop sweep", color="warning", width=110, disabled=True,
+                                             margin=(24, 5, 5, 5))
+        self.progress = pn.indicators.Progress(label="Sweep progress", value=0, max=1, width=320, bar_color="primary",
+                                               margin=(12, 5, 5, 5))
+        self.progress_text = pn.pane.Str("No sweep yet.", css_classes=["nnp-sweep-progress"], margin=(8, 5))
+        self.note = MessageBox()
+        self.heatmap = pn.pane.HoloViews(None, margin=5, css_classes=["nnp-sweep-heatmap"])
+        self.spread = pn.pane.HoloViews(None, margin=5)
+        self.table = pn.pane.HTML("", stylesheets=[SWEEP_TABLE_CSS], css_classes=["nnp-sweep-table"],
+                                  sizing_mode="stretch_width", styles={"max-height": "420px", "overflow-y": "auto"})
+        self.csv_download = pn.widgets.FileDownload(
+            callback=self._csv, filename="nn-playground-sweep.csv", label="Download results (CSV)", embed=False,
+            disabled=True, width=220, variant="outline")
+        self.report_download = pn.widgets.FileDownload(
+            callback=self._report, filename="nn-playground-sweep.html", label="Download sweep report", embed=False,
+            disabled=True, width=220, variant="outline", color="primary")
+        self._pipe = self._tap = None
+        self.axis1.param.watch(lambda event: self._example(self.values1, event.new), "value")
+        self.axis2.param.watch(lambda event: self._example(self.values2, event.new), "value")
+        self.run_button.on_click(lambda event: self.start())
+        self.stop_button.on_click(lambda event: self.stop())
+        self.param.watch(lambda event: self._redraw(new_plots=True), "metric")
+        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+            pn.state.on_session_destroyed(lambda context: self.close())
+
+    @staticmethod
+    def _example(box, name: str) -> None:
+        box.value = EXAMPLES.get(name, "")
+        box.disabled = name == NONE
+
+    # ----- running -----
+    def axes(self) -> dict[str, str]:
+        axes = {self.axis1.value: self.values1.value}
+        if self.axis2.value != NONE:
+            if self.axis2.value == self.axis1.value:
+                raise SettingsError("choose two different settings to vary (or (none) for the second)")
+            axes[self.axis2.value] = self.values2.value
+        return axes
+
+    def start(self) -> bool:
+        """Check the sweep and start it (False, with a message, if refused)."""
+        if self.run is not None and self.run.running:
+            self._say("A sweep is already running in this session: wait for it, or stop it first.", "warning")
+            return False
+        try:
+            sweep = build_sweep(self.experiment.settings(), self.axes(), int(self.seeds.value or 1),
+                                int(self.epochs.value or 1))
+        except (SettingsError, ValueError) as error:
+            self._say(f"Sweep refused: {error}", "warning")
+            return False
+        data = self.experiment.data
+        problem = check_limits(sweep, None if data is None else len(data.y_train) + len(data.y_test))
+        if problem:
+            self._say(f"Sweep refused: {problem}", "warning")
+            return False
+        self._majority = data.majority_share("test") if data is not None else None  # the base settings' data
+        self.run = SweepRun(sweep)
+        self._say("", "info")
+        self.run.start()
+        self._redraw(new_plots=True)
+        self._set_buttons()
+        if self._callback is None:  # served, or in a notebook (where Panel runs it on the kernel's loop)
+            self._callback = pn.state.add_periodic_callback(self.poll, period=POLL_MS)
+        return True
+
+    def stop(self) -> None:
+        """Stop the sweep: the models that finished stay; running ones end "stopped"."""
+        if self.run is not None and self.run.running:
+            self.run.stop()
+            self._set_buttons()
+
+    def close(self) -> None:
+        """The session is closing: stop the sweep and the polling."""
+        if self.run is not None:
+            self.run.stop()
+        if self._callback is not None:
+            self._callback.stop()
+            self._callback = None
+
+    def poll(self) -> None:
+        """Collect new results and show them (on the server's loop, from the periodic callback)."""
+        run = self.run
+        if run is None:
+            return
+        new = run.poll()
+        if new or run.done:
+            self._redraw()
+        self._show_progress()
+        if run.done:
+            self._set_buttons()
+            if run.error:
+                self._say(run.error, "danger")
+            if self._callback is not None:
+                self._callback.stop()
+                self._callback = None
+
+    # ----- showing -----
+    def _redraw(self, new_plots: bool = False) -> None:
+        run = self.run
+        if run is None:
+            return
+        grid = sweep_grid(run.sweep, run.results, self.metric)
+        self._grid = grid
+        if new_plots or self._pipe is None:
+            self._pipe = hv.streams.Pipe(data=grid)
+            majority = self._majority
+            # The Tap is one of the DynamicMap's streams (given as a `source` only, the served plot never
+            # subscribed to the tap events); the heatmap ignores it, its subscriber trains the cell.
+            self._tap = hv.streams.Tap(x=None, y=None)
+            heat = hv.DynamicMap(lambda data, x, y: sweep_heatmap(data, majority), streams=[self._pipe, self._tap])
+            self._tap.add_subscriber(self._tapped)
+            self.heatmap.object = heat
+            self._spread_pipe = hv.streams.Pipe(data=grid)
+            self.spread.object = (hv.DynamicMap(lambda data: sweep_spread(data), streams=[self._spread_pipe])
+                                  if len(run.sweep.seeds) > 1 else None)
+        else:
+            self._pipe.send(grid)
+            if self.spread.object is not None:
+                self._spread_pipe.send(grid)
+        self.table.object = sweep_table_html(run.sweep, run.results, self._majority)
+        self._show_progress()
+
+    def _show_progress(self) -> None:
+        run = self.run
+        if run is None:
+            return
+        done = len(run.results)
+        self.progress.param.update(max=max(run.total, 1), value=done)
+        if run.done:
+            finished = sum(r.ended == "finished" for r in run.results)
+            how = "stopped" if run.stopping else "done"
+            self.progress_text.object = (f"Sweep {how}: {finished} of {run.total} models finished in "
+                                         f"{_duration(run.elapsed())}. Click a cell to train it.")
+        else:
+            state = "stopping..." if run.stopping else f"about {_duration(run.eta())} left"
+            self.progress_text.object = f"{done} of {run.total} models done, {state}"
+
+    def _set_buttons(self) -> None:
+        running = self.run is not None and self.run.running
+        self.run_button.disabled = running
+        self.stop_button.disabled = not running or self.run.stopping
+        has = self.run is not None and bool(self.run.results)
+        self.csv_download.disabled = self.report_download.disabled = not (has and not running)
+
+    def _say(self, text: str, kind: str = "info") -> None:
+        import html
+
+        self.note.param.update(text=html.escape(text), kind=kind)
+
+    # ----- a cell clicked -----
+    def cell_at(self, x, y):
+        """The cell at tap coordinates (categories, or numbers on a categorical axis's positions)."""
+        grid = self._grid
+        if grid is None or x is None:
+            return None
+        labels = [self._level(grid.levels[0], x)]
+        if len(grid.names) > 1:
+            labels.append(self._level(grid.levels[1], y))
+        return grid.cells.get(tuple(labels))
+
+    @staticmethod
+    def _level(levels: list[str], value):
+        if isinstance(value, str):
+            return value
+        if value is None:
+            return None
+        index = int(value)  # Bokeh's categorical positions: the first factor spans 0..1
+        return levels[index] if 0 <= index < len(levels) else None
+
+    def _tapped(self, x=None, y=None, **kwargs) -> None:
+        self.train_cell(self.cell_at(x, y))
+
+    def train_cell(self, cell) -> bool:
+        """Put the cell's settings (with its best seed) into the experiment and train it."""
+        if cell is None:
+            return False
+        best = cell.best(self._grid.higher)
+        if best is None:
+            self._say(f"{' | '.join(cell.labels)}: no model of this cell has finished yet.", "info")
+            return False
+        values = settings_values(best)
+        self.experiment.param.update(values)
+        if any(getattr(self.experiment, name) != value for name, value in values.items()):
+            self._say("That cell's settings could not all be used: " + self.experiment.message, "warning")
+            return False
+        self.experiment.train()
+        self._say(f"Training {' | '.join(cell.labels)} with seed {best.seed} (its best): see the Training tab.",
+                  "info")
+        return True
+
+    # ----- downloads -----
+    def _csv(self):
+        from engine.sweep_table import csv_text
+
+        return io.StringIO(csv_text(self.run.results if self.run else []))
+
+    async def _report(self):
+        from ..report.sweep_section import sweep_report_html
+
+        run = self.run
+        if run is None:
+            return io.StringIO("")
+        text = await in_thread(sweep_report_html, run.sweep, list(run.results), self.metric, self._majority)
+        return io.StringIO(text)
+
+    def __panel__(self):
+        controls = pn.Row(self.axis1, self.values1, self.axis2, self.values2, margin=0)
+        more = pn.Row(self.seeds, self.epochs, self.metric_select, self.run_button, self.stop_button, margin=0)
+        progress = pn.Row(self.progress, self.progress_text, margin=0)
+        downloads = pn.Row(self.csv_download, self.report_download, margin=0)
+        return pn.Column(pn.pane.Markdown(INTRO, sizing_mode="stretch_width", margin=(0, 10)), controls, more,
+                         progress, self.note, pn.FlexBox(self.heatmap, self.spread, flex_wrap="wrap",
+                                                         sizing_mode="stretch_width", margin=0),
+                         downloads, self.table, name="Sweep", sizing_mode="stretch_width", margin=0)
