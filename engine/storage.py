@@ -33,12 +33,10 @@ import io
 import json
 import math
 import os
-import re
 import shutil
-import stat
 import tempfile
 import zipfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -46,26 +44,26 @@ import torch
 from .csv_points import CsvError, PointsTable, parse_points_csv
 from .datasets import load_dataset
 from .network import build_model
+from .saved_files import (
+    DATA_FILE,
+    DEVICE,
+    MAX_FILE_BYTES,
+    MAX_TOTAL_BYTES,
+    SETTINGS_FILE,
+    SNAPSHOTS_FILE,
+    WEIGHTS_FILE,
+    MiB,
+    StorageError,
+    _archive_files,
+    _check_size,
+    _folder_files,
+    _one_line,
+)
 from .settings import Settings
 from .snapshots import Snapshots
 from .training import History, Run, Trainer
 
 FORMAT_VERSION = 1
-SETTINGS_FILE = "settings.json"
-WEIGHTS_FILE = "weights.pt"
-DATA_FILE = "data.csv"
-SNAPSHOTS_FILE = "snapshots.npz"
-MiB = 2**20
-MAX_FILE_BYTES = {SETTINGS_FILE: 64 * MiB, WEIGHTS_FILE: 32 * MiB, DATA_FILE: 16 * MiB, SNAPSHOTS_FILE: 64 * MiB}
-MAX_TOTAL_BYTES = 128 * MiB
-MAX_MEMBERS = 64
-DEVICE = re.compile(r"cpu|cuda(:\d{1,3})?")
-
-
-class StorageError(ValueError):
-    """A saved experiment cannot be loaded (or saved); the message names the file at fault."""
-
-
 def save_experiment(trainer: Trainer, directory: str | Path, snapshots: Snapshots | None = None) -> Path:
     """Write the trainer's settings, history, runs and weights into `directory` (created if needed).
 
@@ -192,82 +190,6 @@ def load_experiment_archive(data: bytes, csv_file: str | Path | None = None, dev
     if len(data) > MAX_TOTAL_BYTES:
         raise StorageError(f"the file is larger than the {MAX_TOTAL_BYTES // MiB} MiB a saved experiment may be")
     return _build(_archive_files(data), lambda name: name, None, csv_file, device, threads)[0]
-
-
-# ----- reading: files into memory, within limits -----
-def _archive_files(data: bytes, where: str = "") -> dict[str, bytes]:
-    """The known members of a .zip, read into memory after checking every member's name and the sizes."""
-    prefix = f"{where}: " if where else ""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            infos = archive.infolist()
-            if len(infos) > MAX_MEMBERS:
-                raise StorageError(f"{prefix}the archive has {len(infos)} members, more than the {MAX_MEMBERS} allowed")
-            wanted: dict[str, zipfile.ZipInfo] = {}
-            for info in infos:
-                name = info.filename
-                if not _safe_member_name(name):
-                    raise StorageError(f"{prefix}the archive holds a member named {name[:80]!r}: absolute or parent "
-                                       "paths are refused (a saved experiment holds four plain files)")
-                if stat.S_ISLNK(info.external_attr >> 16):
-                    raise StorageError(f"{prefix}{name[:80]}: a symbolic link; a saved experiment holds plain files only")
-                if name in MAX_FILE_BYTES:
-                    if name in wanted:
-                        raise StorageError(f"{prefix}the archive holds {name} twice")
-                    wanted[name] = info
-            if not {SETTINGS_FILE, WEIGHTS_FILE} <= wanted.keys():
-                raise StorageError(f"{prefix}the archive holds no saved experiment ({SETTINGS_FILE} and {WEIGHTS_FILE})")
-            for name, info in wanted.items():
-                _check_size(f"{prefix}{name}", info.file_size, MAX_FILE_BYTES[name])
-            _check_total(prefix, sum(info.file_size for info in wanted.values()))
-            files = {}
-            for name, info in wanted.items():  # the limits again on what really comes out, whatever was declared
-                with archive.open(info) as member:
-                    files[name] = member.read(MAX_FILE_BYTES[name] + 1)
-                _check_size(f"{prefix}{name}", len(files[name]), MAX_FILE_BYTES[name])
-            return files
-    except StorageError:
-        raise
-    except Exception as error:  # BadZipFile, a bad CRC, an unknown compression, encryption, zlib errors...
-        raise StorageError(f"{prefix}the file is not a .zip of a saved experiment ({_one_line(error)})") from None
-
-
-def _folder_files(directory: Path, only=tuple(MAX_FILE_BYTES)) -> dict[str, bytes]:
-    files = {}
-    for name in only:
-        path = directory / name
-        if path.is_symlink():
-            raise StorageError(f"{path}: a symbolic link; a saved experiment holds plain files only")
-        if not path.exists():
-            continue
-        if not path.is_file():
-            raise StorageError(f"{path}: not a file")
-        limit = MAX_FILE_BYTES[name]
-        try:
-            _check_size(str(path), path.stat().st_size, limit)
-            with open(path, "rb") as handle:
-                files[name] = handle.read(limit + 1)
-        except OSError as error:
-            raise StorageError(f"{path}: cannot be read ({error.strerror or error})") from None
-        _check_size(str(path), len(files[name]), limit)
-    _check_total(f"{directory}: ", sum(map(len, files.values())))
-    return files
-
-
-def _safe_member_name(name: str) -> bool:
-    path = PurePosixPath(name)
-    return bool(name) and "\\" not in name and not name.startswith("/") and ".." not in path.parts \
-        and not re.match(r"[A-Za-z]:", name) and "\0" not in name
-
-
-def _check_size(where: str, size: int, limit: int) -> None:
-    if size > limit:
-        raise StorageError(f"{where}: larger than the {limit // MiB} MiB allowed")
-
-
-def _check_total(prefix: str, total: int) -> None:
-    if total > MAX_TOTAL_BYTES:
-        raise StorageError(f"{prefix}the files add up to more than the {MAX_TOTAL_BYTES // MiB} MiB allowed")
 
 
 # ----- building: validate everything, then one Trainer -----
@@ -500,7 +422,3 @@ def _temporary(directory: Path, name: str) -> Path:
 
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
-
-
-def _one_line(error: Exception) -> str:
-    return " ".join(str(error).split())[:300]
