@@ -59,13 +59,14 @@ def _widget_kinds() -> dict:
         "pair": (PairSelect, {}),
         "int": (pn.widgets.IntInput, dict(start=None, end=None, step=1)),
         "float": (pn.widgets.FloatInput, dict(start=None, end=None)),
+        "bool": (pn.widgets.Checkbox, {}),
         "widths": (pn.widgets.TextInput, dict(placeholder="e.g. 8,8 (empty: no hidden layer)")),
     }
 
 
 def _wide(name: str) -> bool:
     spec = APP_SPECS[name]
-    return spec.kind in ("choices", "pair", "widths") or any(
+    return spec.kind in ("choices", "pair", "widths", "bool") or any(
         len(spec.names.get(choice, choice)) > WIDE_LABEL for choice in spec.choices)
 
 
@@ -75,8 +76,9 @@ def setting_widget(experiment: Experiment, name: str) -> pn.widgets.Widget:
     kind, options = _widget_kinds()[spec.kind]
     size = dict(sizing_mode="stretch_width") if _wide(name) else dict(width=INPUT_WIDTH)
     step = dict(step=spec.step or 0.01) if spec.kind == "float" else {}
-    return kind.from_param(experiment.param[name], description=f"{spec.help} Allowed: {spec.allowed()}.",
-                           **options, **step, **size)
+    # A Checkbox has no tooltip (`description`) in Panel 1.9: its label says enough, the CLI's help the rest.
+    tip = dict(description=f"{spec.help} Allowed: {spec.allowed()}.") if "description" in kind.param else {}
+    return kind.from_param(experiment.param[name], **tip, **options, **step, **size)
 
 
 class Sidebar:
