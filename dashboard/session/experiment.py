@@ -46,6 +46,7 @@ from .settable import Settable
 from .worker import FINAL_MAP_SIZE, ROW_KEYS, Job, Worker, stop_all
 
 STATES = ("idle", "training", "paused", "stopping")
+BASELINE_MARGIN = 0.01  # a run this close to the majority-class baseline has learnt nothing useful
 HALT_WAIT = 0.1  # seconds the caller (the event loop) may wait for a stopping worker before going on without it
 
 
@@ -488,7 +489,22 @@ class Experiment(Settable):
             return
         else:
             self._end_record("finished", f"Finished {record.done} epochs in {record.seconds:.2f} s.")
+            advice = self.baseline_advice(record)
+            if advice:
+                self._tell(advice, "warning")
         self.state = "idle"
+
+    def baseline_advice(self, record: RunRecord) -> str:
+        """What a run means when it ends within a point of the majority-class baseline ("" otherwise)."""
+        if record.test_accuracy is None or record.majority is None \
+                or abs(record.test_accuracy - record.majority) > BASELINE_MARGIN:
+            return ""
+        labels = self.data.y_test
+        common = self.data.class_names[int(labels.mean() > 0.5)]
+        return (f"Test accuracy {100 * record.test_accuracy:.1f} % is the majority baseline "
+                f"({100 * record.majority:.1f} %): the model answers the most common class ({common}) almost everywhere, "
+                "so its decision map is flat, and so are the neuron maps in the Network tab. "
+                "Try Continue (more training), more epochs, a higher learning rate (e.g. 0.02) or more neurons (e.g. 8,8).")
 
     def _end_record(self, ended: str, message: str) -> None:
         self.planned_epoch = self.history.epoch[-1] if self.history.epoch else 0
