@@ -43,7 +43,7 @@ from .parameters import (
 )
 from .runs import RunRecord
 from .settable import Settable
-from .worker import FINAL_MAP_SIZE, ROW_KEYS, Job, Worker, stop_all
+from .worker import FINAL_MAP_SIZE, ROW_KEYS, SPEEDS, Job, Worker, stop_all
 
 STATES = ("idle", "training", "paused", "stopping")
 BASELINE_MARGIN = 0.01  # a run this close to the majority-class baseline has learnt nothing useful
@@ -91,6 +91,11 @@ class Experiment(Settable):
     results = param.Dict(default={}, precedence=-1, doc=(
         "Run number -> `comparison.RunResult` (final map, curves, speed) of the runs kept for comparison."))
     compared = param.List(default=[], precedence=-1, doc="The two runs chosen to compare ([]: the last two).")
+    # ----- How this session watches training (not a setting of the experiment: no URL, report or CLI) -----
+    speed = param.Selector(default="fastest", objects=list(SPEEDS), precedence=-1, doc=(
+        "How fast training goes on screen: slow and normal give each epoch at least "
+        f"{SPEEDS['slow']:g} s and {SPEEDS['normal']:g} s, so that a short run can be watched; fastest trains "
+        "flat out (the default headless; the app starts at normal). It applies at once, also to a running run."))
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -107,8 +112,14 @@ class Experiment(Settable):
         self._then: Callable[[], None] | None = None  # what to do once the stopping worker has ended
         self._dataset_cache: tuple[Settings, Dataset] | None = None  # prepared off the loop by prepare_points
         self.param.watch(self._settings_changed, list(SETTINGS), precedence=0)
+        self.param.watch(self._speed_changed, "speed")
 
     # ----- settings -----
+    def _speed_changed(self, event) -> None:
+        worker = self._worker
+        if worker is not None:
+            worker.job.epoch_seconds = SPEEDS[event.new]
+
     def _settings_changed(self, *events) -> None:
         if self._reverting:
             return
@@ -393,7 +404,7 @@ class Experiment(Settable):
         record = self._record
         # The stretches of a paused run go on with one learning-rate schedule over the run's requested epochs.
         job = Job(record.settings, self.data, epochs, trainer=None if new_model else self._trainer,
-                  schedule=(record.done, record.requested))
+                  schedule=(record.done, record.requested), epoch_seconds=SPEEDS[self.speed])
         self._intent = None
         self._worker = Worker(job)
         self._launched_at = time.perf_counter()

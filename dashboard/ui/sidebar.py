@@ -17,6 +17,7 @@ from engine.settings import GROUPS
 
 from ..session.experiment import Experiment
 from ..session.parameters import APP_SPECS
+from .parts import LiveHTML
 
 INPUT_WIDTH = 128  # two inputs side by side in the sidebar
 WIDE_LABEL = 14  # a choice with a longer option label takes the sidebar's full width
@@ -82,7 +83,7 @@ def setting_widget(experiment: Experiment, name: str) -> pn.widgets.Widget:
 
 
 class Sidebar:
-    """Action buttons and the settings, grouped in cards."""
+    """The settings, grouped in cards, and the action buttons (which the run bar shows, see `RunBar`)."""
 
     def __init__(self, experiment: Experiment) -> None:
         self.experiment = experiment
@@ -149,13 +150,53 @@ class Sidebar:
             self._grids.append((narrow, box))
             return pn.Column(*wide, box, sizing_mode="stretch_width", margin=0)
 
-        b = self.buttons
-        actions = pn.Column(
-            pn.Row(b["train"], b["continue"], b["step"], sizing_mode="stretch_width", margin=0),
-            pn.Row(b["pause"], b["stop"], b["reset"], sizing_mode="stretch_width", margin=0),
-            sizing_mode="stretch_width", margin=(0, 0, 8, 0),
-        )
         card = dict(sizing_mode="stretch_width", margin=(4, 0), header_background="#f4f6f8")
         cards = [pn.Card(grid([name for name, spec in APP_SPECS.items() if spec.group == group]), title=group,
                          collapsed=group == "Seeds", **card) for group in GROUPS]
-        return pn.Column(actions, *cards, sizing_mode="stretch_width", margin=0)
+        return pn.Column(*cards, sizing_mode="stretch_width", margin=0)
+
+
+SPEED_LABELS = {"slow": "Slow", "normal": "Normal", "fastest": "Fastest"}
+BAR_CSS = """
+:host(.nnp-run-bar) { position: sticky; top: 0; z-index: 20; background: #ffffff;
+                      border-bottom: 1px solid #dde3e8; padding: 4px 0; }
+"""
+BUTTON_CSS = """
+.bk-btn:disabled, .bk-btn[disabled] { opacity: 0.4; cursor: not-allowed; filter: grayscale(0.6); }
+"""
+
+
+class RunBar(pn.viewable.Viewer):
+    """The run controls in a bar that stays at the top of the main area: Train, Continue, Step, Pause/Resume,
+    Stop, Reset, the training speed and the epoch counter."""
+
+    def __init__(self, sidebar: Sidebar, **params) -> None:
+        super().__init__(**params)
+        self.experiment = e = sidebar.experiment
+        self.buttons = sidebar.buttons
+        for button in self.buttons.values():
+            button.param.update(sizing_mode="fixed", width=86, height=34, margin=(4, 3), stylesheets=[BUTTON_CSS])
+        self.speed = pn.widgets.RadioButtonGroup.from_param(
+            e.param.speed, options={label: key for key, label in SPEED_LABELS.items()}, name="",
+            color="default", variant="outline", margin=(4, 8), css_classes=["nnp-speed"],
+            description="Training speed: slow and normal give each epoch a least time so that it can be watched; "
+                        "fastest trains flat out.")
+        self.counter = LiveHTML(self._count(), ".live-html { font: 13px monospace; padding-top: 10px; }",
+                                css_classes=["nnp-epoch"], margin=(0, 8))
+        self.counter.param.update(sizing_mode="fixed", width=130)
+        e.param.watch(self._on_epoch, ["history", "planned_epoch"])
+
+    def _count(self) -> str:
+        e = self.experiment
+        done = e.history.epoch[-1] if e.history.epoch else 0
+        return f"epoch {done} / {max(done, e.planned_epoch)}"
+
+    def _on_epoch(self, *events) -> None:
+        with pn.io.unlocked():
+            self.counter.content = self._count()
+
+    def __panel__(self) -> pn.FlexBox:
+        b = self.buttons
+        return pn.FlexBox(b["train"], b["continue"], b["step"], b["pause"], b["stop"], b["reset"], self.speed,
+                          self.counter, flex_wrap="wrap", align_items="center", css_classes=["nnp-run-bar"],
+                          stylesheets=[BAR_CSS], sizing_mode="stretch_width", margin=0)
