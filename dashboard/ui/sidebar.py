@@ -102,10 +102,13 @@ class Sidebar:
         }
         actions = {
             "train": experiment.train, "continue": experiment.continue_training, "step": experiment.step,
-            "pause": self._pause_or_resume, "stop": experiment.stop, "reset": experiment.reset,
+            "pause": self._pause_or_resume, "stop": experiment.stop, "reset": self._reset,
         }
+        self.reset_armed = False  # Reset asks first: a first click arms it, a second one (Confirm reset) resets
         for key, action in actions.items():
             self.buttons[key].on_click(lambda event, action=action: action())
+            if key != "reset":
+                self.buttons[key].on_click(self._disarm)
         experiment.param.watch(self._state_changed, ["state", "has_model"])
         self._conditional = [name for name, spec in APP_SPECS.items() if spec.shown_when]
         experiment.param.watch(self._visibility, sorted({other for name in self._conditional
@@ -119,6 +122,25 @@ class Sidebar:
             self.experiment.resume()
         else:
             self.experiment.pause()
+
+    def _reset(self) -> None:
+        if not self.experiment.runs and not self.experiment.has_model:
+            self.experiment.reset()  # nothing to lose
+            return
+        if self.reset_armed:
+            self._disarm()
+            self.experiment.reset()
+            return
+        self.reset_armed = True
+        self.buttons["reset"].param.update(label="Confirm reset", variant="solid")
+        self.experiment.param.update(message="Reset forgets the model and every run of this session (the settings "
+                                             "stay). Press Confirm reset to go on, or any other button to keep them.",
+                                     message_kind="warning")
+
+    def _disarm(self, *events) -> None:
+        if self.reset_armed:
+            self.reset_armed = False
+            self.buttons["reset"].param.update(label="Reset", variant="outline")
 
     def _state_changed(self, *events) -> None:
         state = self.experiment.state
@@ -175,7 +197,10 @@ class RunBar(pn.viewable.Viewer):
         self.experiment = e = sidebar.experiment
         self.buttons = sidebar.buttons
         for button in self.buttons.values():
-            button.param.update(sizing_mode="fixed", width=86, height=34, margin=(4, 3), stylesheets=[BUTTON_CSS])
+            # No tooltips side by side: Bokeh shows a button's tooltip beside it, over its neighbour, and keeps it
+            # there after a click (it took the next click). The labels say what they do; the help says the rest.
+            button.param.update(sizing_mode="fixed", width=86, height=34, margin=(4, 3), stylesheets=[BUTTON_CSS],
+                                description=None)
         self.speed = pn.widgets.RadioButtonGroup.from_param(
             e.param.speed, options={label: key for key, label in SPEED_LABELS.items()}, name="",
             color="default", variant="outline", margin=(4, 8), css_classes=["nnp-speed"],
