@@ -272,3 +272,12 @@ def test_a_run_at_the_majority_baseline_says_what_it_means_and_what_to_try():
     assert "dataset" not in experiment.runs[-1] or experiment.runs[-1]["dataset"] == "toy_easy"
     solved = trained(epochs=150, **XOR)  # well above its baseline: no such message
     assert "majority baseline" not in solved.message
+
+
+def test_agreement_with_the_exact_target_only_where_there_is_one():
+    toy = trained(epochs=5)
+    assert toy.runs[-1]["agreement %"] is not None
+    iris = trained(dataset="iris", epochs=5)
+    assert iris.runs[-1]["agreement %"] is None
+    from dashboard.session.runs import runs_table
+    assert "agreement" not in runs_table(iris.runs) and "agreement" in runs_table(toy.runs)
