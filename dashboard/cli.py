@@ -115,8 +115,9 @@ def _add_options(parser: argparse.ArgumentParser, part: str) -> None:
         if default is not None:
             text += f" (default: {format_value(default) or 'none'})"
         # Options left out are not set at all, so that Settings supplies its defaults.
+        bare = dict(nargs="?", const=True) if spec.kind == "bool" else {}  # `--notebook-draw` alone means yes
         group.add_argument(spec.option, dest=spec.name, type=_option_type(spec), metavar=spec.metavar,
-                           help=text.replace("%", "%%"), default=argparse.SUPPRESS)
+                           help=text.replace("%", "%%"), default=argparse.SUPPRESS, **bare)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,6 +19,7 @@ class GridMap:
     probability: np.ndarray  # (N, N) float32
     exact: np.ndarray | None  # (N, N) 0/1 target, toy data only
     agreement: float | None  # share of the grid where model (p >= 0.5) and target agree
+    epoch: int | None = None  # the last epoch the model had trained when the map was taken (None: unknown)
 
     @property
     def prediction(self) -> np.ndarray:
@@ -44,7 +45,11 @@ def evaluate_grid(trainer: Trainer, size: int = 200) -> GridMap:
     if dataset.exact is not None:
         exact = dataset.exact(points).reshape(size, size)
         agreement = float(np.mean((probability >= 0.5) == (exact >= 0.5)))
-    return GridMap(xs, ys, probability, exact, agreement)
+    return GridMap(xs, ys, probability, exact, agreement, _last_epoch(trainer))
+
+
+def _last_epoch(trainer: Trainer) -> int:
+    return trainer.history.epoch[-1] if trainer.history.epoch else 0
 
 
 def neuron_maps(trainer: Trainer, size: int = 40) -> list[np.ndarray]:
@@ -61,6 +66,7 @@ class Evaluation:
     test_correct: np.ndarray
     train_confusion: np.ndarray  # (2, 2) int
     test_confusion: np.ndarray
+    epoch: int | None = None  # the last epoch the model had trained when the points were judged
 
     @property
     def train_accuracy(self) -> float:
@@ -79,4 +85,4 @@ def evaluate_points(trainer: Trainer) -> Evaluation:
         truth = labels.astype(int)
         results.append((predicted == truth, confusion_matrix(truth, predicted, labels=[0, 1])))
     (train_correct, train_confusion), (test_correct, test_confusion) = results
-    return Evaluation(train_correct, test_correct, train_confusion, test_confusion)
+    return Evaluation(train_correct, test_correct, train_confusion, test_confusion, _last_epoch(trainer))

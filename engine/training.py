@@ -114,6 +114,8 @@ class Trainer:
         self.y_test = torch.tensor(data.y_test[:, None], device=self.device)
         if model is None:
             torch.manual_seed(settings.seed)
+            if settings.notebook_draw:  # the notebook's example layer, thrown away: it only consumes random numbers
+                torch.nn.Linear(2, 8)
             model = build_model(len(settings.features), settings.hidden, settings.activation, settings.dropout)
         self.model = model
         self.net = FlatMLP(model.to(self.device), settings.activation, settings.dropout)

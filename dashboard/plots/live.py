@@ -79,10 +79,16 @@ TOOLS = "pan,wheel_zoom,box_zoom,reset,save"
 MAX_CURVE_POINTS = 1000  # per run and curve; beyond it the curve is thinned to every 2nd, 4th, ... epoch
 
 
-def _square(title: str, dataset: Dataset) -> figure:
+GROW_WIDTH, GROW_HEIGHT = MAP_SIZE + 110, MAP_SIZE + 62  # a growing map's shape: a square frame with axes around
+
+
+def _square(title: str, dataset: Dataset, grow: bool = False) -> figure:
+    """A map's figure: a frame of MAP_SIZE pixels, or (grow) one that scales with the width it is given."""
     (x0, x1), (y0, y1) = padded_box(dataset)
+    size = (dict(width=GROW_WIDTH, height=GROW_HEIGHT, sizing_mode="scale_width") if grow
+            else dict(frame_width=MAP_SIZE, frame_height=MAP_SIZE))
     fig = figure(
-        title=title, frame_width=MAP_SIZE, frame_height=MAP_SIZE, tools=TOOLS, toolbar_location="right",
+        title=title, **size, tools=TOOLS, toolbar_location="right",
         x_range=Range1d(x0, x1), y_range=Range1d(y0, y1), x_axis_label=dataset.axis_labels[0],
         y_axis_label=dataset.axis_labels[1],
     )
@@ -115,8 +121,9 @@ class DecisionMap:
 
     EMPTY_TITLE = "Model: none yet (press Train)"
 
-    def __init__(self, dataset: Dataset, name: str = "decision-map") -> None:
-        """`name` prefixes the names of its data sources (unique per page: tests and probes find them by it)."""
+    def __init__(self, dataset: Dataset, name: str = "decision-map", grow: bool = False) -> None:
+        """`name` prefixes the names of its data sources (unique per page: tests and probes find them by it);
+        `grow`: the figure scales with the width it is given (else its frame is MAP_SIZE pixels)."""
         self.dataset = dataset
         self.grid: GridMap | None = None
         self.evaluation = None
@@ -125,7 +132,7 @@ class DecisionMap:
         self.contour = ColumnDataSource({"xs": [], "ys": []})
         self.marks = {(which, kind): ColumnDataSource(dict(EMPTY_MARKS), name=f"{name}-{which}-{kind}")
                       for which in ("train", "test") for kind in ("right", "wrong")}
-        self.figure = fig = _square(self.EMPTY_TITLE, dataset)
+        self.figure = fig = _square(self.EMPTY_TITLE, dataset, grow)
         self.mapper = mapper = LinearColorMapper(palette=probability_palette(), low=0.0, high=1.0, nan_color="#ffffff")
         image = fig.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self.image, color_mapper=mapper)
         fig.multi_line(xs="xs", ys="ys", source=self.contour, line_color=CONTOUR_COLOR, line_width=2)
@@ -178,8 +185,8 @@ class DecisionMap:
             return
         self.image.data = _image_data(grid.prediction if self.discretize else grid.probability, self.dataset)
         self.contour.data = contour_lines(grid)
-        self.figure.title.text = ("Model: predicted class regions" if self.discretize
-                                  else "Model: P(class 1), 0.5 contour")
+        when = "Model" if grid.epoch is None else f"Model at epoch {grid.epoch}"  # the epoch the map belongs to
+        self.figure.title.text = when + (": predicted class regions" if self.discretize else ": P(class 1), 0.5 contour")
 
     def show_points(self, evaluation) -> None:
         """Mark the points the model gets right or wrong (`evaluation`, None: no model yet)."""
@@ -192,11 +199,11 @@ class DecisionMap:
 class TargetMap:
     """What the model should find: the exact target region (toy data) or all the points, with the model's contour."""
 
-    def __init__(self, dataset: Dataset) -> None:
+    def __init__(self, dataset: Dataset, grow: bool = False) -> None:
         self.image = ColumnDataSource(_image_data(None, dataset))
         self.points = ColumnDataSource({"x": [], "y": [], "color": []})
         self.contour = ColumnDataSource({"xs": [], "ys": []})
-        self.figure = fig = _square("", dataset)
+        self.figure = fig = _square("", dataset, grow)
         mapper = LinearColorMapper(palette=list(REGION_COLORS), low=0.0, high=1.0, nan_color="#ffffff")
         fig.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self.image, color_mapper=mapper)
         fig.scatter(x="x", y="y", color="color", source=self.points, size=4, alpha=0.8)

@@ -43,9 +43,10 @@ from .parameters import (
 )
 from .runs import RunRecord
 from .settable import Settable
-from .worker import FINAL_MAP_SIZE, ROW_KEYS, Job, Worker, stop_all
+from .worker import FINAL_MAP_SIZE, ROW_KEYS, SPEEDS, Job, Worker, stop_all
 
 STATES = ("idle", "training", "paused", "stopping")
+BASELINE_MARGIN = 0.01  # a run this close to the majority-class baseline has learnt nothing useful
 HALT_WAIT = 0.1  # seconds the caller (the event loop) may wait for a stopping worker before going on without it
 
 
@@ -89,6 +90,11 @@ class Experiment(Settable):
         f"of the current model, for replay; at most {MAX_FRAMES}, thinned evenly; [] without a model."))
     results = param.Dict(default={}, precedence=-1, doc=(
         "Run number -> `comparison.RunResult` (final map, curves, speed) of the runs kept for comparison."))
+    # ----- How this session watches training (not a setting of the experiment: no URL, report or CLI) -----
+    speed = param.Selector(default="fastest", objects=list(SPEEDS), precedence=-1, doc=(
+        "How fast training goes on screen: slow and normal give each epoch at least "
+        f"{SPEEDS['slow']:g} s and {SPEEDS['normal']:g} s, so that a short run can be watched; fastest trains "
+        "flat out (the default headless; the app starts at normal). It applies at once, also to a running run."))
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -105,8 +111,14 @@ class Experiment(Settable):
         self._then: Callable[[], None] | None = None  # what to do once the stopping worker has ended
         self._dataset_cache: tuple[Settings, Dataset] | None = None  # prepared off the loop by prepare_points
         self.param.watch(self._settings_changed, list(SETTINGS), precedence=0)
+        self.param.watch(self._speed_changed, "speed")
 
     # ----- settings -----
+    def _speed_changed(self, event) -> None:
+        worker = self._worker
+        if worker is not None:
+            worker.job.epoch_seconds = SPEEDS[event.new]
+
     def _settings_changed(self, *events) -> None:
         if self._reverting:
             return
@@ -391,7 +403,7 @@ class Experiment(Settable):
         record = self._record
         # The stretches of a paused run go on with one learning-rate schedule over the run's requested epochs.
         job = Job(record.settings, self.data, epochs, trainer=None if new_model else self._trainer,
-                  schedule=(record.done, record.requested))
+                  schedule=(record.done, record.requested), epoch_seconds=SPEEDS[self.speed])
         self._intent = None
         self._worker = Worker(job)
         self._launched_at = time.perf_counter()
@@ -487,7 +499,22 @@ class Experiment(Settable):
             return
         else:
             self._end_record("finished", f"Finished {record.done} epochs in {record.seconds:.2f} s.")
+            advice = self.baseline_advice(record)
+            if advice:
+                self._tell(advice, "warning")
         self.state = "idle"
+
+    def baseline_advice(self, record: RunRecord) -> str:
+        """What a run means when it ends within a point of the majority-class baseline ("" otherwise)."""
+        if record.test_accuracy is None or record.majority is None \
+                or abs(record.test_accuracy - record.majority) > BASELINE_MARGIN:
+            return ""
+        labels = self.data.y_test
+        common = self.data.class_names[int(labels.mean() > 0.5)]
+        return (f"Test accuracy {100 * record.test_accuracy:.1f} % is the majority baseline "
+                f"({100 * record.majority:.1f} %): the model answers the most common class ({common}) almost everywhere, "
+                "so its decision map is flat, and so are the neuron maps in the Network tab. "
+                "Try Continue (more training), more epochs, a higher learning rate (e.g. 0.02) or more neurons (e.g. 8,8).")
 
     def _end_record(self, ended: str, message: str) -> None:
         self.planned_epoch = self.history.epoch[-1] if self.history.epoch else 0

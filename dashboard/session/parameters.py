@@ -66,6 +66,8 @@ def parameter(spec: Spec) -> param.Parameter:
         low, high = spec.bounds
         return param.Number(default=default, bounds=spec.bounds, inclusive_bounds=(not spec.open_low, True),
                             softbounds=(max(low, 1e-5) if spec.open_low else low, high), step=spec.step, **common)
+    if spec.kind == "bool":
+        return param.Boolean(default=default, **common)
     if spec.kind == "widths":
         return Widths(default=default, spec=spec, **common)
     raise TypeError(f"{spec.name}: the app has no parameter for a {spec.kind} setting")

@@ -1,9 +1,10 @@
 """Training in a background thread: one engine run at a time, its results handed over through a mailbox.
 
-The worker makes no param or Panel calls. Its thread trains, and every few milliseconds of training it copies
-the new epochs of the history into a mailbox; at a throttled rate it also evaluates the decision map and the
-per-point correctness there, with the neuron maps and weights (inside.py); at round epochs it records snapshots
-for replay. The owner (the experiment, on the server's event loop) empties the mailbox with
+The worker makes no param or Panel calls. Its thread trains and, at a throttled rate, puts one consistent
+bundle in a mailbox: the history's new epochs up to epoch e together with the decision map, the per-point
+correctness and the neuron maps and weights at that same epoch e (so that every view shown together belongs to
+one epoch); at round epochs it records snapshots for replay. At a watchable speed (`Job.epoch_seconds` > 0,
+see SPEEDS) it also waits so that no epoch takes less than that: a short run then shows many epochs on screen. The owner (the experiment, on the server's event loop) empties the mailbox with
 `take()` as often as it likes: epochs accumulate, maps are replaced by newer ones, so nothing backs up however
 slowly the owner reads.
 """
@@ -30,7 +31,7 @@ BUILD_LOCK = threading.Lock()
 CALLBACK_SECONDS = 0.01  # aim for a callback every ~10 ms of training: fresh enough, ~5 % overhead on tiny nets
 MAP_INTERVAL = 1 / 15  # never evaluate the live map more often than this
 MAP_COST_SHARE = 0.2  # ... nor let it take more than this share of the training thread's time
-POINTS_INTERVAL = 1.0  # per-point correctness (the evaluation view) at most this often while training
+SPEEDS = {"slow": 0.08, "normal": 0.02, "fastest": 0.0}  # the least seconds per epoch at each training speed
 FINAL_MAP_SIZE = 200  # the notebook's grid
 SMALL_MAP_SIZE = 100  # the live grid of nets too big to evaluate 200x200 cheaply
 BIG_MAP_SECONDS = 0.012  # a 200x200 map costing more than this is drawn at 100x100 while training
@@ -95,6 +96,7 @@ class Job:
     trainer: Trainer | None = None
     schedule: tuple[int, int] | None = None  # (epochs done, length) of a run's schedule: see Trainer.train
     final_map: bool = True  # evaluate map and points at the end (skipped when the results are thrown away)
+    epoch_seconds: float = 0.0  # the least time an epoch takes (a watchable speed); may change while it runs
 
 
 @dataclass
@@ -124,7 +126,7 @@ class Worker:
         self._trainer: Trainer | None = job.trainer
         self._sent = 0
         self._next_map = 0.0
-        self._next_points = 0.0
+        self._pace: tuple[float, int, float] | None = None  # (since when, from which epoch, seconds per epoch)
         self._map_size = FINAL_MAP_SIZE
         self._recorder = FrameRecorder(job.epochs, job.trainer.epochs_done if job.trainer is not None else 0)
         self._thread = threading.Thread(target=self._main, name=name, daemon=True)
@@ -175,16 +177,16 @@ class Worker:
                 self._record_frame(trainer)  # where the model starts from
             run = None
             if not self._stop.is_set():
-                every = self._recorder.every(callback_every(trainer))
+                every = self._recorder.every(1 if job.epoch_seconds > 0 else callback_every(trainer))
                 run = trainer.train(job.epochs, self._callback, every, job.settings,
                                     schedule=job.schedule)
-            self._send_rows(trainer)
             grid = evaluation = neurons = weights = None
             if job.final_map and trainer.history.epoch:
                 grid, evaluation = evaluate_grid(trainer, FINAL_MAP_SIZE), evaluate_points(trainer)
                 neurons, weights = neuron_view(trainer), weight_view(trainer)
                 self._record_frame(trainer)  # a run may end between two round epochs
-            with self._lock:
+            with self._lock:  # the last epochs and the final map in one bundle
+                self._send_rows(trainer)
                 self._pending.run = run
                 if grid is not None:
                     self._pending.grid, self._pending.evaluation = grid, evaluation
@@ -200,27 +202,38 @@ class Worker:
         trainer = self._trainer
         if self._stop.is_set():
             trainer.request_stop()  # a stop that came before train() began, which clears the flag
-        self._send_rows(trainer)
         if self._recorder.due(progress.epoch):
             self._record_frame(trainer)
         now = time.perf_counter()
-        if now >= self._next_map:
+        if now >= self._next_map:  # a bundle: the epochs so far, with the map, points and neurons of the last one
             grid = evaluate_grid(trainer, self._map_size)
             cost = time.perf_counter() - now
             if self._map_size == FINAL_MAP_SIZE and cost > BIG_MAP_SECONDS:
                 self._map_size = SMALL_MAP_SIZE  # this one is drawn; the next ones are cheaper
                 cost /= 4
-            evaluation = None
-            if now >= self._next_points:  # the evaluation view redraws thousands of points: once a second
-                evaluation = evaluate_points(trainer)
-                self._next_points = now + POINTS_INTERVAL
+            evaluation = evaluate_points(trainer)
             neurons, weights = neuron_view(trainer), weight_view(trainer)
-            self._next_map = time.perf_counter() + max(MAP_INTERVAL, cost / MAP_COST_SHARE)
+            self._next_map = time.perf_counter() + max(MAP_INTERVAL, (time.perf_counter() - now) / MAP_COST_SHARE)
             with self._lock:
-                self._pending.grid = grid
+                self._send_rows(trainer)
+                self._pending.grid, self._pending.evaluation = grid, evaluation
                 self._pending.neurons, self._pending.weights = neurons, weights
-                if evaluation is not None:
-                    self._pending.evaluation = evaluation
+        self._wait_for_pace(progress.epoch)
+
+    def _wait_for_pace(self, epoch: int) -> None:
+        """At a watchable speed, wait until this epoch's time has come (a stop request ends the wait)."""
+        seconds = self.job.epoch_seconds
+        now = time.perf_counter()
+        if seconds <= 0:
+            self._pace = None
+            return
+        if self._pace is None or self._pace[2] != seconds:
+            self._pace = (now, epoch, seconds)  # (re)started, or the speed changed: count from here
+            return
+        since, first, _ = self._pace
+        delay = since + (epoch - first) * seconds - now
+        if delay > 0:
+            self._stop.wait(delay)
 
     def _record_frame(self, trainer: Trainer) -> None:
         frame = Frame.of(trainer)
@@ -228,12 +241,11 @@ class Worker:
             self._pending.frames.append(frame)
 
     def _send_rows(self, trainer: Trainer) -> None:
+        """Put the history's new epochs in the mailbox (the caller holds the lock)."""
         history = trainer.history
         end = len(history)
         if end <= self._sent:
             return
         start, self._sent = self._sent, end
-        chunk = {key: getattr(history, key)[start:end] for key in ROW_KEYS}
-        with self._lock:
-            for key, values in chunk.items():
-                self._pending.rows[key].extend(values)
+        for key in ROW_KEYS:
+            self._pending.rows[key].extend(getattr(history, key)[start:end])

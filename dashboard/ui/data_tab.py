@@ -22,6 +22,7 @@ from bokeh.transform import linear_cmap
 from engine import Dataset, write_dataset_csv
 from engine.csv_points import CsvError, parse_points_csv
 
+from ..plots.data import dataset_view, split_views
 from ..plots.live import padded_box
 from ..plots.style import CLASS_COLORS
 from ..session.experiment import Experiment
@@ -205,8 +206,25 @@ def dataset_csv(dataset: Dataset) -> bytes:
         return path.read_bytes()
 
 
-def data_tab(views, experiment: Experiment) -> pn.FlexBox:
-    """The Data tab: the editor of your own data, then the views of the data."""
-    tab = views.data_tab()
-    tab.insert(0, DataEditor(experiment).panel())
-    return tab
+class DataTab(pn.viewable.Viewer):
+    """The Data tab: the editor of your own data, then the whole dataset and its train/test split."""
+
+    def __init__(self, experiment: Experiment, **params) -> None:
+        super().__init__(**params)
+        self.experiment = experiment
+        self.editor = DataEditor(experiment)
+        self.data_view = pn.pane.HoloViews(None, margin=5)
+        self.train_view = pn.pane.HoloViews(None, margin=5)
+        self.test_view = pn.pane.HoloViews(None, margin=5)
+        experiment.param.watch(self._on_data, ["data"])
+        self._on_data()
+
+    @on_loop
+    def _on_data(self, *events) -> None:
+        data = self.experiment.data
+        self.data_view.object = dataset_view(data)
+        self.train_view.object, self.test_view.object = split_views(data)
+
+    def __panel__(self) -> pn.FlexBox:
+        return pn.FlexBox(self.editor.panel(), self.data_view, self.train_view, self.test_view, flex_wrap="wrap",
+                          name="Data")

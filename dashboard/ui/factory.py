@@ -31,7 +31,7 @@ def create_app(experiment: Experiment | None = None, template: bool = True):
     torch.set_num_threads(1)  # tiny nets train 100x faster on one thread than on a busy machine's many
     warm_up()
     pn.extension(notifications=False)
-    experiment = experiment if experiment is not None else Experiment()
+    experiment = experiment if experiment is not None else Experiment(speed="normal")  # watchable training
     location = pn.state.location if _server_session() else None
     if location is not None:
         apply_query(experiment, location.search or "")  # before the views exist: they start with the preset
@@ -48,4 +48,4 @@ def create_app(experiment: Experiment | None = None, template: bool = True):
 
 def playground(**settings):
     """The dashboard in a Jupyter notebook, with live training: `playground(dataset="toy_xor", hidden="8,8")`."""
-    return create_app(Experiment(**settings), template=False)
+    return create_app(Experiment(**{"speed": "normal", **settings}), template=False)

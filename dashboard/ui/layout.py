@@ -9,12 +9,13 @@ import panel as pn
 
 from ..session.experiment import Experiment
 from .compare_tab import CompareTab
-from .data_tab import data_tab
+from .data_tab import DataTab
 from .downloads import load_input, report_download, save_download
+from .evaluation_tab import EvaluationTab
 from .network_tab import NetworkTab
-from .sidebar import Sidebar
+from .sidebar import RunBar, Sidebar
 from .sweep_tab import SweepTab
-from .training_tab import MainViews
+from .training_tab import Header, TrainingTab
 
 TITLE = "nn-playground"
 SIDEBAR_WIDTH = 330
@@ -25,18 +26,22 @@ SHARE_NOTE = ("The address bar holds the settings that differ from the defaults:
 def build(experiment: Experiment, template: bool = True, extra: list | None = None):
     """The app for one experiment: a BootstrapTemplate, or (template=False, for notebooks) a plain Row."""
     sidebar = Sidebar(experiment)
-    views = MainViews(experiment)
+    bar = RunBar(sidebar)
+    header = Header(experiment)
+    views = TabViews(TrainingTab(experiment), EvaluationTab(experiment), DataTab(experiment))
     network = NetworkTab(experiment)
     compare = CompareTab(experiment)
-    tabs = pn.Tabs(views.training_tab(), views.evaluation_tab(), data_tab(views, experiment), compare, network,
-                   SweepTab(experiment),
-                   dynamic=True, sizing_mode="stretch_width", margin=(0, 0))
+    tabs = pn.Tabs(("Training", views.training), ("Evaluation", views.evaluation), ("Data", views.data), compare,
+                   network, SweepTab(experiment), dynamic=True, sizing_mode="stretch_width", margin=(0, 0))
     network.follow(tabs)
-    main = pn.Column(views.header(), tabs, *(extra or []), sizing_mode="stretch_width", margin=0)
-    side = pn.Column(sidebar.panel(), report_download(experiment, lambda: compare.compared,
-                                                     sizing_mode="stretch_width", margin=(4, 4)),
-                     save_download(experiment, sizing_mode="stretch_width", margin=(4, 4)),
-                     load_input(experiment, sizing_mode="stretch_width", margin=(0, 4)),
+    main = pn.Column(bar, header, tabs, *(extra or []), sizing_mode="stretch_width", margin=0)
+    files = pn.Column(  # at the top of the sidebar: reachable without scrolling on a 1366x768 screen
+        pn.Row(save_download(experiment, sizing_mode="stretch_width", margin=(4, 4)),
+               report_download(experiment, lambda: compare.compared, sizing_mode="stretch_width", margin=(4, 4)),
+               sizing_mode="stretch_width", margin=0),
+        load_input(experiment, sizing_mode="stretch_width", margin=(0, 4)),
+        sizing_mode="stretch_width", margin=(0, 0, 6, 0), css_classes=["nnp-files"])
+    side = pn.Column(files, sidebar.panel(),
                      pn.pane.Markdown(SHARE_NOTE, styles={"font-size": "12px", "color": "#555"}),
                      sizing_mode="stretch_width", margin=0)
     if template:
@@ -45,5 +50,12 @@ def build(experiment: Experiment, template: bool = True, extra: list | None = No
         )
     else:
         page = pn.Row(pn.Column(side, width=SIDEBAR_WIDTH), main, sizing_mode="stretch_width")
-    page.sidebar_controls, page.main_views = sidebar, views  # handles for tests and measurements
+    page.sidebar_controls, page.main_views, page.run_bar, page.status_header = sidebar, views, bar, header  # for tests
     return page
+
+
+class TabViews:
+    """The Training, Evaluation and Data tabs of one page (handles for tests and measurements)."""
+
+    def __init__(self, training: TrainingTab, evaluation: EvaluationTab, data: DataTab) -> None:
+        self.training, self.evaluation, self.data = training, evaluation, data

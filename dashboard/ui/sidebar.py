@@ -17,6 +17,7 @@ from engine.settings import GROUPS
 
 from ..session.experiment import Experiment
 from ..session.parameters import APP_SPECS
+from .parts import LiveHTML
 
 INPUT_WIDTH = 128  # two inputs side by side in the sidebar
 WIDE_LABEL = 14  # a choice with a longer option label takes the sidebar's full width
@@ -59,13 +60,14 @@ def _widget_kinds() -> dict:
         "pair": (PairSelect, {}),
         "int": (pn.widgets.IntInput, dict(start=None, end=None, step=1)),
         "float": (pn.widgets.FloatInput, dict(start=None, end=None)),
+        "bool": (pn.widgets.Checkbox, {}),
         "widths": (pn.widgets.TextInput, dict(placeholder="e.g. 8,8 (empty: no hidden layer)")),
     }
 
 
 def _wide(name: str) -> bool:
     spec = APP_SPECS[name]
-    return spec.kind in ("choices", "pair", "widths") or any(
+    return spec.kind in ("choices", "pair", "widths", "bool") or any(
         len(spec.names.get(choice, choice)) > WIDE_LABEL for choice in spec.choices)
 
 
@@ -75,12 +77,13 @@ def setting_widget(experiment: Experiment, name: str) -> pn.widgets.Widget:
     kind, options = _widget_kinds()[spec.kind]
     size = dict(sizing_mode="stretch_width") if _wide(name) else dict(width=INPUT_WIDTH)
     step = dict(step=spec.step or 0.01) if spec.kind == "float" else {}
-    return kind.from_param(experiment.param[name], description=f"{spec.help} Allowed: {spec.allowed()}.",
-                           **options, **step, **size)
+    # A Checkbox has no tooltip (`description`) in Panel 1.9: its label says enough, the CLI's help the rest.
+    tip = dict(description=f"{spec.help} Allowed: {spec.allowed()}.") if "description" in kind.param else {}
+    return kind.from_param(experiment.param[name], **tip, **options, **step, **size)
 
 
 class Sidebar:
-    """Action buttons and the settings, grouped in cards."""
+    """The settings, grouped in cards, and the action buttons (which the run bar shows, see `RunBar`)."""
 
     def __init__(self, experiment: Experiment) -> None:
         self.experiment = experiment
@@ -99,10 +102,13 @@ class Sidebar:
         }
         actions = {
             "train": experiment.train, "continue": experiment.continue_training, "step": experiment.step,
-            "pause": self._pause_or_resume, "stop": experiment.stop, "reset": experiment.reset,
+            "pause": self._pause_or_resume, "stop": experiment.stop, "reset": self._reset,
         }
+        self.reset_armed = False  # Reset asks first: a first click arms it, a second one (Confirm reset) resets
         for key, action in actions.items():
             self.buttons[key].on_click(lambda event, action=action: action())
+            if key != "reset":
+                self.buttons[key].on_click(self._disarm)
         experiment.param.watch(self._state_changed, ["state", "has_model"])
         self._conditional = [name for name, spec in APP_SPECS.items() if spec.shown_when]
         experiment.param.watch(self._visibility, sorted({other for name in self._conditional
@@ -116,6 +122,25 @@ class Sidebar:
             self.experiment.resume()
         else:
             self.experiment.pause()
+
+    def _reset(self) -> None:
+        if not self.experiment.runs and not self.experiment.has_model:
+            self.experiment.reset()  # nothing to lose
+            return
+        if self.reset_armed:
+            self._disarm()
+            self.experiment.reset()
+            return
+        self.reset_armed = True
+        self.buttons["reset"].param.update(label="Confirm reset", variant="solid")
+        self.experiment.param.update(message="Reset forgets the model and every run of this session (the settings "
+                                             "stay). Press Confirm reset to go on, or any other button to keep them.",
+                                     message_kind="warning")
+
+    def _disarm(self, *events) -> None:
+        if self.reset_armed:
+            self.reset_armed = False
+            self.buttons["reset"].param.update(label="Reset", variant="outline")
 
     def _state_changed(self, *events) -> None:
         state = self.experiment.state
@@ -147,13 +172,56 @@ class Sidebar:
             self._grids.append((narrow, box))
             return pn.Column(*wide, box, sizing_mode="stretch_width", margin=0)
 
-        b = self.buttons
-        actions = pn.Column(
-            pn.Row(b["train"], b["continue"], b["step"], sizing_mode="stretch_width", margin=0),
-            pn.Row(b["pause"], b["stop"], b["reset"], sizing_mode="stretch_width", margin=0),
-            sizing_mode="stretch_width", margin=(0, 0, 8, 0),
-        )
         card = dict(sizing_mode="stretch_width", margin=(4, 0), header_background="#f4f6f8")
         cards = [pn.Card(grid([name for name, spec in APP_SPECS.items() if spec.group == group]), title=group,
                          collapsed=group == "Seeds", **card) for group in GROUPS]
-        return pn.Column(actions, *cards, sizing_mode="stretch_width", margin=0)
+        return pn.Column(*cards, sizing_mode="stretch_width", margin=0)
+
+
+SPEED_LABELS = {"slow": "Slow", "normal": "Normal", "fastest": "Fastest"}
+BAR_CSS = """
+:host(.nnp-run-bar) { position: sticky; top: 0; z-index: 20; background: #ffffff;
+                      border-bottom: 1px solid #dde3e8; padding: 4px 0; }
+"""
+BUTTON_CSS = """
+.bk-btn:disabled, .bk-btn[disabled] { opacity: 0.4; cursor: not-allowed; filter: grayscale(0.6); }
+"""
+
+
+class RunBar(pn.viewable.Viewer):
+    """The run controls in a bar that stays at the top of the main area: Train, Continue, Step, Pause/Resume,
+    Stop, Reset, the training speed and the epoch counter."""
+
+    def __init__(self, sidebar: Sidebar, **params) -> None:
+        super().__init__(**params)
+        self.experiment = e = sidebar.experiment
+        self.buttons = sidebar.buttons
+        for button in self.buttons.values():
+            # No tooltips side by side: Bokeh shows a button's tooltip beside it, over its neighbour, and keeps it
+            # there after a click (it took the next click). The labels say what they do; the help says the rest.
+            button.param.update(sizing_mode="fixed", width=86, height=34, margin=(4, 3), stylesheets=[BUTTON_CSS],
+                                description=None)
+        self.speed = pn.widgets.RadioButtonGroup.from_param(
+            e.param.speed, options={label: key for key, label in SPEED_LABELS.items()}, name="",
+            color="default", variant="outline", margin=(4, 8), css_classes=["nnp-speed"],
+            description="Training speed: slow and normal give each epoch a least time so that it can be watched; "
+                        "fastest trains flat out.")
+        self.counter = LiveHTML(self._count(), ".live-html { font: 13px monospace; padding-top: 10px; }",
+                                css_classes=["nnp-epoch"], margin=(0, 8))
+        self.counter.param.update(sizing_mode="fixed", width=130)
+        e.param.watch(self._on_epoch, ["history", "planned_epoch"])
+
+    def _count(self) -> str:
+        e = self.experiment
+        done = e.history.epoch[-1] if e.history.epoch else 0
+        return f"epoch {done} / {max(done, e.planned_epoch)}"
+
+    def _on_epoch(self, *events) -> None:
+        with pn.io.unlocked():
+            self.counter.content = self._count()
+
+    def __panel__(self) -> pn.FlexBox:
+        b = self.buttons
+        return pn.FlexBox(b["train"], b["continue"], b["step"], b["pause"], b["stop"], b["reset"], self.speed,
+                          self.counter, flex_wrap="wrap", align_items="center", css_classes=["nnp-run-bar"],
+                          stylesheets=[BAR_CSS], sizing_mode="stretch_width", margin=0)

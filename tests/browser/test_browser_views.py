@@ -47,7 +47,7 @@ def test_view_toggles_change_what_the_decision_map_shows(new_session):
 
     toggle(app, "discretize")
     page.wait_for_function(f"() => ({IMAGE_JS})().every(v => v === 0 || v === 1)", polling=200, timeout=30_000)
-    app.wait_for_title("Model: predicted class regions")
+    app.wait_for_title("^Model at epoch \\d+: predicted class regions$")
 
     toggle(app, "show_test")
     page.wait_for_function(f"() => !({MARKS_JS})('test').visible", polling=200, timeout=30_000)

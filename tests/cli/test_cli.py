@@ -256,3 +256,9 @@ def test_schedule_options_show_the_rate_in_the_status(capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert out.splitlines()[0].startswith("Epoch 04/04 | loss = ") and out.splitlines()[0].endswith("| lr = 2.50e-03")
+
+
+@pytest.mark.parametrize("flag", [["--notebook-draw"], ["--notebook-draw", "yes"]])
+def test_notebook_draw_gives_the_notebooks_numbers(capsys, flag):
+    assert main(["train", *flag]) == 0
+    assert "Epoch 200/200 | loss = 0.5669 | train acc =  73.3% | test acc =  73.3%" in capsys.readouterr().out

@@ -45,6 +45,29 @@ def test_parity_with_the_teaching_notebook():
     assert round(final.test_accuracy, 3) == round(trainer.dataset.majority_share("test"), 3)
 
 
+def test_the_notebook_draw_setting_reproduces_the_notebook_run():
+    """`notebook_draw` builds the notebook's throw-away Linear(2, 8) after seeding: the notebook's numbers, exactly;
+    without it (the default) the same seed gives the model other weights."""
+    trainer = Trainer(Settings(notebook_draw=True))
+    trainer.train()
+    assert trainer.last_progress().status == "Epoch 200/200 | loss = 0.5669 | train acc =  73.3% | test acc =  73.3%"
+    plain = Trainer(Settings())
+    plain.train()
+    assert plain.last_progress().status.startswith("Epoch 200/200 | loss = 0.5830")
+
+
+def test_a_yes_or_no_setting_reads_and_writes_its_text():
+    from engine.settings import SPECS, SettingsError, format_value
+
+    spec = SPECS["notebook_draw"]
+    assert [spec.parse(text) for text in ("yes", "1", "True", "on", "no", "0", "false")] == [True] * 4 + [False] * 3
+    assert format_value(True) == "yes" and spec.text(False) == "no"
+    with pytest.raises(ValueError):
+        spec.parse("maybe")
+    with pytest.raises(SettingsError):
+        Settings(notebook_draw=1)
+
+
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "elu", "leaky_relu", "gelu", "silu", "softplus", "linear"])
 def test_every_activation_matches_autograd_bit_for_bit(activation):
     settings = Settings(dataset="toy_ring", samples=800, hidden=(6, 5), activation=activation, epochs=15, seed=3)

@@ -260,3 +260,23 @@ def test_two_experiments_train_at_once_without_cross_talk():
         assert experiment.history.loss == reference.history.loss
         assert experiment.runs[-1]["dataset"] == experiment.dataset
     assert threading.active_count() < 10
+
+
+def test_a_run_at_the_majority_baseline_says_what_it_means_and_what_to_try():
+    experiment = trained()  # the lesson's defaults: 73.3 %, exactly "always class 0"
+    assert experiment.message_kind == "warning"
+    for words in ("majority baseline", "73.3 %", "most common class (class 0)", "flat", "neuron maps",
+                  "Continue", "more epochs", "higher learning rate", "more neurons"):
+        assert words in experiment.message, words
+    assert "dataset" not in experiment.runs[-1] or experiment.runs[-1]["dataset"] == "toy_easy"
+    solved = trained(epochs=150, **XOR)  # well above its baseline: no such message
+    assert "majority baseline" not in solved.message
+
+
+def test_agreement_with_the_exact_target_only_where_there_is_one():
+    toy = trained(epochs=5)
+    assert toy.runs[-1]["agreement %"] is not None
+    iris = trained(dataset="iris", epochs=5)
+    assert iris.runs[-1]["agreement %"] is None
+    from dashboard.session.runs import runs_table
+    assert "agreement" not in runs_table(iris.runs) and "agreement" in runs_table(toy.runs)

@@ -114,3 +114,24 @@ def test_panel_serve_runs_the_thin_script():
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_reset_asks_for_confirmation_when_there_is_something_to_lose():
+    from dashboard.session.experiment import Experiment
+    from dashboard.ui.sidebar import Sidebar
+
+    experiment = Experiment(epochs=5, samples=200)
+    sidebar = Sidebar(experiment)
+    reset = sidebar.buttons["reset"]
+    reset.clicks += 1  # nothing trained yet: resets at once
+    assert reset.name == "Reset" and not sidebar.reset_armed
+    experiment.train()
+    experiment.wait(60)
+    reset.clicks += 1
+    assert reset.name == "Confirm reset" and experiment.runs and "Confirm reset" in experiment.message
+    sidebar.buttons["step"].clicks += 1  # another button keeps them
+    assert reset.name == "Reset" and not sidebar.reset_armed
+    experiment.wait(60)
+    reset.clicks += 1
+    reset.clicks += 1
+    assert experiment.runs == [] and not experiment.has_model and reset.name == "Reset"
