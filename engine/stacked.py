@@ -38,16 +38,16 @@ from .datasets import Dataset, load_dataset
 from .features import feature_columns
 from .network import ACTIVATIONS, build_model
 from .optim import RateSchedule, StackedOptimizer
-from .settings import Settings
+from .settings import SPECS, Settings
 
 EXPLODED_LOSS = 100 * math.log(2)  # as engine.training
 HISTORY_KEYS = ("epoch", "loss", "train_accuracy", "test_accuracy", "test_loss")
 HISTORY_POINTS = 100  # a result keeps about this many epochs of its history (and always the last)
 GRID_SIZE = 200  # the agreement with the exact target is measured on this grid, as the dashboard's map
-DATA_KEYS = ("dataset", "samples", "data_seed", "noise", "test_share", "split_seed", "iris_features", "csv_path")
-# What a stack shares besides the data: network and training settings other than seed, lr and reg_rate.
-SHARED_KEYS = DATA_KEYS + ("features", "hidden", "activation", "dropout", "optimizer", "momentum", "batch_size",
-                           "reg", "schedule", "decay_every", "decay_factor", "epochs", "device")
+DATA_KEYS = tuple(name for name, spec in SPECS.items() if spec.part == "data")
+PER_MODEL = ("seed", "lr", "reg_rate")  # what may differ between the models of one stack (besides the threads)
+# What a stack shares: the data, the network and the training settings but PER_MODEL.
+SHARED_KEYS = tuple(name for name in SPECS if name not in PER_MODEL and name != "threads")
 
 
 @dataclass
