@@ -121,7 +121,10 @@ class Spec:
         if self.kind == "int":
             return int(text)
         if self.kind == "float":
-            return float(text)
+            value = float(text)
+            if not math.isfinite(value):
+                raise ValueError(f"{text!r} is not a finite number")
+            return value
         if self.kind == "bool":
             if text.lower() not in TRUE_WORDS + FALSE_WORDS:
                 raise ValueError(f"{text!r} is not yes or no")

@@ -65,8 +65,6 @@ def parse_values(name: str, text: str) -> list:
             value = spec.parse(part)
         except ValueError:
             raise SettingsError(f"{spec.label}: {part!r} is not allowed; {spec.allowed()}") from None
-        if isinstance(value, float) and not math.isfinite(value):
-            raise SettingsError(f"{spec.label}: {part!r} is not allowed; {spec.allowed()}")
         try:
             spec.check(value)
         except SettingsError as error:
