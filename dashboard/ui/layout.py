@@ -31,8 +31,9 @@ def build(experiment: Experiment, template: bool = True, extra: list | None = No
     views = TabViews(TrainingTab(experiment), EvaluationTab(experiment), DataTab(experiment))
     network = NetworkTab(experiment)
     compare = CompareTab(experiment)
-    tabs = pn.Tabs(("Training", views.training), ("Evaluation", views.evaluation), ("Data", views.data), compare,
-                   network, SweepTab(experiment), dynamic=True, sizing_mode="stretch_width", margin=(0, 0))
+    tabs = pn.Tabs(("Training", views.training), ("Evaluation", views.evaluation), ("Data", views.data),
+                   ("Compare", compare), ("Network", network), ("Sweep", SweepTab(experiment)), dynamic=True,
+                   sizing_mode="stretch_width", margin=(0, 0))
     network.follow(tabs)
     main = pn.Column(bar, header, tabs, *(extra or []), sizing_mode="stretch_width", margin=0)
     files = pn.Column(  # at the top of the sidebar: reachable without scrolling on a 1366x768 screen
