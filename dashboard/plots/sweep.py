@@ -118,12 +118,12 @@ class SweepGrid:
         for labels, cell in self.cells.items():
             x, y = (labels[0], labels[1]) if len(labels) > 1 else (labels[0], ONE_ROW)
             mean = cell.stat("mean")
-            shown = (lambda v: "" if math.isnan(v) else _long(v, self.metric))
+            shown = (lambda v: "" if math.isnan(v) else _format(v, self.metric))
             rows.append({"x": x, "y": y, "value": mean, "mean": shown(mean), "std": shown(cell.stat("std")),
                              "range": f"{shown(cell.stat('min'))} - {shown(cell.stat('max'))}" if cell.values else "",
                              "seeds": f"{len(cell.values)} of {cell.models}",
                              "majority": "" if majority is None else f"{100 * majority:.1f}%",
-                             "text": "" if math.isnan(mean) else _short(mean, self.metric)})
+                             "text": "" if math.isnan(mean) else _format(mean, self.metric, short=True)})
         return pd.DataFrame(rows, columns=["x", "y", "value", *TEXT_COLUMNS])
 
     def finished(self) -> int:
@@ -131,20 +131,13 @@ class SweepGrid:
         return sum(bool(cell.values) for cell in self.cells.values())
 
 
-def _long(value: float, metric: str) -> str:
+def _format(value: float, metric: str, short: bool = False) -> str:
+    """A metric as the hover (long) or the cell's label (short) shows it."""
     if METRICS[metric][1].endswith("%"):
-        return f"{100 * value:.1f}%"
+        return f"{100 * value:.1f}" + ("" if short else "%")
     if metric == "epochs_to_95":
-        return f"{value:.1f}"
-    return f"{value:.4f}"
-
-
-def _short(value: float, metric: str) -> str:
-    if METRICS[metric][1].endswith("%"):
-        return f"{100 * value:.1f}"
-    if metric == "epochs_to_95":
-        return f"{value:.0f}"
-    return f"{value:.3f}"
+        return f"{value:.{0 if short else 1}f}"
+    return f"{value:.{3 if short else 4}f}"
 
 
 def sweep_grid(sweep, results, metric: str = "test_accuracy") -> SweepGrid:
