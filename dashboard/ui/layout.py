@@ -12,6 +12,7 @@ from .compare_tab import CompareTab
 from .data_tab import DataTab
 from .downloads import load_input, report_download, save_download
 from .evaluation_tab import EvaluationTab
+from .lazy_tabs import LazyTabs
 from .network_tab import NetworkTab
 from .sidebar import RunBar, Sidebar
 from .sweep_tab import SweepTab
@@ -28,17 +29,15 @@ def build(experiment: Experiment, template: bool = True, extra: list | None = No
     sidebar = Sidebar(experiment)
     bar = RunBar(sidebar)
     header = Header(experiment)
-    views = TabViews(TrainingTab(experiment), EvaluationTab(experiment), DataTab(experiment))
-    network = NetworkTab(experiment)
-    compare = CompareTab(experiment)
-    tabs = pn.Tabs(("Training", views.training), ("Evaluation", views.evaluation), ("Data", views.data),
-                   ("Compare", compare), ("Network", network), ("Sweep", SweepTab(experiment)), dynamic=True,
-                   sizing_mode="stretch_width", margin=(0, 0))
-    network.follow(tabs)
-    main = pn.Column(bar, header, tabs, *(extra or []), sizing_mode="stretch_width", margin=0)
+    tabs = LazyTabs({
+        "Training": lambda: TrainingTab(experiment), "Evaluation": lambda: EvaluationTab(experiment),
+        "Data": lambda: DataTab(experiment), "Compare": lambda: CompareTab(experiment),
+        "Network": lambda: NetworkTab(experiment), "Sweep": lambda: SweepTab(experiment),
+    }, sizing_mode="stretch_width", margin=(0, 0))
+    main = pn.Column(bar, header, tabs.tabs, *(extra or []), sizing_mode="stretch_width", margin=0)
     files = pn.Column(  # at the top of the sidebar: reachable without scrolling on a 1366x768 screen
         pn.Row(save_download(experiment, sizing_mode="stretch_width", margin=(4, 4)),
-               report_download(experiment, lambda: compare.compared, sizing_mode="stretch_width", margin=(4, 4)),
+               report_download(experiment, lambda: compared(tabs), sizing_mode="stretch_width", margin=(4, 4)),
                sizing_mode="stretch_width", margin=0),
         load_input(experiment, sizing_mode="stretch_width", margin=(0, 4)),
         sizing_mode="stretch_width", margin=(0, 0, 6, 0), css_classes=["nnp-files"])
@@ -51,12 +50,11 @@ def build(experiment: Experiment, template: bool = True, extra: list | None = No
         )
     else:
         page = pn.Row(pn.Column(side, width=SIDEBAR_WIDTH), main, sizing_mode="stretch_width")
-    page.sidebar_controls, page.main_views, page.run_bar, page.status_header = sidebar, views, bar, header  # for tests
+    page.tabs = tabs  # for tests
     return page
 
 
-class TabViews:
-    """The Training, Evaluation and Data tabs of one page (handles for tests and measurements)."""
-
-    def __init__(self, training: TrainingTab, evaluation: EvaluationTab, data: DataTab) -> None:
-        self.training, self.evaluation, self.data = training, evaluation, data
+def compared(tabs: LazyTabs) -> list:
+    """The runs the Compare tab compares ([]: the last two, also when the tab was never opened)."""
+    compare = tabs.built("Compare")
+    return compare.compared if compare is not None else []

@@ -22,10 +22,19 @@ SHUTDOWN_SECONDS = 3.0  # how long the end of `serve` waits for training threads
 assert MAX_UPLOAD_BYTES * 4 / 3 + 2**20 < WEBSOCKET_MAX_MESSAGE_BYTES  # an accepted upload always fits
 
 
+def session_page() -> None:
+    """Build a new session's page into its document in one batch. Returns None: Panel then serves the document
+    as built. Unfrozen, Bokeh re-indexes every model of the page after each root is added (9 times a page)."""
+    app = create_app()
+    doc = pn.state.curdoc
+    with doc.models.freeze():
+        app.server_doc(doc)
+
+
 def serve(port: int = 5006, show: bool = False, **options) -> None:
     """Serve at http://localhost:PORT/app until interrupted (Ctrl-C), then stop every session's training."""
     try:
-        pn.serve({ROUTE: create_app}, port=port, show=show, title="nn-playground", threaded=False,
+        pn.serve({ROUTE: session_page}, port=port, show=show, title="nn-playground", threaded=False,
                  **{**SESSION_OPTIONS, **options})
     except KeyboardInterrupt:  # a Ctrl-C before Panel's own handler was installed, or a second one
         pass
@@ -43,5 +52,5 @@ def close_all(timeout: float = SHUTDOWN_SECONDS) -> bool:
 
 def start(port: int = 0, **options):
     """Serve in a background thread (tests, measurements); returns the server thread (`.stop()` ends it)."""
-    return pn.serve({ROUTE: create_app}, port=port, show=False, title="nn-playground", threaded=True,
+    return pn.serve({ROUTE: session_page}, port=port, show=False, title="nn-playground", threaded=True,
                     **{**SESSION_OPTIONS, **options})

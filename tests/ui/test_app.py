@@ -135,3 +135,20 @@ def test_reset_asks_for_confirmation_when_there_is_something_to_lose():
     reset.clicks += 1
     reset.clicks += 1
     assert experiment.runs == [] and not experiment.has_model and reset.name == "Reset"
+
+
+def test_tabs_are_built_when_first_opened():
+    app = app_factory.create_app()
+    tabs = app.tabs
+    try:
+        assert [tabs.built(title) is not None for title in ("Training", "Evaluation", "Network", "Compare")] == [
+            True, False, False, False]
+        tabs.tabs.active = 4  # Network: built on opening, drawing while it is open
+        network = tabs.built("Network")
+        assert network is not None and network.shown
+        assert tabs.tabs.objects[4] is network._panel
+        tabs.tabs.active = 0
+        assert not network.shown and tabs.built("Network") is network  # built once
+        assert tabs.get("Evaluation") is tabs.built("Evaluation") is not None  # built when asked for
+    finally:
+        app.experiment.close()
