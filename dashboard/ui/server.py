@@ -4,9 +4,18 @@ Ctrl-C stops the server: every session's training is asked to stop (it ends with
 returns normally. Websocket messages (an uploaded file is one) may be up to `WEBSOCKET_MAX_MESSAGE_BYTES`,
 comfortably above what the upload inputs accept (`parts.MAX_UPLOAD_BYTES`), so an oversized file is refused
 with a message rather than dropping the session.
+
+A class opening the app at once: `serve` answers a page request with the page of a cached session (Panel's
+`reuse_sessions`) and builds the visitor's own session when its websocket connects, so a request costs
+milliseconds instead of a page build; a spinner shows until the page is live. The cached session is made by
+the server's own requests at start (`warm`), never a student's: a cached session outlives its tab.
 """
 
 from __future__ import annotations
+
+import threading
+import time
+import urllib.request
 
 import panel as pn
 
@@ -18,6 +27,7 @@ from .parts import MAX_UPLOAD_BYTES, WEBSOCKET_MAX_MESSAGE_BYTES
 SESSION_OPTIONS = dict(check_unused_sessions_milliseconds=2000, unused_session_lifetime_milliseconds=5000,
                        websocket_max_message_size=WEBSOCKET_MAX_MESSAGE_BYTES)
 ROUTE = "app"
+WARM_REQUESTS = 3  # per server process: the requests that make the cached sessions land on every process
 SHUTDOWN_SECONDS = 3.0  # how long the end of `serve` waits for training threads to end
 assert MAX_UPLOAD_BYTES * 4 / 3 + 2**20 < WEBSOCKET_MAX_MESSAGE_BYTES  # an accepted upload always fits
 
@@ -33,6 +43,10 @@ def session_page() -> None:
 
 def serve(port: int = 5006, show: bool = False, **options) -> None:
     """Serve at http://localhost:PORT/app until interrupted (Ctrl-C), then stop every session's training."""
+    pn.config.reuse_sessions = True
+    pn.config.global_loading_spinner = True
+    processes = options.get("num_procs", 1)
+    threading.Thread(target=warm, args=(port, WARM_REQUESTS * processes), name="nn-playground-warm", daemon=True).start()
     try:
         pn.serve({ROUTE: session_page}, port=port, show=show, title="nn-playground", threaded=False,
                  **{**SESSION_OPTIONS, **options})
@@ -40,6 +54,19 @@ def serve(port: int = 5006, show: bool = False, **options) -> None:
         pass
     finally:
         close_all()
+
+
+def warm(port: int, requests: int, timeout: float = 120) -> None:
+    """Request the page until the server answers, then `requests` times in all: the sessions cached for
+    `reuse_sessions` are these (one per process), not a visitor's."""
+    deadline = time.monotonic() + timeout
+    while requests > 0 and time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://localhost:{port}/{ROUTE}", timeout=timeout) as response:
+                response.read()
+            requests -= 1
+        except OSError:
+            time.sleep(0.2)
 
 
 def close_all(timeout: float = SHUTDOWN_SECONDS) -> bool:

@@ -1,4 +1,5 @@
-"""A class on one server: `nn-playground serve --num-procs 2` forks two server processes sharing the port; pages
+"""A class on one server: `nn-playground serve` answers page requests from a cached session and builds each
+visitor's own session when it connects; `--num-procs 2` forks two server processes sharing the port, and pages
 from either train."""
 
 from __future__ import annotations
@@ -32,6 +33,36 @@ def test_two_server_processes_serve_pages_that_train(browser):
         for context, app in pages:
             assert "finished" in app.wait_for_run_end(1)
             assert app.status().startswith("Epoch 60/60")
+            context.close()
+    finally:
+        os.killpg(server.pid, signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+
+
+def test_visitors_of_a_served_app_each_get_their_own_session_and_preset(browser):
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port)],
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        wait_for_http(f"http://localhost:{port}/app", timeout=120)
+        pages = {}
+        for dataset, hidden in (("toy_ring", "6"), ("toy_xor", "8,8")):
+            context = browser.new_context(viewport={"width": 1366, "height": 768})
+            app = AppPage(context.new_page(), f"http://localhost:{port}")
+            app.open(f"?dataset={dataset}&hidden={hidden}&epochs=30&samples=400")
+            pages[dataset] = (context, app)
+        ring, xor = pages["toy_ring"][1], pages["toy_xor"][1]
+        assert ring.value("Hidden layers") == "6" and xor.value("Hidden layers") == "8,8"
+        ring.click("Train")
+        assert "toy_ring, hidden 6" in ring.wait_for_run_end(1)
+        xor.page.wait_for_timeout(500)
+        assert "Run 1" not in xor.state_text() and "No epoch" in xor.status()  # the other session did not train
+        xor.click("Train")
+        assert "toy_xor, hidden 8, 8" in xor.wait_for_run_end(1)
+        for context, _ in pages.values():
             context.close()
     finally:
         os.killpg(server.pid, signal.SIGINT)
