@@ -6,13 +6,17 @@ The app is served in its own process (`nn-playground serve`, as a teacher would 
 2. every page presses Train on a small XOR run, and meanwhile plain HTTP GETs of /app (a new student arriving)
    are timed: median and max;
 3. Train-to-finished per page (the click to "finished" in the state line): median and max;
-4. the server's resident memory (all its processes) before the pages open and after they have trained.
+4. the server's resident memory (all its processes) before the pages open and after they have trained;
+5. where the machine's CPU went in each phase (opening, training): the server's processes against everything
+   (the Chromium pages run on the same machine here; a real class brings its own computers), so that the
+   server's own cost per page open and per trained run can be read apart from the browsers'.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -30,6 +34,7 @@ from tests.support.probe import (  # noqa: E402
     PROBE_JS,
     READY_JS,
     AppPage,
+    child_pids,
     free_port,
     rss_mib,
 )
@@ -42,6 +47,38 @@ def timed_get(url: str) -> float:
     with urllib.request.urlopen(url, timeout=120) as response:
         response.read()
     return time.perf_counter() - start
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) used so far by these processes, from /proc."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu_seconds() -> float:
+    """CPU time used by the whole machine so far (all cores, not idle), from /proc/stat."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")  # less idle and iowait
+
+
+class CpuMeter:
+    """The server's and the machine's CPU seconds over a phase."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.pids = [server_pid, *child_pids(server_pid)]
+        self.server, self.machine = cpu_seconds(self.pids), machine_cpu_seconds()
+
+    def phase(self) -> dict:
+        server, machine = cpu_seconds(self.pids), machine_cpu_seconds()
+        used = {"server_cpu_s": round(server - self.server, 1), "machine_cpu_s": round(machine - self.machine, 1)}
+        self.server, self.machine = server, machine
+        return used
 
 
 def summary(values: list[float]) -> dict:
@@ -68,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             except OSError:
                 time.sleep(0.2)
         memory_before = rss_mib(server.pid, children=True)
+        cpu = CpuMeter(server.pid)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             pages, opened = [], []
@@ -81,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
                 app.page.wait_for_function(READY_JS, timeout=600_000, polling=100)
                 opened.append(time.perf_counter() - start)
                 app.page.evaluate(PROBE_JS)  # the hooks AppPage reads the page with
+            opening_cpu = cpu.phase()
             gets, running = [], threading.Event()
             running.set()
 
@@ -99,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
                 app.wait_for_run_end(1, timeout=900)
                 finished.append(time.perf_counter() - clicked)
             running.clear()
+            training_cpu = cpu.phase()
             visitor.join(timeout=130)
             memory_after = rss_mib(server.pid, children=True)
             browser.close()
@@ -110,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
         "time_to_interactive_s": summary(opened), "get_app_while_training_s": summary(gets),
         "train_to_finished_s": summary(finished),
         "server_memory_mib": {"before": round(memory_before), "after": round(memory_after)},
+        "cpu_opening": {**opening_cpu, "server_cpu_s_per_page": round(opening_cpu["server_cpu_s"] / args.sessions, 2)},
+        "cpu_training": {**training_cpu, "server_cpu_s_per_run": round(training_cpu["server_cpu_s"] / args.sessions, 2)},
     }
     print(json.dumps(figures, indent=2))
     if args.json:

@@ -57,25 +57,6 @@ def build_trainer(settings: Settings, dataset: Dataset) -> Trainer:
         return Trainer(settings, dataset=dataset)
 
 
-_warm = threading.Event()
-
-
-def warm_up() -> None:
-    """Pay torch's one-off costs (the first optimizer imports torch._dynamo, ~1 s) before anyone clicks Train."""
-    if _warm.is_set():
-        return
-    _warm.set()
-
-    def work() -> None:
-        torch.set_num_threads(1)
-        weights = torch.zeros(3, requires_grad=True)
-        optimizer = torch.optim.Adam([weights], lr=0.1)
-        weights.grad = torch.ones(3)
-        optimizer.step()
-
-    threading.Thread(target=work, name="nn-playground-warm-up", daemon=True).start()
-
-
 def callback_every(trainer: Trainer) -> int:
     """How many epochs between callbacks so that one comes about every CALLBACK_SECONDS of training."""
     runs = [run for run in trainer.runs if run.epochs > 0 and run.seconds > 0]

@@ -13,7 +13,6 @@ import panel as pn
 import torch
 
 from ..session.experiment import Experiment
-from ..session.worker import warm_up
 from .layout import build
 from .live_link import LiveLink
 from .urlsync import UrlSync, apply_query
@@ -29,7 +28,6 @@ def _server_session() -> bool:
 def create_app(experiment: Experiment | None = None, template: bool = True):
     """The dashboard of one experiment (a new one unless given). Call it once per session."""
     torch.set_num_threads(1)  # tiny nets train 100x faster on one thread than on a busy machine's many
-    warm_up()
     pn.extension(notifications=False)
     experiment = experiment if experiment is not None else Experiment(speed="normal")  # watchable training
     location = pn.state.location if _server_session() else None

@@ -152,3 +152,13 @@ def test_tabs_are_built_when_first_opened():
         assert tabs.get("Evaluation") is tabs.built("Evaluation") is not None  # built when asked for
     finally:
         app.experiment.close()
+
+
+def test_a_served_page_that_trains_does_not_import_torch_dynamo():
+    # torch.optim's first optimizer imports torch._dynamo (~1 s, ~70 MiB a server process); the engine needs none.
+    code = ("import sys\nfrom bokeh.document import Document\nfrom dashboard.ui.factory import create_app\n"
+            "app = create_app(); app.server_doc(Document()); e = app.experiment\n"
+            "e.param.update(dataset='toy_xor', epochs=5); e.train(); e.wait(60)\n"
+            "print('EPOCHS', len(e.history), 'DYNAMO', 'torch._dynamo' in sys.modules); e.close()\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=240).stdout
+    assert "EPOCHS 5 DYNAMO False" in out, out
