@@ -206,3 +206,19 @@ def test_drawn_points_are_named_as_drawn_and_an_upload_by_its_csv():
     assert experiment.dataset == "csv" and experiment.data.title == "Your data"
     assert Path(experiment.csv_path).name == "drawn_points.csv"
     assert "Your data from drawn points.csv: 40 points" in experiment.message
+
+
+def test_a_click_on_the_plot_adds_or_erases_by_the_chosen_mode():
+    experiment = Experiment()
+    editor = DataEditor(experiment)
+    editor.clear()
+    editor.mode.active = 0  # Class 0 (blue)
+    editor.clicks.event(x=0.3, y=0.4)  # what HoloViews' Tap stream gets from a click (or a double click)
+    editor.mode.active = 1
+    editor.clicks.event(x=0.7, y=0.6)
+    assert editor.points.tolist() == [[0.3, 0.4], [0.7, 0.6]] and editor.labels.tolist() == [0, 1]
+    assert list(editor.source.data["label"]) == [0, 1] and editor.title == "Drawing: 1 blue + 1 red (not used yet)"
+    editor.clicks.event(x=None, y=None)  # a click outside the frame
+    editor.mode.active = 2  # Erase
+    editor.clicks.event(x=0.71, y=0.6)
+    assert editor.points.tolist() == [[0.3, 0.4]] and list(editor.source.data["x"]) == [0.3]
