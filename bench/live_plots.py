@@ -8,7 +8,7 @@ for a net this size, and 200x200), the neuron maps and weights, and the history.
 updates into its own Bokeh `Document`, as a served session would:
 
 - bokeh: the app's `DecisionMap.show(grid)`, `Curves.update(history)` and `NetworkDiagram.show(...)`
-  (dashboard/plots/live.py, network.py), which change the data sources in place;
+  (dashboard/plots/live.py, live_curves.py, network.py), which change the data sources in place;
 - holoviews: `pn.pane.HoloViews(dmap).get_root(doc)` of an `hv.DynamicMap` over an `hv.streams.Pipe` (the map:
   probability Image and 0.5 contour Path, the point marks a static layer under the same overlay; the diagram:
   `plots.network.network_view`) or over an `hv.streams.Buffer` (the curves: a DataFrame of new epochs streamed
@@ -150,7 +150,7 @@ def holoviews_map(dataset, grids) -> dict:
 
 
 def bokeh_curves(history, total: int) -> dict:
-    from dashboard.plots.live import Curves
+    from dashboard.plots.live_curves import Curves
 
     timer = Timer()
     curves = Curves()
@@ -224,7 +224,8 @@ class Route:
         import pandas as pd
         import panel as pn
 
-        from dashboard.plots.live import Curves, DecisionMap
+        from dashboard.plots.live import DecisionMap
+        from dashboard.plots.live_curves import Curves
         from dashboard.plots.views import (
             contour,
             frame,

@@ -2,7 +2,7 @@
 
 K models 2-8-8-1 tanh (seeds 0..K-1), 200 full-batch epochs of Adam on toy_xor, each with its final metrics,
 test-accuracy history and agreement with the exact target. "one after another" is the engine's single-model path
-(`Trainer` + grid evaluation, as `engine.stacked.train_alone`), timed on the first `--sample` models of the sweep
+(`Trainer` + grid evaluation, as `engine.stacked_training.train_alone`), timed on the first `--sample` models of the sweep
 (the per-model cost of that path does not depend on K); "batched" is `engine.sweep.run_sweep` with the local
 worker processes (one per core, started before timing; their start-up is printed apart) and in this process
 alone. Ratios < 1 mean the sweep is cheaper per model. It also checks that the batched results agree with the
@@ -27,7 +27,7 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 import torch
 
 from engine import Settings, load_dataset
-from engine.stacked import train_alone
+from engine.stacked_training import train_alone
 from engine.sweep import Sweep, run_sweep, warm_up
 
 

@@ -1,36 +1,26 @@
-"""The `nn-playground` command: train, export a dataset as CSV, write an HTML report, or serve the dashboard.
+"""The `nn-playground` command: train, export a dataset as CSV, write an HTML report, sweep, or serve the dashboard.
 
-`train` and `data` use the engine only: they never import panel, param, holoviews or bokeh.
+This module builds the parser: one option per setting, derived from its declaration in `engine.settings` (type,
+allowed values, help, default), grouped by part, and each sub-command's own options and examples. What the
+sub-commands do is `dashboard.cli_commands` (and `dashboard.sweep_cli`). `train` and `data` use the engine only:
+they never import panel, param, holoviews or bokeh.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import os
-import signal
 import sys
-import tempfile
-import threading
-from contextlib import contextmanager
 from importlib.metadata import version
-from pathlib import Path
-from typing import TYPE_CHECKING
-
-from tqdm import tqdm
 
 # Only the settings load at start: torch and scikit-learn load when a command needs them, so --help is quick.
 from engine.settings import PARTS, SPECS, Settings, Spec, format_value
 
+from . import cli_commands
+from .cli_commands import EXIT_ERROR, EXIT_INTERRUPTED, PROG
 from .sweep_cli import add_sweep_command
 
-if TYPE_CHECKING:
-    from engine.training import Trainer
-
-PROG = "nn-playground"
 DEFAULTS = Settings()
-EXIT_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 2, 3, 130
 
 
 def _positive(text: str) -> int:
@@ -142,12 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--save", metavar="DIR", help="save settings, history, weights and map snapshots into DIR")
     output.add_argument("--json", action="store_true", help="print one JSON object (settings, final metrics, history)")
     output.add_argument("--every", type=_positive, metavar="N", help="update the progress bar every N epochs (default: about 100 updates)")
-    train.set_defaults(handler=_train)
+    train.set_defaults(handler=cli_commands.train)
 
     data = command("data", "Write a dataset as CSV: the two features, label and split (train or test).", DATA_EXAMPLES)
     _add_options(data, "data")
     data.add_argument("-o", "--output", metavar="FILE", help="the CSV file to write (default: standard output)")
-    data.set_defaults(handler=_data)
+    data.set_defaults(handler=cli_commands.data)
 
     report = command("report", "Train a network (or load a saved one) and write a self-contained HTML report.",
                      REPORT_EXAMPLES)
@@ -159,251 +149,17 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the HTML file to write (default: report.html)")
     output.add_argument("--save", metavar="DIR", help="also save the trained experiment into DIR")
     output.add_argument("--every", type=_positive, metavar="N", help="update the progress bar every N epochs")
-    report.set_defaults(handler=_report_command)
+    report.set_defaults(handler=cli_commands.report)
 
-    add_sweep_command(commands, lambda parser: [_add_options(parser, part) for part in PARTS], _settings)
+    add_sweep_command(commands, lambda parser: [_add_options(parser, part) for part in PARTS], cli_commands.settings_from)
 
     serve = command("serve", "Serve the interactive dashboard in the browser.", SERVE_EXAMPLES)
     serve.add_argument("--port", type=_port, default=5006, help="port to serve on (default: 5006)")
     serve.add_argument("--show", action="store_true", help="open the dashboard in a browser")
     serve.add_argument("--num-procs", type=_positive, default=1, metavar="N",
                        help="server processes sharing the port (default: 1); for a class, one per core")
-    serve.set_defaults(handler=_serve)
+    serve.set_defaults(handler=cli_commands.serve)
     return parser
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    """Settings from the options given; Settings checks the values."""
-    values = {name: value for name, value in vars(args).items() if name in SPECS}
-    if "csv_path" in values and values.setdefault("dataset", "csv") != "csv":
-        raise ValueError(f"--csv goes with --dataset csv, not --dataset {values['dataset']}")
-    return Settings(**values)
-
-
-def _train(args: argparse.Namespace) -> int:
-    from engine.storage import save_experiment
-    from engine.training import Trainer
-
-    settings = _settings(args)
-    if args.save:
-        _check_folder(args.save)  # a bad folder fails now, not after training
-    trainer = Trainer(settings)
-    recorder = _snapshot_recorder(trainer) if args.save else None
-    with _stop_on_interrupt(trainer):
-        if args.json:
-            run = trainer.train(callback=recorder, every=recorder.every if recorder else 1)
-        else:
-            run = _train_with_progress_bar(trainer, args.every or max(1, settings.epochs // 100), recorder)
-    if args.save:
-        save_experiment(trainer, args.save, recorder.finish())
-    if args.json:
-        print(json.dumps(_report(trainer, run, args.save)))
-    else:
-        _print_summary(trainer, run, args.save)
-    if run.ended != "finished":
-        print(f"{PROG}: {run.message}", file=sys.stderr)
-    return {"finished": 0, "diverged": EXIT_DIVERGED, "stopped": EXIT_INTERRUPTED}[run.ended]
-
-
-def _snapshot_recorder(trainer: Trainer):
-    """Records the decision map about 25 times through the run, for the report's slider (engine only)."""
-    from engine.snapshots import SnapshotRecorder
-
-    return SnapshotRecorder(trainer)
-
-
-def _train_with_progress_bar(trainer: Trainer, every: int, recorder=None):
-    with tqdm(total=trainer.settings.epochs, desc="training", file=sys.stderr, bar_format="{desc} |{bar:20}| {elapsed}<{remaining}") as bar:
-
-        def show(progress) -> None:
-            if recorder is not None:
-                recorder(progress)
-                if progress.run_epoch % every and progress.run_epoch != progress.run_epochs:
-                    return
-            bar.set_description_str(progress.status, refresh=False)
-            bar.update(progress.run_epoch - bar.n)
-
-        return trainer.train(callback=show, every=math.gcd(every, recorder.every) if recorder is not None else every)
-
-
-def _check_folder(folder: str) -> None:
-    """Make sure `folder` exists (created if needed) and a file can be written in it, before any training."""
-    path = Path(folder)
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"{path}: exists and is not a folder")
-    path.mkdir(parents=True, exist_ok=True)
-    _check_writable(path)
-
-
-def _check_output(file: str | Path) -> Path:
-    """Make sure the file `file` can be written (its folder exists and is writable), before any training."""
-    output = Path(file)
-    if output.is_dir():
-        raise ValueError(f"{output}: is a folder; give the HTML file to write, e.g. -o {output / 'report.html'}")
-    if not output.parent.is_dir():
-        raise ValueError(f"{output}: the folder {output.parent} does not exist")
-    if output.exists() and not os.access(output, os.W_OK):
-        raise ValueError(f"{output}: cannot be written (permission denied)")
-    _check_writable(output.parent)
-    return output
-
-
-def _check_writable(folder: Path) -> None:
-    try:
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as error:
-        raise ValueError(f"{folder}: cannot write there ({error.strerror or error})") from None
-
-
-@contextmanager
-def _stop_on_interrupt(trainer: Trainer):
-    """The first Ctrl-C ends the run within the current mini-batch or epoch; a second one interrupts at once."""
-    if threading.current_thread() is not threading.main_thread():  # signal handlers live in the main thread
-        yield
-        return
-
-    def stop(signum, frame) -> None:
-        trainer.request_stop()
-        signal.signal(signal.SIGINT, previous)
-
-    previous = signal.signal(signal.SIGINT, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def _finite(value: float) -> float | None:
-    """JSON has no infinity or NaN: write them as null."""
-    return value if math.isfinite(value) else None
-
-
-def _report(trainer: Trainer, run, saved: str | None) -> dict:
-    from engine.training import HISTORY_KEYS
-
-    history = {key: [_finite(value) for value in getattr(trainer.history, key)] for key in HISTORY_KEYS}
-    final = {key: values[-1] for key, values in history.items()} if history["epoch"] else None
-    report = {
-        "settings": trainer.settings.to_dict(),
-        "final": final,
-        "history": history,
-        "run": {"ended": run.ended, "message": run.message, "seconds": run.seconds, "parameters": trainer.parameter_count},
-    }
-    if saved:
-        report["saved"] = saved
-    return report
-
-
-def _print_summary(trainer: Trainer, run, saved: str | None) -> None:
-    from engine.evaluation import evaluate_grid
-
-    progress = trainer.last_progress()
-    dataset = trainer.dataset
-    if progress is None:
-        print("No epoch finished.")
-    else:
-        print(progress.status)
-        print(
-            f"Test accuracy {100 * progress.test_accuracy:.1f}% against {100 * dataset.majority_share():.1f}% "
-            "for always predicting the most common class."
-        )
-    if dataset.exact is not None:
-        agreement = evaluate_grid(trainer).agreement
-        print(f"The decision map agrees with the exact {dataset.name} pattern on {100 * agreement:.1f}% of the square.")
-    print(f"{run.epochs} epochs in {run.seconds:.2f} s; {trainer.parameter_count} parameters.")
-    if saved:
-        print(f"Saved to {saved}")
-
-
-def _data(args: argparse.Namespace) -> int:
-    from engine.datasets import load_dataset, write_dataset_csv
-
-    dataset = load_dataset(_settings(args))
-    if args.output:
-        write_dataset_csv(dataset, args.output)
-        print(f"Wrote {len(dataset.points)} points ({len(dataset.train_index)} train, {len(dataset.test_index)} test) to {args.output}")
-    else:
-        with tempfile.TemporaryDirectory() as folder:  # write_dataset_csv writes to a path
-            path = Path(folder) / "data.csv"
-            write_dataset_csv(dataset, str(path))
-            sys.stdout.write(path.read_text())
-    return 0
-
-
-def _report_command(args: argparse.Namespace) -> int:
-    """Train (or load) an experiment, then write its report: `nn-playground report`."""
-    output = _check_output(args.output)
-    if args.load:
-        given = sorted(spec.option for spec in SPECS.values() if spec.name in vars(args))
-        if given or args.save:
-            raise ValueError(f"--load reports the saved experiment as it is: leave out {', '.join(given) or '--save'}")
-        from engine.storage import load_saved
-
-        trainer, snapshots = load_saved(args.load)  # a saved folder or the app's .zip
-        run, status = None, 0
-    else:
-        trainer, run, snapshots, status = _train_for_report(args)
-    try:
-        from dashboard.report.render import (
-            write_report,  # panel and friends load only here
-        )
-    except ImportError as error:
-        return _error(f"the report cannot be written: {error}")
-    with tqdm(total=3, desc="starting", file=sys.stderr, bar_format="report: {desc} |{bar:20}| {elapsed}") as bar:
-
-        def show(done: int, total: int, stage: str) -> None:
-            bar.set_description_str(stage, refresh=False)
-            bar.update(done - bar.n)
-
-        write_report(trainer, output, snapshots, progress=show)
-    _print_report_summary(trainer, output, snapshots, args.load)
-    if run is not None and run.ended != "finished":
-        print(f"{PROG}: {run.message}", file=sys.stderr)
-    return status
-
-
-def _train_for_report(args: argparse.Namespace):
-    from engine.storage import save_experiment
-    from engine.training import Trainer
-
-    settings = _settings(args)
-    if args.save:
-        _check_folder(args.save)
-    trainer = Trainer(settings)
-    recorder = _snapshot_recorder(trainer)
-    with _stop_on_interrupt(trainer):
-        run = _train_with_progress_bar(trainer, args.every or max(1, settings.epochs // 100), recorder)
-    snapshots = recorder.finish()
-    if args.save:
-        save_experiment(trainer, args.save, snapshots)
-        print(f"Saved to {args.save}")
-    return trainer, run, snapshots, {"finished": 0, "diverged": EXIT_DIVERGED, "stopped": EXIT_INTERRUPTED}[run.ended]
-
-
-def _print_report_summary(trainer: Trainer, output: Path, snapshots, loaded: str | None) -> None:
-    progress = trainer.last_progress()
-    what = f"{trainer.dataset.name}, {trainer.epochs_done} epochs"
-    if progress is not None:
-        what += (f", test accuracy {100 * progress.test_accuracy:.1f}% "
-                 f"(majority class {100 * trainer.dataset.majority_share():.1f}%)")
-    print(f"Wrote {output} ({output.stat().st_size / 1e6:.1f} MB): {what}.")
-    if loaded and snapshots is None:
-        print(f"{loaded} holds no snapshots (saved before they were recorded): the report shows the final map only.")
-
-
-def _serve(args: argparse.Namespace) -> int:
-    try:
-        from dashboard.ui import server  # panel and friends load only here
-    except ImportError as error:
-        return _error(f"the dashboard cannot start: {error}")
-    server.serve(port=args.port, show=args.show, num_procs=args.num_procs)
-    return 0
-
-
-def _error(message: str) -> int:
-    print(f"{PROG}: error: {' '.join(message.split())}", file=sys.stderr)
-    return EXIT_ERROR
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -419,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except (ValueError, OSError) as error:  # SettingsError, CsvError and StorageError are ValueErrors
-        return _error(str(error))
+        return cli_commands.error_exit(str(error))
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

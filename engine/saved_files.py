@@ -9,6 +9,7 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
+FORMAT_VERSION = 1  # of settings.json
 SETTINGS_FILE = "settings.json"
 WEIGHTS_FILE = "weights.pt"
 DATA_FILE = "data.csv"

@@ -1,76 +1,31 @@
-"""Many models trained as one stacked computation: weights stacked along a model axis, one matmul per layer over
-all models, one optimizer step over the stack (`engine.optim`, K independent optimizers in one).
+"""Many models of one shape as one stacked network: every model's weights in a row of one tensor, one matmul per
+layer over all models. Training such a stack is `engine.stacked_training`.
 
 Activations are laid out (models, width, points): for nets this small a (K, out, in) x (K, in, n) batched
 matmul keeps the n points along the fast axis. Each model starts from exactly the weights the single-model
-engine gives for its seed (`torch.manual_seed(seed)` then `build_model`, as `Trainer` does, then stacked), and
-the per-model numbers follow the single-model engine's loop: loss of the pre-step forward, one step, then
-train/test accuracy and test loss after the step; a model whose loss is not finite (or above `EXPLODED_LOSS`)
-ends "diverged" with its last finite weights, and the others go on.
+engine gives for its seed (`torch.manual_seed(seed)` then `build_model`, as `Trainer` does, then stacked:
+`StackedMLP.from_seeds`); the backward pass is written by hand into the stack's one gradient tensor, so one
+optimizer step (`engine.optim.StackedOptimizer`) updates every model.
 
-What may differ inside one stack, model by model: `seed`, `lr` and `reg_rate`. Everything else (data, network,
-optimizer, schedule, epochs) is shared by a stack; `stack_key` says which settings can share one.
-Not stacked: dropout and mini-batches (batch_size > 0; each model shuffles with its own generator). Such a model
-is a task of its own (`engine.sweep.plan`) trained with the single-model `Trainer` (`train_alone`), so its
-numbers are the engine's exactly; a batch as large as the training set is full batch and trains as a stack of one.
-
-Numbers: the matmuls sum in another order than the single model's (and the loss is a mean per row), so results
-agree to float rounding, not bit for bit; the optimizer step itself is torch's, bit for bit. Measured (CPU,
-torch 2.13): final loss within ~1e-7 after 60 epochs for adam/adamw/sgd (tanh, relu, sigmoid), within 2e-5 and
-test accuracy within 3 points of 1000 after 200 epochs of 2-8-8-1 tanh Adam on toy_xor (bench/sweep.py).
-RMSprop drifts more (its first steps divide by the root of near-zero running means, which scales rounding up to
-whole steps): ~1e-5 after 30 epochs, up to ~1e-2 after 60 epochs at lr 0.05 with ELU. The tests bound the loss
-at 1e-5 relative (2e-4 for RMSprop) after 30 epochs and accuracies at one point of the set.
+What may differ inside one stack, model by model: `seed`, `lr` and `reg_rate` (`PER_MODEL`). Everything else
+(data, network, optimizer, schedule, epochs) is shared by a stack; `stack_key` says which settings can share one,
+`can_stack` which can stack at all (not dropout, not mini-batches: each model would shuffle with its own
+generator; a batch as large as the training set is full batch).
 """
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 
-from .datasets import Dataset, load_dataset
-from .features import feature_columns
 from .network import ACTIVATIONS, build_model
-from .optim import RateSchedule, StackedOptimizer
 from .settings import SPECS, Settings
 
-EXPLODED_LOSS = 100 * math.log(2)  # as engine.training
-HISTORY_KEYS = ("epoch", "loss", "train_accuracy", "test_accuracy", "test_loss")
-HISTORY_POINTS = 100  # a result keeps about this many epochs of its history (and always the last)
-GRID_SIZE = 200  # the agreement with the exact target is measured on this grid, as the dashboard's map
 DATA_KEYS = tuple(name for name, spec in SPECS.items() if spec.part == "data")
 PER_MODEL = ("seed", "lr", "reg_rate")  # what may differ between the models of one stack (besides the threads)
 # What a stack shares: the data, the network and the training settings but PER_MODEL.
 SHARED_KEYS = tuple(name for name in SPECS if name not in PER_MODEL and name != "threads")
-
-
-@dataclass
-class ModelResult:
-    """What a sweep keeps of one model."""
-
-    index: int  # position in the sweep's model list
-    settings: Settings
-    final: dict | None  # epoch, loss, test_loss, train_accuracy, test_accuracy of the last epoch (None: no epoch)
-    agreement: float | None  # share of a 200x200 grid where the model and the exact target agree (toy data)
-    epochs_to_95: int | None  # first epoch whose test accuracy reached 95 % of the final one
-    seconds: float  # training time (for a stack: its time divided by its models)
-    history: dict = field(default_factory=dict)  # HISTORY_KEYS -> lists, thinned to about HISTORY_POINTS epochs
-    ended: str = "finished"  # "finished", "diverged" or "stopped"
-    message: str = ""
-    stacked: bool = True  # trained in a stack (False: alone, with the single-model Trainer)
-
-    def to_dict(self) -> dict:
-        return {
-            "index": self.index, "settings": self.settings.to_dict(), "final": self.final,
-            "agreement": self.agreement, "epochs_to_95": self.epochs_to_95, "seconds": self.seconds,
-            "history": self.history, "ended": self.ended, "message": self.message, "stacked": self.stacked,
-        }
 
 
 def data_key(settings: Settings) -> tuple:
@@ -89,34 +44,6 @@ def can_stack(settings: Settings, train_size: int | None = None) -> bool:
 def stack_key(settings: Settings) -> tuple:
     """Models with equal keys can train in one stack (when `can_stack`)."""
     return tuple(getattr(settings, name) for name in SHARED_KEYS)
-
-
-# ----- the results of one model, from its per-epoch numbers -----
-def thinned(history: dict[str, list], points: int = HISTORY_POINTS) -> dict[str, list]:
-    count = len(history["epoch"])
-    if count <= points:
-        return history
-    stride = math.ceil(count / points)
-    keep = list(range(0, count, stride))
-    if keep[-1] != count - 1:
-        keep.append(count - 1)
-    return {key: [values[i] for i in keep] for key, values in history.items()}
-
-
-def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) else None
-
-
-def summarise(index: int, settings: Settings, history: dict[str, list], agreement, seconds: float, ended: str,
-              message: str, stacked: bool) -> ModelResult:
-    history = {key: [(_finite(v) if isinstance(v, float) else v) for v in values] for key, values in history.items()}
-    final = {key: values[-1] for key, values in history.items()} if history["epoch"] else None
-    epochs_to_95 = None
-    if final is not None and final["test_accuracy"] is not None:
-        goal = 0.95 * final["test_accuracy"]
-        epochs_to_95 = next(e for e, a in zip(history["epoch"], history["test_accuracy"]) if a is not None and a >= goal)
-    return ModelResult(index, settings, final, agreement, epochs_to_95, seconds, thinned(history), ended, message,
-                       stacked)
 
 
 # ----- the stacked network -----
@@ -206,239 +133,3 @@ class StackedMLP:
             part = StackedMLP(self.flat[start:start + chunk].detach().clone(), self.inputs, self.hidden, self.activation)
             parts.append(part.forward(inputs_t)[0][:, 0, :])
         return torch.cat(parts)
-
-
-# ----- training a stack -----
-def _inputs(dataset: Dataset, settings: Settings, points: np.ndarray, device: torch.device) -> torch.Tensor:
-    return torch.tensor(feature_columns(dataset.normalise(points), settings.features), device=device)
-
-
-def _grid_agreement(dataset: Dataset, settings: Settings, logits_of) -> np.ndarray | None:
-    """Per model, the share of the GRID_SIZE^2 grid where prediction and exact target agree (None: no target)."""
-    if dataset.exact is None:
-        return None
-    from .evaluation import grid_points
-
-    _, _, points = grid_points(dataset.box, GRID_SIZE)
-    exact = dataset.exact(points) >= 0.5
-    probability = torch.sigmoid(logits_of(points)).cpu().numpy()  # (K, n)
-    return np.mean((probability >= 0.5) == exact[None, :], axis=1)
-
-
-def train_stack(indices: Sequence[int], settings: Sequence[Settings], dataset: Dataset | None = None,
-                stop=None) -> list[ModelResult]:
-    """Train models that share a `stack_key` as one stack; `stop` (anything with is_set()) ends them all early."""
-    first = settings[0]
-    if any(stack_key(s) != stack_key(first) for s in settings):
-        raise ValueError("train_stack: the models differ in more than seed, lr and reg_rate")
-    dataset = dataset if dataset is not None else load_dataset(first)
-    device = torch.device(first.device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device: CUDA was asked for but torch sees no CUDA device")
-    if device.type == "cpu":
-        torch.set_num_threads(1)
-    if not can_stack(first, len(dataset.y_train)):
-        raise ValueError("train_stack: dropout and mini-batches train with the single-model Trainer (train_alone)")
-    started = time.perf_counter()
-    total = len(settings)
-    net = StackedMLP.from_seeds(settings, device)
-    x_t = _inputs(dataset, first, dataset.x_train, device).t().contiguous()
-    x_test_t = _inputs(dataset, first, dataset.x_test, device).t().contiguous()
-    y = torch.tensor(dataset.y_train, device=device)[None, None, :]
-    y_test = torch.tensor(dataset.y_test, device=device)[None, None, :]
-    y_true, y_test_true = y >= 0.5, y_test >= 0.5
-    n, n_test = y.shape[-1], y_test.shape[-1]
-
-    def rates_of(values):
-        values = tuple(float(v) for v in values)
-        return values[0] if len(set(values)) == 1 else values
-
-    optimizer = StackedOptimizer([net.flat], first.optimizer, rates_of(s.lr for s in settings), first.momentum)
-    optimizer.param_groups[0]["initial_lr"] = optimizer.param_groups[0]["lr"]
-    schedule = None
-    if first.schedule != "constant":
-        schedule = RateSchedule(optimizer, first.schedule, first.epochs, first.decay_every, first.decay_factor)
-    reg_rates = [float(s.reg_rate) if s.reg != "none" else 0.0 for s in settings]
-    penalty = None if not any(reg_rates) else rates_of(reg_rates)
-
-    epochs = first.epochs
-    # Per epoch and model (all K rows, models that left the stack keep NaN): loss, train correct, test correct,
-    # test loss, and the learning rate column comes from the schedule.
-    metrics = torch.full((epochs, 4, total), float("nan"), device=device)
-    rows = torch.arange(total, device=device)  # which model each row of the stack is
-    row_ids = list(range(total))
-    last_epoch = [epochs] * total  # epochs each model completed
-    ended = ["finished"] * total
-    messages = [""] * total
-    final_weights = torch.empty_like(net.flat)  # each model's weights at its end
-    backup = net.flat.detach().clone()
-    stopped_at = None
-
-    scales: dict = {}
-
-    def penalty_scale(factor):
-        key = (penalty, factor)
-        if key not in scales:
-            scales.clear()
-            scales[key] = torch.tensor([factor * r for r in penalty], dtype=torch.float64).to(
-                device=device, dtype=net.flat.dtype).view(-1, 1, 1)
-        return scales[key]
-
-    def penalty_gradient():
-        if penalty is None:
-            return
-        for weight, grad in zip(net.weights, net.weight_grads):
-            source = torch.sign(weight) if first.reg == "l1" else weight
-            factor = 1 if first.reg == "l1" else 2
-            if isinstance(penalty, float):
-                grad.add_(source, alpha=factor * penalty)
-            else:
-                grad.addcmul_(source, penalty_scale(factor))
-
-    def leave(positions: list[int], epoch: int, loss_values) -> None:
-        """Models at these stack rows diverged at `epoch` (0-based): keep their last finite weights, drop them."""
-        nonlocal net, optimizer, rows, row_ids, backup, penalty
-        for position in positions:
-            model = row_ids[position]
-            final_weights[model] = backup[position]
-            last_epoch[model] = epoch
-            ended[model] = "diverged"
-            rate = settings[model].lr
-            messages[model] = (f"The loss reached {loss_values[position]:.4g} at epoch {epoch + 1}: training diverged. "
-                               f"Try a smaller learning rate (now {rate:g}).")
-        keep = [p for p in range(len(row_ids)) if p not in set(positions)]
-        if not keep:
-            row_ids = []
-            return
-        index = torch.tensor(keep, device=device)
-        flat = net.flat.detach().index_select(0, index)
-        state = optimizer.state_dict()
-        for entry in state["state"].values():
-            for key, value in entry.items():
-                if key != "step" and isinstance(value, torch.Tensor) and value.dim():
-                    entry[key] = value.index_select(0, index)
-        group = state["param_groups"][0]
-        for name in ("lr", "initial_lr"):
-            if isinstance(group.get(name), (list, tuple)):
-                group[name] = rates_of([group[name][p] for p in keep])
-        net = StackedMLP(flat, net.inputs, net.hidden, net.activation)
-        new_optimizer = StackedOptimizer([net.flat], first.optimizer, group["lr"], first.momentum)
-        new_optimizer.load_state_dict(state)
-        if schedule is not None:
-            schedule.optimizer = new_optimizer
-            if not isinstance(schedule.base, (int, float)):
-                schedule.base = tuple(schedule.base[p] for p in keep)
-        optimizer = new_optimizer
-        if penalty is not None and not isinstance(penalty, float):
-            penalty = rates_of([penalty[p] for p in keep])
-        rows = rows.index_select(0, index)
-        row_ids = [row_ids[p] for p in keep]
-        backup = backup.index_select(0, index)
-
-    train_pending = False
-    with torch.no_grad():
-        for epoch in range(epochs):
-            if stop is not None and stop.is_set():
-                stopped_at = epoch
-                break
-            logits, saved = net.forward(x_t)
-            losses = F.binary_cross_entropy_with_logits(logits, y.expand_as(logits), reduction="none").mean(-1)[:, 0]
-            probability = torch.sigmoid(logits)
-            if train_pending:
-                metrics[epoch - 1, 1].index_copy_(0, rows, ((probability >= 0.5) == y_true).sum(-1)[:, 0].float())
-            bad = ~(losses <= EXPLODED_LOSS)
-            if bool(bad.any()):
-                positions = bad.nonzero()[:, 0].tolist()
-                values = losses.tolist()
-                leave(positions, epoch, values)
-                if not row_ids:
-                    break
-                keep = torch.tensor([p for p in range(len(values)) if p not in set(positions)], device=device)
-                probability = probability.index_select(0, keep)
-                saved = [tuple(t if t is None or t.dim() == 2 else t.index_select(0, keep) for t in entry) for entry in saved]
-                losses = losses.index_select(0, keep)
-            metrics[epoch, 0].index_copy_(0, rows, losses)
-            backup.copy_(net.flat)
-            net.backward((probability - y) / n, saved)
-            penalty_gradient()
-            optimizer.step()
-            if schedule is not None:
-                schedule.step()
-            test_logits = net.forward(x_test_t)[0]
-            test_losses = F.binary_cross_entropy_with_logits(
-                test_logits, y_test.expand_as(test_logits), reduction="none").mean(-1)[:, 0]
-            metrics[epoch, 2].index_copy_(0, rows, ((torch.sigmoid(test_logits) >= 0.5) == y_test_true).sum(-1)[:, 0].float())
-            metrics[epoch, 3].index_copy_(0, rows, test_losses)
-            train_pending = True
-        if row_ids:
-            done = stopped_at if stopped_at is not None else epochs
-            if train_pending and done > 0:
-                logits = net.forward(x_t)[0]
-                metrics[done - 1, 1].index_copy_(0, rows, ((torch.sigmoid(logits) >= 0.5) == y_true).sum(-1)[:, 0].float())
-            for position, model in enumerate(row_ids):
-                final_weights[model] = net.flat[position]
-                last_epoch[model] = done
-                if stopped_at is not None:
-                    ended[model] = "stopped"
-                    messages[model] = f"Stopped after {done} of {epochs} epochs."
-    seconds = (time.perf_counter() - started) / total
-
-    final_net = StackedMLP(final_weights, net.inputs, net.hidden, net.activation)
-    agreement = _grid_agreement(dataset, first, lambda points: final_net.logits(_inputs(dataset, first, points, device)))
-    values = metrics.cpu()
-    # accuracies as the single-model engine computes them: float32 counts / n in float32
-    train_acc = (values[:, 1] / n).tolist()
-    test_acc = (values[:, 2] / n_test).tolist()
-    losses_host, test_losses_host = values[:, 0].tolist(), values[:, 3].tolist()
-    results = []
-    for model in range(total):
-        count = last_epoch[model]
-        history = {
-            "epoch": list(range(1, count + 1)),
-            "loss": [losses_host[e][model] for e in range(count)],
-            "train_accuracy": [train_acc[e][model] for e in range(count)],
-            "test_accuracy": [test_acc[e][model] for e in range(count)],
-            "test_loss": [test_losses_host[e][model] for e in range(count)],
-        }
-        results.append(summarise(indices[model], settings[model], history,
-                                 None if agreement is None else float(agreement[model]), seconds, ended[model],
-                                 messages[model], True))
-    return results
-
-
-def train_alone(index: int, settings: Settings, dataset: Dataset | None = None, stop=None) -> ModelResult:
-    """One model with the single-model Trainer (what the stacked path does not cover: dropout, mini-batches)."""
-    from .evaluation import evaluate_grid
-    from .training import Trainer
-
-    trainer = Trainer(settings.replace(threads=1), dataset=dataset)
-
-    def check(progress) -> None:
-        if stop is not None and stop.is_set():
-            trainer.request_stop()
-
-    run = trainer.train(callback=check if stop is not None else None, every=10)
-    grid = evaluate_grid(trainer, GRID_SIZE) if trainer.dataset.exact is not None else None
-    history = {key: list(getattr(trainer.history, key)) for key in HISTORY_KEYS}
-    return summarise(index, settings, history, None if grid is None else grid.agreement, run.seconds, run.ended,
-                     run.message, False)
-
-
-def train_models(indices: Sequence[int], settings: Sequence[Settings], stop=None,
-                 datasets: dict | None = None) -> list[ModelResult]:
-    """Train models of one task: as one stack when they share a stack key and can stack, else one by one."""
-    datasets = datasets if datasets is not None else {}
-    key = data_key(settings[0])
-    if key not in datasets:
-        datasets[key] = load_dataset(settings[0])
-    dataset = datasets[key]
-    same = all(stack_key(s) == stack_key(settings[0]) for s in settings)
-    if same and can_stack(settings[0], len(dataset.y_train)):
-        return train_stack(indices, settings, dataset, stop)
-    results = []
-    for index, s in zip(indices, settings):
-        k = data_key(s)
-        if k not in datasets:
-            datasets[k] = load_dataset(s)
-        results.append(train_alone(index, s, datasets[k], stop))
-    return results

@@ -6,9 +6,9 @@
     results = run_sweep(sweep, scheduler="tcp://10.0.0.5:8786")   # a Dask distributed cluster
 
 Models that share data, network shape and training settings (all but seed, lr and reg_rate; see
-`engine.stacked.stack_key`) train together as stacks (`engine.stacked.train_stack`), cut into tasks of a few
+`engine.stacked.stack_key`) train together as stacks (`engine.stacked_training.train_stack`), cut into tasks of a few
 models (`chunk_size`: 16 on CPU, where small stacks stay in cache, measured best of 4-32; whole groups on CUDA). What cannot stack
-(dropout, mini-batches) trains with the single-model `Trainer`, one model per task (`engine.stacked.train_alone`).
+(dropout, mini-batches) trains with the single-model `Trainer`, one model per task (`engine.stacked_training.train_alone`).
 Tasks run in this process (one worker, or CUDA), in a pool of worker processes (one per core: two torch threads
 on a busy machine collapse, processes do not), or on a Dask cluster given its scheduler address; the numbers are
 the same wherever a task runs, since tasks are cut the same way.
@@ -121,14 +121,14 @@ _DATASETS: dict = {}  # per process: the datasets its tasks loaded
 
 def run_task(indices: Sequence[int], settings: Sequence[dict], stop=None) -> list[dict]:
     """One task (in any process or Dask worker): the models' results as dicts (ModelResult.to_dict)."""
-    from .stacked import train_models
+    from .stacked_training import train_models
 
     models = [Settings.from_dict(s) for s in settings]
     return [result.to_dict() for result in train_models(list(indices), models, stop, _DATASETS)]
 
 
 def result_from_dict(values: dict):
-    from .stacked import ModelResult
+    from .stacked_training import ModelResult
 
     values = dict(values)
     values["settings"] = Settings.from_dict(values["settings"])

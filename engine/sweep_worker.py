@@ -68,7 +68,7 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(1)
-    import engine.stacked  # noqa: F401
+    import engine.stacked_training  # noqa: F401
     _send(out, ("ready", os.getpid()))
     while True:
         try:

@@ -48,16 +48,20 @@ def named(figure: str | None = None, source: str | None = None, title_color: str
     return hook
 
 
-def contour_legend(labels: list[str]):
-    """A plot hook adding a legend for the contours (HoloViews draws none for Paths), in the figure's order."""
+def contour_legend(lines: list[tuple[str, str, str]]):
+    """A plot hook adding a legend for the contours (HoloViews draws none for Paths): (label, colour, dash) each.
+
+    Each item is drawn from a line of its own at NaN (not drawn on the map): Bokeh draws a legend marker from the
+    first row of its renderer's data, and a run whose map has no 0.5 contour has a Path with no rows."""
     def hook(plot, element):
         from bokeh.models import Legend, LegendItem
 
         figure = plot.state
         if any(isinstance(item, Legend) for item in figure.center):
             return
-        lines = [r for r in figure.renderers if type(r.glyph).__name__ == "MultiLine"]
-        items = [LegendItem(label=label, renderers=[line]) for label, line in zip(labels, lines)]
+        items = [LegendItem(label=label, renderers=[figure.line([np.nan], [np.nan], line_color=color, line_dash=dash,
+                                                                line_width=2)])
+                 for label, color, dash in lines]
         figure.add_layout(Legend(items=items, location="top_right", background_fill_alpha=0.7,
                                  label_text_font_size="10px", spacing=0, padding=4))
     return hook
@@ -89,16 +93,18 @@ def disagreement_map(comparison: Comparison) -> hv.Overlay:
         layers = [hv.Text((x0 + x1) / 2, (y0 + y1) / 2, "different grids:\nno map", kdims=[x, y])
                   .opts(text_font_size="11pt", text_color="#555555")]
         title = "Disagreement: no map"
+        lines = []
     else:
         image = hv.Image((first.grid.xs, first.grid.ys, comparison.differs.astype(np.float32)), kdims=[x, y],
                          vdims=[hv.Dimension("differs", range=(0.0, 1.0))]).opts(
             cmap=list(DIFF_COLORS), clim=(0, 1), tools=["hover"], hooks=[named(source="nnp-compare-diff-image")])
-        layers = [image] + [contour(result.grid, area, color=color, dash=dash, label=f"run {result.number}")
-                            for result, color, dash in zip((first, second), _colors(comparison), ("solid", "dashed"))]
+        lines = [(f"run {result.number}", color, dash)
+                 for result, color, dash in zip((first, second), _colors(comparison), ("solid", "dashed"))]
+        layers = [image] + [contour(result.grid, area, color=color, dash=dash, label=label)
+                            for result, (label, color, dash) in zip((first, second), lines)]
         title = f"Disagreement: {100 * comparison.share:.1f}% of the grid"
-    labels = [f"run {first.number}", f"run {second.number}"] if comparison.differs is not None else []
     return frame(hv.Overlay(layers), area, title, COMPARE_MAP_SIZE).opts(
-        toolbar="above", hooks=[named(figure="nnp-compare-diff"), contour_legend(labels)])
+        toolbar="above", hooks=[named(figure="nnp-compare-diff"), contour_legend(lines)])
 
 
 def _curve_data(result: RunResult) -> dict[str, np.ndarray | list]:

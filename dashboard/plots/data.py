@@ -40,13 +40,21 @@ def _frame(element, dataset: Dataset, title: str):
     )
 
 
+def _with_legend_row(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The points' columns; with no points, one point at NaN (not drawn): Bokeh draws a legend item's marker from
+    the first row of its data, so a layer with no rows would be listed with no marker beside its name."""
+    if not len(points):
+        points = np.full((1, 2), np.nan)
+    return points[:, 0], points[:, 1]
+
+
 def class_points(dataset: Dataset, points: np.ndarray, labels: np.ndarray, title: str, size: float = 4):
     """Points of both classes in their colours, with a legend naming the classes."""
     rows = _sample(len(points))
     points, labels = points[rows], labels[rows]
     x, y = dataset.axis_labels
     layers = [
-        hv.Points((points[labels == value, 0], points[labels == value, 1]), kdims=[x, y],
+        hv.Points(_with_legend_row(points[labels == value]), kdims=[x, y],
                   label=dataset.class_names[value]).opts(color=CLASS_COLORS[value], size=size, alpha=0.85,
                                                          tools=["hover"], line_alpha=0)
         for value in (0, 1)
@@ -93,7 +101,7 @@ def evaluation_view(dataset: Dataset, grid: GridMap | None, evaluation: Evaluati
             chosen = (labels == value) & (correct == right)
             style = (dict(marker="circle", size=5, line_color="black", line_width=0.5) if right
                      else dict(marker="x", size=9, line_width=2))
-            layers.append(hv.Points((points[chosen, 0], points[chosen, 1]), kdims=[x, y],
+            layers.append(hv.Points(_with_legend_row(points[chosen]), kdims=[x, y],
                                     label=f"{dataset.class_names[value]}: {'correct' if right else 'wrong'}")
                           .opts(color=CLASS_COLORS[value], tools=["hover"], **style))
     share = float(np.mean(evaluation.train_correct if which == "train" else evaluation.test_correct))

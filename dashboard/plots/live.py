@@ -1,7 +1,7 @@
-"""The live figures, in plain Bokeh: decision map, exact target and the loss and accuracy curves.
+"""The live maps, in plain Bokeh: the decision map and the exact target (the live curves: `live_curves.py`).
 
 These change up to ~15 times a second while training, so they are Bokeh figures whose data sources are updated
-in place (new arrays for the image, `source.stream` for the curves), not HoloViews DynamicMaps. Measured with
+in place (new arrays for the image), not HoloViews DynamicMaps. Measured with
 `python bench/live_plots.py --updates 40 --seconds 8` (2026-11-30, this 2-core machine shared with other work,
 load 2-3; panel 1.9.4, holoviews 1.23.2, bokeh 3.9.2): one 3x64 tanh run on toy_xor, each update replayed into
 a Bokeh Document as a served session gets it, server ms per update (model changes + the PATCH-DOC message):
@@ -9,7 +9,6 @@ a Bokeh Document as a served session gets it, server ms per update (model change
     plot (per update)                 in-place Bokeh            hv.DynamicMap + stream
     decision map 100x100 (Pipe)       0.9 ms  (~1100/s), 43 kB  115 ms  (8.7/s), 43 kB
     decision map 200x200 (Pipe)       1.7 ms   (~580/s), 164 kB 122 ms  (8.2/s), 164 kB
-    curves, 10 new epochs (Buffer)    0.6 ms  (~1600/s), 1 kB    98 ms (10.2/s), 2 kB
     network diagram 3x16 (Pipe)       4.2 ms   (~240/s), 75 kB  1540 ms (0.6/s), 316 kB
 
 With the app's schedule in one process (a worker thread training while the map is drawn up to 15/s and the
@@ -20,17 +19,14 @@ curves 4/s; training alone: 113 epochs/s):
     map Bokeh, curves HoloViews       14.4 maps/s, 4.0 curves/s,  31 epochs/s
 
 A second run 20 minutes later, with the machine busier (load 3-4.5), gave the same order, further apart: map
-100x100 1.8 ms against 256 ms (3.9/s), curves 0.6 ms against 162 ms, diagram 8 ms against 2.9 s; served
-(training alone 36 epochs/s): all Bokeh 15.1 maps/s and 36 epochs/s, all HoloViews 0.8 maps/s and 7 epochs/s,
-Bokeh map with HoloViews curves 2.2 maps/s and 11 epochs/s.
+100x100 1.8 ms against 256 ms (3.9/s), diagram 8 ms against 2.9 s; served (training alone 36 epochs/s): all
+Bokeh 15.1 maps/s and 36 epochs/s, all HoloViews 0.8 maps/s and 7 epochs/s.
 
 By the rule (HoloViews where it keeps >= 10 map updates/s) the map stays Bokeh: a DynamicMap re-runs HoloViews'
 element and plot pipeline per frame (20-27 ms for the Image alone in a separate try, more for the contour and the
 point layers of the overlay): under 10/s here even with nothing else in the process, and 1-2/s beside the training
-thread, with which it shares the GIL. The curves on a Buffer kept the Bokeh map at 14/s on the quieter machine
-but not on the busier one (2.2/s), and their ~100 ms of Python per update slowed the training 3.5 times (31
-against 108 epochs/s): they stay Bokeh too. So does the live network diagram (1.5-2.9 s per update as a
-DynamicMap). Everything drawn once per run or less is HoloViews (`views.py`, `data.py`, `compare.py`,
+thread, with which it shares the GIL. So does the live network diagram (1.5-2.9 s per update as a DynamicMap).
+Everything drawn once per run or less is HoloViews (`views.py`, `data.py`, `compare.py`,
 `network.network_view`, the report).
 Each object belongs to one Bokeh document: build them per session, never at import time.
 """
@@ -38,23 +34,18 @@ Each object belongs to one Bokeh document: build them per session, never at impo
 from __future__ import annotations
 
 import numpy as np
-from bokeh.core.properties import value
 from bokeh.models import (
     BasicTicker,
     ColorBar,
     ColumnDataSource,
     HoverTool,
-    Label,
-    Legend,
-    LegendItem,
     LinearColorMapper,
     Range1d,
-    Span,
 )
 from bokeh.plotting import figure
 from bokeh.transform import linear_cmap
 
-from engine import Dataset, History
+from engine import Dataset
 from engine.evaluation import GridMap, grid_points
 
 from .geometry import (  # noqa: F401
@@ -68,15 +59,12 @@ from .geometry import (  # noqa: F401
 from .style import (
     CLASS_COLORS,
     CONTOUR_COLOR,
-    CURVE_HEIGHT,
     MAP_SIZE,
     REGION_COLORS,
     probability_palette,
-    run_color,
 )
 
 TOOLS = "pan,wheel_zoom,box_zoom,reset,save"
-MAX_CURVE_POINTS = 1000  # per run and curve; beyond it the curve is thinned to every 2nd, 4th, ... epoch
 
 
 GROW_WIDTH, GROW_HEIGHT = MAP_SIZE + 110, MAP_SIZE + 62  # a growing map's shape: a square frame with axes around
@@ -231,180 +219,3 @@ class TargetMap:
             self.figure.title.text = "Exact target (red: class 1)"
         else:
             self.figure.title.text = f"Exact target: {100 * grid.agreement:.1f}% agreement"
-
-
-EMPTY_CURVES = {key: [] for key in ("epoch", "loss", "test_loss", "train", "test", "run")}
-SLOTS = 10  # runs drawable without adding models to the page (adding them re-indexes the whole document)
-
-
-class _RunLines:
-    """One run's data source and its lines (a slot, reused by the next model), and how densely it is drawn."""
-
-    def __init__(self, curves: Curves) -> None:
-        self.source = ColumnDataSource(dict(EMPTY_CURVES))
-        self.number = 0
-        self.stride = 1
-        self.fresh = True  # the next data replace the source's (streaming into a just reset source duplicates)
-        self.renderers = []
-        self.items = []
-        for name, fig, train, test in (("loss", curves.loss, "loss", "test_loss"),
-                                       ("accuracy", curves.accuracy, "train", "test")):
-            solid = fig.line("epoch", train, source=self.source, line_width=2)
-            dashed = fig.line("epoch", test, source=self.source, line_width=2, line_dash="dashed")
-            item = LegendItem(label=value(""), renderers=[solid, dashed], visible=False)
-            self.renderers += [solid, dashed]
-            self.items.append((name, item))
-
-    def assign(self, number: int) -> None:
-        self.number, self.stride, self.fresh = number, 1, True
-        color = run_color(number)
-        for renderer in self.renderers:
-            renderer.glyph.line_color = color
-        for _, item in self.items:
-            item.update(label=value(f"run {number}"), visible=True)
-
-    def release(self) -> None:
-        self.number = 0
-        self.fresh = True
-        self.source.data = dict(EMPTY_CURVES)
-        for _, item in self.items:
-            item.visible = False
-
-    def add(self, rows: dict[str, list]) -> None:
-        epochs = rows["epoch"]
-        keep = [i for i, epoch in enumerate(epochs) if epoch % self.stride == 0]
-        if not keep or keep[-1] != len(epochs) - 1:
-            keep.append(len(epochs) - 1)  # always reach the newest epoch
-        new = {
-            "epoch": [epochs[i] for i in keep],
-            "loss": [rows["loss"][i] for i in keep],
-            "test_loss": [rows["test_loss"][i] for i in keep],
-            "train": [100 * rows["train_accuracy"][i] for i in keep],
-            "test": [100 * rows["test_accuracy"][i] for i in keep],
-            "run": [f"run {self.number}"] * len(keep),
-        }
-        if self.fresh:
-            self.source.data = new
-            self.fresh = False
-        else:
-            self.source.stream(new)
-        if len(self.source.data["epoch"]) > MAX_CURVE_POINTS:
-            self.stride *= 2
-            data = self.source.data
-            last = len(data["epoch"]) - 1
-            keep = [i for i, epoch in enumerate(data["epoch"]) if epoch % self.stride == 0 or i == last]
-            self.source.data = {key: [values[i] for i in keep] for key, values in data.items()}
-
-
-class Curves:
-    """Loss and accuracy of every run of the current model on one continuing epoch axis (test dashed)."""
-
-    def __init__(self) -> None:
-        common = dict(height=CURVE_HEIGHT, sizing_mode="stretch_width", tools=TOOLS, toolbar_location="above",
-                      x_axis_label="Epoch")
-        # Fixed ranges, moved only when a run starts or the loss exceeds the top: an auto-ranged axis would be
-        # laid out again at every update, which costs the browser more than drawing the lines.
-        self.loss = figure(title="Loss: training (solid) and test (dashed)", y_axis_label="Binary cross-entropy",
-                           x_range=Range1d(0, 10), y_range=Range1d(0, 1), **common)
-        self.accuracy = figure(title="Accuracy: training (solid) and test (dashed)", y_axis_label="Accuracy [%]",
-                               x_range=self.loss.x_range, y_range=Range1d(0, 105), **common)
-        self.legends = {}
-        for name, fig, where in (("loss", self.loss, "top_right"), ("accuracy", self.accuracy, "bottom_right")):
-            fig.toolbar.logo = None
-            fig.toolbar.autohide = True
-            legend = Legend(items=[], location=where, click_policy="hide", background_fill_alpha=0.7,
-                            label_text_font_size="10px", spacing=0, padding=4)
-            fig.add_layout(legend)
-            self.legends[name] = legend
-        self.hover = {
-            "loss": HoverTool(renderers=[], tooltips=[("", "@run"), ("epoch", "@epoch"), ("training loss", "@loss{0.0000}"),
-                                                      ("test loss", "@test_loss{0.0000}")], line_policy="nearest"),
-            "accuracy": HoverTool(renderers=[], tooltips=[("", "@run"), ("epoch", "@epoch"), ("training", "@train{0.0}%"),
-                                                          ("test", "@test{0.0}%")], line_policy="nearest"),
-        }
-        self.loss.add_tools(self.hover["loss"])
-        self.accuracy.add_tools(self.hover["accuracy"])
-        self.baseline = Span(location=50, dimension="width", line_color="#777777", line_dash="dotted", line_width=2,
-                             visible=False)
-        # At the right end, under the line: where a learning model's curves have risen above it.
-        self.baseline_label = Label(x=10, y=50, x_offset=-4, y_offset=-3, text_align="right", text_baseline="top",
-                                    text="", text_font_size="10px",
-                                    text_color="#555555", visible=False)
-        self.accuracy.add_layout(self.baseline)
-        self.accuracy.add_layout(self.baseline_label)
-        self._slots: list[_RunLines] = []
-        self._runs: dict[int, _RunLines] = {}
-        self._consumed = 0
-        self._last_drawn = 0
-        self._history: History | None = None
-        self._add_slots(SLOTS)
-
-    def _add_slots(self, count: int) -> None:
-        slots = [_RunLines(self) for _ in range(count)]
-        self._slots += slots
-        for name in ("loss", "accuracy"):
-            self.legends[name].items = [*self.legends[name].items,
-                                        *(item for slot in slots for key, item in slot.items if key == name)]
-        self.hover["loss"].renderers = [*self.hover["loss"].renderers, *(r for slot in slots for r in slot.renderers[:2])]
-        self.hover["accuracy"].renderers = [*self.hover["accuracy"].renderers,
-                                            *(r for slot in slots for r in slot.renderers[2:])]
-
-    def set_baseline(self, share: float | None) -> None:
-        """The accuracy of always answering the most common class: what any model must beat."""
-        visible = share is not None
-        self.baseline.visible = self.baseline_label.visible = visible
-        if visible:
-            self.baseline.location = self.baseline_label.y = 100 * share
-            self.baseline_label.text = f"majority class: {100 * share:.1f}%"
-
-    def set_span(self, last_epoch: int) -> None:
-        """Let the epoch axis reach `last_epoch` (the planned end of the current run)."""
-        end = max(10, last_epoch, self._last_drawn)
-        if end != self.loss.x_range.end:
-            self.loss.x_range.update(start=0, end=end)
-            self.baseline_label.x = end
-
-    def clear(self) -> None:
-        self.loss.y_range.update(start=0, end=1)
-        for slot in self._runs.values():
-            slot.release()
-        self._runs = {}
-        self._consumed = 0
-        self._last_drawn = 0
-
-    def update(self, history: History) -> None:
-        """Draw the epochs of `history` not drawn yet; another (or a shorter) history starts over."""
-        total = len(history)
-        if history is not self._history or total < self._consumed:
-            self.clear()
-            self._history = history
-        if total == self._consumed:
-            return
-        start, self._consumed = self._consumed, total
-        runs = history.run
-        index = start
-        while index < total:
-            number = runs[index]
-            end = index
-            while end < total and runs[end] == number:
-                end += 1
-            rows = {key: getattr(history, key)[index:end]
-                    for key in ("epoch", "loss", "test_loss", "train_accuracy", "test_accuracy")}
-            self._lines(number).add(rows)
-            index = end
-        self._last_drawn = history.epoch[-1]
-        top = max(max(history.loss[start:]), max(history.test_loss[start:]))
-        if top > self.loss.y_range.end:
-            self.loss.y_range.end = float(f"{1.15 * top:.2g}")
-        if self._last_drawn > self.loss.x_range.end:
-            self.set_span(self._last_drawn)
-
-    def _lines(self, number: int) -> _RunLines:
-        if number not in self._runs:
-            free = [slot for slot in self._slots if slot.number == 0]
-            if not free:
-                self._add_slots(SLOTS)
-                free = [slot for slot in self._slots if slot.number == 0]
-            free[0].assign(number)
-            self._runs[number] = free[0]
-        return self._runs[number]

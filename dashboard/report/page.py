@@ -27,7 +27,7 @@ from engine.snapshots import SNAPSHOT_COUNT, SNAPSHOT_SIZE, SnapshotRecorder, Sn
 from ..plots.data import dataset_view, evaluation_view, split_views
 from ..plots.results import confusion_view, curves, map_views, snapshot_player
 from ..plots.style import TABLE_CSS
-from ..session.runs import run_row, runs_table
+from ..session.runs import DRAWN, is_drawn, run_row, runs_table
 from .sections import comparison_section, network_section
 
 TITLE = "nn-playground report"
@@ -112,11 +112,17 @@ def settings_tables(trainer: Trainer) -> str:
     tables = []
     for part in PARTS:
         rows = [f"<tr><td>{html.escape(spec.label)}</td><td>{html.escape(text)}</td></tr>"
-                for spec, text in trainer.settings.described() if spec.part == part]
+                for spec, text in described(trainer.settings) if spec.part == part]
         if part == "network":
             rows.append(f"<tr><td>Parameters</td><td>{trainer.parameter_count}</td></tr>")
         tables.append(f'<table class="nnp-settings"><caption>{part.title()}</caption>{"".join(rows)}</table>')
     return f'<div style="display: flex; flex-wrap: wrap; align-items: flex-start;">{"".join(tables)}</div>'
+
+
+def described(settings) -> list:
+    """The settings as declared, drawn points named as drawn."""
+    drawn = is_drawn(settings)
+    return [(spec, DRAWN if drawn and spec.name == "dataset" else text) for spec, text in settings.described()]
 
 
 def _summary(numbers: dict) -> str:

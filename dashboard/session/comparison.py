@@ -21,6 +21,8 @@ from engine import Dataset, History, Settings
 from engine.evaluation import GridMap
 from engine.settings import SPECS
 
+from .runs import DRAWN, is_drawn
+
 MAX_RESULTS = 50
 MAX_CURVE_POINTS = 2000
 CURVE_KEYS = ("loss", "test_loss", "train_accuracy", "test_accuracy")
@@ -81,10 +83,14 @@ class RunResult:
         }
         settings = {spec.label.lower(): spec.text(getattr(s, name)) if spec.shown(s) else ""
                     for name, spec in SPECS.items() if spec.group and name not in results}
+        if is_drawn(s):
+            settings[SPECS["dataset"].label.lower()] = DRAWN
         return {"run": str(self.number), "model": str(self.model), **settings, **results}
 
 
 def dataset_name(settings: Settings) -> str:
+    if is_drawn(settings):
+        return DRAWN
     return settings.dataset if settings.dataset != "iris" else "iris " + "/".join(settings.iris_features)
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from engine import Dataset, Settings, load_dataset
 
-from .own_files import Prepared, prepare_archive, prepare_points
-from .runs import RunRecord
+from .own_files import Prepared, prepare_archive, prepare_points, titled
+from .runs import DRAWN, RunRecord
 from .worker import ROW_KEYS
 
 
@@ -64,7 +64,8 @@ class Loading:
             self.dataset = "csv"
         self._dataset_cache = None
         dataset = self.data
-        self._tell(f"Your data from {prepared.source}: {len(dataset.points)} points, {len(dataset.train_index)} to "
+        what = DRAWN.capitalize() if prepared.source == DRAWN else f"Your data from {prepared.source}"
+        self._tell(f"{what}: {len(dataset.points)} points, {len(dataset.train_index)} to "
                    f"train on and {len(dataset.test_index)} to test. Press Train to train a model on them.", "info")
         return True
 
@@ -72,7 +73,7 @@ class Loading:
         cached = self._dataset_cache
         if cached is not None and cached[0] == settings:
             return cached[1]
-        return load_dataset(settings)
+        return titled(load_dataset(settings), settings)
 
     def load_archive(self, data: bytes) -> bool:
         """Install a saved experiment (bytes of `engine.storage.experiment_archive`): its settings, model, history

@@ -26,6 +26,7 @@ from engine.storage import StorageError, load_experiment_archive
 
 from .frames import neuron_view, weight_view
 from .parameters import settings_values
+from .runs import DRAWN, DRAWN_FILE, is_drawn
 from .worker import FINAL_MAP_SIZE
 
 
@@ -57,7 +58,9 @@ class SessionFolder:
         if self.path is None:
             self.path = Path(tempfile.mkdtemp(prefix="nn-playground-points-"))
             self._cleanup = weakref.finalize(self, shutil.rmtree, self.path, ignore_errors=True)
-        name = re.sub(r"[^\w.-]+", "_", Path(source).stem).strip("._") or "points"
+        if source == DRAWN:
+            return Path(tempfile.mkdtemp(dir=self.path)) / DRAWN_FILE
+        name = re.sub(r"[^\w.-]+", "_", Path(source).stem).strip("._") or "points"  # never DRAWN_FILE: no space
         return Path(tempfile.mkdtemp(dir=self.path)) / f"{name}.csv"
 
     def remove(self) -> None:
@@ -76,13 +79,18 @@ def prepare_points(settings: Settings, files: SessionFolder, points, labels,
         path = files.new_file(source)
         path.write_text(text, encoding="utf-8")
         settings = settings.replace(dataset="csv", csv_path=str(path))
-        dataset = load_dataset(settings)
+        dataset = titled(load_dataset(settings), settings)
     except (CsvError, SettingsError, ValueError, OSError) as error:
         if path is not None:
             shutil.rmtree(path.parent, ignore_errors=True)  # no file of points that were refused
         return Prepared(error=f"{source}: {error}. Nothing was changed." if isinstance(error, CsvError) else
                         f"Cannot use {source}: {error}. Nothing was changed.")
     return Prepared(settings=settings, dataset=dataset, source=source)
+
+
+def titled(dataset: Dataset, settings: Settings) -> Dataset:
+    """The dataset, titled "Drawn points" if its points were drawn in the Data tab (plots and the report show it)."""
+    return dataclasses.replace(dataset, title=DRAWN.capitalize()) if is_drawn(settings) else dataset
 
 
 def prepare_archive(data: bytes, files: SessionFolder, parameters) -> Prepared:

@@ -8,16 +8,33 @@ from __future__ import annotations
 
 import dataclasses
 import html
+from pathlib import Path
 
 from engine import Settings
 from engine.settings import SPECS, format_value
 
 ALWAYS_SHOWN = ("dataset", "hidden", "activation", "lr")  # setting columns a runs table always shows; others only where runs differ
+# Points drawn in the Data tab are named as drawn wherever the dataset is named; their file is DRAWN_FILE (an
+# upload's file is named after the uploaded file, with no space: `own_files.SessionFolder.new_file`).
+DRAWN = "drawn points"
+DRAWN_FILE = f"{DRAWN}.csv"
 RESULTS = ("epochs", "ended", "loss", "train acc %", "test acc %", "majority %", "agreement %", "seconds")
 
 
 def percent(share: float | None) -> float | None:
     return None if share is None else round(100 * share, 1)
+
+
+def is_drawn(settings: Settings | dict) -> bool:
+    """Whether the settings' data are points drawn in the Data tab."""
+    values = settings.to_dict() if isinstance(settings, Settings) else settings
+    return values.get("dataset") == "csv" and Path(values.get("csv_path") or "").name == DRAWN_FILE
+
+
+def dataset_text(settings: Settings | dict) -> str:
+    """The dataset as tables and status lines name it: 'drawn points', else by its declaration."""
+    values = settings.to_dict() if isinstance(settings, Settings) else settings
+    return DRAWN if is_drawn(values) else SPECS["dataset"].text(values["dataset"])
 
 
 def run_row(number: int, settings: Settings | dict, *, model: int | None = None, first_epoch: int = 0,
@@ -31,6 +48,8 @@ def run_row(number: int, settings: Settings | dict, *, model: int | None = None,
         if spec.group and name not in RESULTS:  # the run's "epochs" are the ones it trained
             value = values[name]
             row[name] = format_value(value) if isinstance(value, (list, tuple)) else value
+    if is_drawn(values):
+        row["dataset"] = DRAWN
     row.update({
         "epochs": "" if last_epoch is None else f"{first_epoch}-{last_epoch}",
         "ended": ended,

@@ -15,7 +15,8 @@ import html
 
 import panel as pn
 
-from ..plots.live import GROW_HEIGHT, GROW_WIDTH, Curves, DecisionMap, TargetMap
+from ..plots.live import GROW_HEIGHT, GROW_WIDTH, DecisionMap, TargetMap
+from ..plots.live_curves import Curves
 from ..plots.style import CURVE_CSS, TABLE_CSS
 from ..session.experiment import Experiment
 from ..session.runs import cell_text, runs_table

@@ -124,7 +124,7 @@ def test_draw_points_erase_one_use_them_and_train(new_session, screenshots):
     red = [[0.6 + 0.07 * i, 0.7 + 0.1 * (i % 2)] for i in range(5)]
     click(blue[:1] + red[:1], "Class 0 (blue)")  # two blue points: one to erase
     editor.get_by_role("button", name="Use these points").click()
-    assert "at least 2 points of each class" in wait_for_message(app, "Cannot use your drawing")
+    assert "at least 2 points of each class" in wait_for_message(app, "Cannot use drawn points")
     assert experiment.dataset == "toy_easy"
     click(red[:1], "Erase")
     click(blue[1:], "Class 0 (blue)")
@@ -132,13 +132,20 @@ def test_draw_points_erase_one_use_them_and_train(new_session, screenshots):
     assert app.page.evaluate(DRAWN_JS) == 10
     app.page.screenshot(path=str(screenshots / "data_editor_drawn_1366x768.png"))  # for the eye; not asserted
     editor.get_by_role("button", name="Use these points").click()
-    assert "Your data from your drawing: 10 points" in wait_for_message(app, "your drawing: 10")
+    assert "Drawn points: 10 points" in wait_for_message(app, "Drawn points: 10")
+    app.wait_for_title("Drawn points \\(10 points\\)")
     data = experiment.data
     assert experiment.dataset == "csv" and list(data.labels).count(1) == 5
     np.testing.assert_allclose(np.sort(data.points[data.labels == 1, 0]), [r[0] for r in red], atol=0.01)
     np.testing.assert_allclose(np.sort(data.points[data.labels == 0, 1]), sorted(b[1] for b in blue), atol=0.01)
     app.click("Train")
-    assert "csv" in app.wait_for_run_end(1)
+    assert "drawn points" in app.wait_for_run_end(1)
+    app.tab("Training")
+    for _ in range(300):  # the runs table is redrawn at most every so often: wait for the run's row
+        if "drawn points" in app.runs_text():
+            break
+        app.page.wait_for_timeout(200)
+    assert "drawn points" in app.runs_text() and "csv" not in app.runs_text()
     assert experiment.trainer.dataset.points.shape == (10, 2)
     assert session.errors == []
 

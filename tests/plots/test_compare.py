@@ -47,6 +47,10 @@ def test_compare_views_are_holoviews_named_for_the_page(results):
     assert b.title.text.startswith("Run 2: ") and a.title.text_color != b.title.text_color  # the runs' colours
     assert diff.title.text == f"Disagreement: {100 * comparison.share:.1f}% of the grid"
     assert [item.label.value for item in diff.legend[0].items] == ["run 1", "run 2"]
+    for item in diff.legend[0].items:  # each marker has a row to be drawn from, styled as its run's contour
+        (line,) = item.renderers
+        assert len(line.data_source.data["x"]) == 1 and line.glyph.line_width == 2
+    assert [item.renderers[0].glyph.line_dash for item in diff.legend[0].items] == [[], [6]]
     for side, result, epochs in (("a", results[1], 30), ("b", results[2], 12)):
         data = doc.get_model_by_name(f"nnp-compare-curves-{side}").data
         assert list(data["epoch"]) == list(range(1, epochs + 1))  # each run over its own epochs
@@ -64,3 +68,12 @@ def test_maps_on_different_grids_have_no_disagreement_map(results):
     doc = rendered(compare_views(comparison))
     assert doc.get_model_by_name("nnp-compare-diff").title.text == "Disagreement: no map"
     assert doc.get_model_by_name("nnp-compare-diff-image") is None
+
+
+def test_a_run_without_a_contour_keeps_its_legend_marker(results):
+    flat = dataclasses.replace(results[2], grid=dataclasses.replace(
+        results[2].grid, probability=np.zeros_like(results[2].grid.probability)))
+    doc = rendered(compare_views(compare(results[1], flat)))
+    (legend,) = doc.get_model_by_name("nnp-compare-diff").legend
+    assert [item.label.value for item in legend.items] == ["run 1", "run 2"]
+    assert all(len(item.renderers[0].data_source.data["x"]) == 1 for item in legend.items)

@@ -4,6 +4,7 @@ clean failures of `nn-playground report` on bad input."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -354,3 +355,22 @@ def test_dashboard_download_button_gives_the_report_of_what_the_dashboard_showed
     loaded = build_report(load_experiment(tmp_path)).report_numbers
     for key in ("final", "majority", "agreement", "confusion", "evaluation", "settings", "parameters"):
         assert loaded[key] == numbers[key], key
+
+
+def test_report_of_drawn_points_names_them_as_drawn():
+    from dashboard.report.from_experiment import experiment_report_html
+    from dashboard.session.experiment import Experiment
+    from dashboard.session.runs import DRAWN
+
+    experiment = Experiment(hidden="2", epochs=5)
+    points = np.array([[0.1 * i, 0.2] for i in range(1, 5)] + [[0.1 * i, 0.8] for i in range(5, 9)])
+    assert experiment.use_points(points, [0] * 4 + [1] * 4, source=DRAWN)
+    experiment.train()
+    experiment.wait(timeout=120)
+    content = experiment_report_html(experiment)
+    numbers = numbers_of(content)
+    assert numbers["dataset_title"] == "Drawn points" and [run["dataset"] for run in numbers["runs"]] == [DRAWN]
+    shown = html.unescape(html.unescape(content))  # the settings table's HTML is escaped twice inside the page
+    settings_table = re.search(r"<td>Dataset</td>\s*<td>([^<]*)</td>", shown)
+    assert settings_table and settings_table[1] == "drawn points"
+    assert "Your data" not in content and "your own data" not in content

@@ -6,10 +6,13 @@ import csv
 import io
 from pathlib import Path
 
+import holoviews as hv
 import numpy as np
 import pytest
 
+from dashboard.plots.data import dataset_view
 from dashboard.session.experiment import Experiment
+from dashboard.session.runs import runs_table
 from dashboard.ui.data_tab import DataEditor
 from dashboard.ui.sidebar import Sidebar
 from dashboard.ui.urlsync import apply_query, query_text
@@ -155,9 +158,10 @@ def test_drawing_adds_erases_and_uses_points():
     editor.add(0.5, 0.5, 1)
     editor.erase(0.505, 0.49)
     assert len(editor.points) == 10 and list(editor.source.data["label"]).count(1) == 5
-    assert "5 blue + 5 red (not used yet)" in editor.figure.title.text
+    assert "5 blue + 5 red (not used yet)" in editor.title
     assert editor.use()
     assert experiment.dataset == "csv" and len(experiment.data.points) == 10 and not editor.edited
+    assert experiment.message.startswith("Drawn points: 10 points, ")
     np.testing.assert_allclose(experiment.data.points[experiment.data.labels == 1, 1], 0.8)
     # An unused drawing stays when the data change; one in use follows them.
     experiment.dataset = "toy_ring"
@@ -179,3 +183,42 @@ def test_too_few_drawn_points_are_refused(count, words):
         editor.add(0.5 + 0.1 * i, 0.2 + 0.1 * i, 1)
     assert not editor.use()
     assert words in experiment.message and experiment.dataset == "toy_easy" and editor.edited
+
+
+def test_drawn_points_are_named_as_drawn_and_an_upload_by_its_csv():
+    experiment = Experiment(hidden="2", epochs=3)
+    editor = DataEditor(experiment)
+    editor.clear()
+    for i in range(6):
+        editor.add(0.1 + 0.05 * i, 0.2, 0)
+        editor.add(0.6 + 0.05 * i, 0.8, 1)
+    assert editor.use()
+    assert experiment.data.title == "Drawn points" and Path(experiment.csv_path).name == "drawn points.csv"
+    experiment.train()
+    experiment.wait(120)
+    assert experiment.runs[-1]["dataset"] == "drawn points"
+    assert "<td>drawn points</td>" in runs_table(experiment.runs)
+    assert hv.render(dataset_view(experiment.data)).title.text == "Drawn points (12 points)"
+    experiment.test_share = 0.5  # the data are reloaded, and still drawn
+    assert len(experiment.data.test_index) == 6 and experiment.data.title == "Drawn points"
+    # An upload keeps its csv naming, even of a file called "drawn points.csv".
+    upload(editor, "drawn points.csv", "".join(f"{x},{y},{label}\n" for (x, y), label in zip(POINTS.tolist(), LABELS)).encode())
+    assert experiment.dataset == "csv" and experiment.data.title == "Your data"
+    assert Path(experiment.csv_path).name == "drawn_points.csv"
+    assert "Your data from drawn points.csv: 40 points" in experiment.message
+
+
+def test_a_click_on_the_plot_adds_or_erases_by_the_chosen_mode():
+    experiment = Experiment()
+    editor = DataEditor(experiment)
+    editor.clear()
+    editor.mode.active = 0  # Class 0 (blue)
+    editor.clicks.event(x=0.3, y=0.4)  # what HoloViews' Tap stream gets from a click (or a double click)
+    editor.mode.active = 1
+    editor.clicks.event(x=0.7, y=0.6)
+    assert editor.points.tolist() == [[0.3, 0.4], [0.7, 0.6]] and editor.labels.tolist() == [0, 1]
+    assert list(editor.source.data["label"]) == [0, 1] and editor.title == "Drawing: 1 blue + 1 red (not used yet)"
+    editor.clicks.event(x=None, y=None)  # a click outside the frame
+    editor.mode.active = 2  # Erase
+    editor.clicks.event(x=0.71, y=0.6)
+    assert editor.points.tolist() == [[0.3, 0.4]] and list(editor.source.data["x"]) == [0.3]

@@ -1,0 +1,127 @@
+"""Server time per click on the Data tab's drawing: the HoloViews editor (hv.Points in a DynamicMap fed by a Pipe,
+clicks from an hv.streams.Tap) against the raw Bokeh one it replaced (a ColumnDataSource streamed one point).
+
+    python bench/draw.py [--clicks N] [--points 0 600 4000]
+
+Each click is handled as a served session handles it (the Tap stream's event, or the Bokeh Tap event's handler),
+into a Bokeh Document whose change events are then built into the PATCH-DOC message the browser would get.
+Printed per starting size (the drawing starts from the data's points): median ms per click for the update and
+for the message, and the message's size. The browser's side is not measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+class Timer:
+    """A Document whose change events are collected, so that each click's PATCH-DOC message can be built."""
+
+    def __init__(self) -> None:
+        from bokeh.document import Document
+
+        self.doc = Document()
+        self.events: list = []
+        self.doc.on_change(self.events.append)
+        self.update_ms: list[float] = []
+        self.message_ms: list[float] = []
+        self.message_kb: list[float] = []
+
+    def time(self, update) -> None:
+        from bokeh.protocol import Protocol
+
+        self.events.clear()
+        start = time.perf_counter()
+        update()
+        middle = time.perf_counter()
+        message = Protocol().create("PATCH-DOC", list(self.events))
+        size = len(message.header_json) + len(message.content_json) + sum(len(b.to_bytes()) for b in message.buffers)
+        end = time.perf_counter()
+        self.update_ms.append(1000 * (middle - start))
+        self.message_ms.append(1000 * (end - middle))
+        self.message_kb.append(size / 1024)
+
+    def summary(self) -> dict:
+        update, message = statistics.median(self.update_ms), statistics.median(self.message_ms)
+        return {"update_ms": round(update, 1), "message_ms": round(message, 1), "total_ms": round(update + message, 1),
+                "message_kb": round(statistics.median(self.message_kb), 1)}
+
+
+def experiment(points: int):
+    from dashboard.session.experiment import Experiment
+
+    return Experiment(dataset="toy_ring", samples=max(points, 40))
+
+
+def holoviews_clicks(points: int, clicks: int) -> dict:
+    import panel as pn
+
+    from dashboard.ui.data_tab import DataEditor
+
+    editor = DataEditor(experiment(points))
+    if not points:
+        editor.clear()
+    timer = Timer()
+    timer.doc.add_root(pn.pane.HoloViews(editor.plot).get_root(timer.doc))
+    tap = editor.clicks
+    for i in range(clicks):  # what HoloViews' server callback does with a tap: update the stream, trigger it
+        timer.time(lambda i=i: (tap.update(x=0.2 + 0.6 * i / clicks, y=0.5), tap.trigger([tap])))
+    assert len(editor.points) == points + clicks
+    return timer.summary()
+
+
+def bokeh_clicks(points: int, clicks: int) -> dict:
+    """The replaced editor's drawing, as it was: a figure, a source, one streamed point and a new title per click."""
+    import numpy as np
+    from bokeh.events import Tap
+    from bokeh.models import ColumnDataSource, Range1d
+    from bokeh.plotting import figure
+    from bokeh.transform import linear_cmap
+
+    from dashboard.plots.style import CLASS_COLORS
+
+    data = experiment(points).data
+    labels = data.labels.astype(int)[:points]
+    source = ColumnDataSource({"x": data.points[:points, 0], "y": data.points[:points, 1], "label": labels})
+    fig = figure(frame_width=340, frame_height=340, tools="save", x_range=Range1d(0, 1), y_range=Range1d(0, 1))
+    fig.scatter("x", "y", color=linear_cmap("label", CLASS_COLORS, 0, 1), size=6, line_color="#222222",
+                line_width=0.5, source=source)
+    drawn = {"labels": labels}
+
+    def tap(event) -> None:
+        drawn["labels"] = np.append(drawn["labels"], 1)
+        source.stream({"x": [event.x], "y": [event.y], "label": [1]})
+        counts = np.bincount(drawn["labels"], minlength=2)
+        fig.title.text = f"Drawing: {counts[0]} blue + {counts[1]} red (not used yet)"
+
+    fig.on_event(Tap, tap)
+    timer = Timer()
+    timer.doc.add_root(fig)
+    for i in range(clicks):
+        event = Tap(fig, x=0.2 + 0.6 * i / clicks, y=0.5, sx=0, sy=0)
+        timer.time(lambda event=event: fig._trigger_event(event))
+    return timer.summary()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clicks", type=int, default=30)
+    parser.add_argument("--points", type=int, nargs="+", default=[0, 600, 4000])
+    args = parser.parse_args()
+    print(f"{'points':>7}  {'route':<10} {'update ms':>9} {'message ms':>10} {'total ms':>8} {'kB':>6}")
+    for points in args.points:
+        for route, run in (("bokeh", bokeh_clicks), ("holoviews", holoviews_clicks)):
+            run(points, 3)  # warm up: imports and first renders
+            result = run(points, args.clicks)
+            print(f"{points:>7}  {route:<10} {result['update_ms']:>9} {result['message_ms']:>10} "
+                  f"{result['total_ms']:>8} {result['message_kb']:>6}")
+
+
+if __name__ == "__main__":
+    main()
