@@ -34,7 +34,8 @@ MAX_CURVE_POINTS = 1000  # per run and curve; beyond it the curve is thinned to 
 
 
 EMPTY_CURVES = {key: [] for key in ("epoch", "loss", "test_loss", "train", "test", "run")}
-SLOTS = 10  # runs drawable without adding models to the page (adding them re-indexes the whole document)
+SLOTS = 3  # runs drawn before more lines are added to the page (a re-index of its models, once per 3 runs);
+# more at first would cost every new page ~0.1 s of server CPU (bench/page_build.py)
 
 
 class _RunLines:

@@ -27,3 +27,13 @@ def test_each_run_has_one_legend_item_with_its_lines_and_rows():
             assert solid.line_dash == [] and dashed.line_dash == [6] and solid.line_color == dashed.line_color
     curves.clear()
     assert shown_items(curves, "accuracy") == {}
+
+
+def test_more_runs_than_slots_get_lines_added():
+    trainer = Trainer(Settings(dataset="toy_xor", samples=200, hidden=(3,), epochs=2))
+    curves = Curves()
+    for _ in range(SLOTS + 2):
+        trainer.train()
+        curves.update(trainer.history)
+    assert shown_items(curves, "loss") == {f"run {number}": 2 for number in range(1, SLOTS + 3)}
+    assert len(curves.legends["accuracy"].items) == 2 * SLOTS  # one more batch of slots
