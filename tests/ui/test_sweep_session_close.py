@@ -21,7 +21,14 @@ def test_a_session_closed_during_a_sweep_stops_it(server, caplog):
         assert response.status == 200
     (experiment,) = [e for e in list(app_factory.EXPERIMENTS) if id(e) not in before]
     (document,) = set(pn.state._locations) - documents
-    (tab,) = [o for o in gc.get_objects() if type(o) is SweepTab and o.experiment is experiment]
+    (page,) = [o for o in gc.get_objects()
+               if type(o) is pn.template.BootstrapTemplate and o.experiment is experiment]
+    document.add_next_tick_callback(lambda: page.tabs.get("Sweep"))  # the student opens the Sweep tab
+    deadline = time.monotonic() + 30
+    while page.tabs.built("Sweep") is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    tab = page.tabs.built("Sweep")
+    assert type(tab) is SweepTab and tab.experiment is experiment
     caplog.set_level(logging.WARNING)
     tab.values1.value, tab.values2.value = "0.01 0.02 0.03 0.04", "2 3 4 5"
     tab.seeds.value, tab.epochs.value = 1, 2000  # 16 models, one task each: tens of seconds on a busy machine
