@@ -72,6 +72,9 @@ class DataEditor:
         self.clicks.add_subscriber(self._tap)
         # A Bokeh widget, not a Panel one: Panel applies a widget's change up to 50 ms later, and a click on the
         # plot handled that soon after would still see the old choice.
+        # Bokeh's own widget: its `active` is set as the click on it arrives, before the next click on the plot is
+        # handled. Panel's RadioButtonGroup updates its value a tick later, so a quick click after changing the mode
+        # was drawn in the old mode (tests/browser/test_browser_own_data.py failed so).
         self.mode = RadioButtonGroup(labels=list(MODES), active=1, button_type="primary", margin=(4, 4))
         self.upload = pn.widgets.FileInput(accept=".csv", multiple=False, margin=(4, 4), sizing_mode="stretch_width")
         self.upload.param.watch(self._uploaded, "value")
