@@ -17,7 +17,9 @@ from engine.settings import GROUPS
 
 from ..session.experiment import Experiment
 from ..session.parameters import APP_SPECS
+from .dataset_picker import dataset_tiles
 from .parts import LiveHTML
+from .widths import WidthsEditor
 
 INPUT_WIDTH = 128  # two inputs side by side in the sidebar
 WIDE_LABEL = 14  # a choice with a longer option label takes the sidebar's full width
@@ -161,11 +163,20 @@ class Sidebar:
         for name in self._conditional:
             self.widgets[name].visible = self._shown(name)
 
+    def _wide_widget(self, name: str):
+        """A wide setting's widget as the sidebar shows it: the dataset's Select with thumbnails of the datasets
+        under it, the hidden widths with + / - buttons beside the text."""
+        if name == "dataset":
+            return pn.Column(self.widgets[name], dataset_tiles(self.experiment), sizing_mode="stretch_width", margin=0)
+        if APP_SPECS[name].kind == "widths":
+            return WidthsEditor(self.experiment, self.widgets[name])
+        return self.widgets[name]
+
     def panel(self) -> pn.Column:
         self._grids = []
 
         def grid(names):
-            wide = [self.widgets[name] for name in names if _wide(name)]
+            wide = [self._wide_widget(name) for name in names if _wide(name)]
             narrow = tuple(name for name in names if not _wide(name))
             box = pn.GridBox(*[self.widgets[n] for n in narrow if self._shown(n)], ncols=2,
                              sizing_mode="stretch_width", margin=0)
