@@ -43,5 +43,5 @@ def dataset_tiles(experiment: Experiment) -> pn.widgets.RadioButtonGroup:
     """The thumbnails of every dataset, bound to the experiment's dataset."""
     return pn.widgets.RadioButtonGroup.from_param(
         experiment.param.dataset, options={SHORT_NAMES[name]: name for name in DATASETS}, name="",
-        button_type="light", stylesheets=[tiles_css()], sizing_mode="stretch_width", margin=(2, 4, 6, 4),
+        color="light", stylesheets=[tiles_css()], sizing_mode="stretch_width", margin=(2, 4, 6, 4),
         css_classes=["nnp-dataset-tiles"])

@@ -31,7 +31,7 @@ class WidthsEditor(pn.viewable.Viewer):
     def __init__(self, experiment: Experiment, text: pn.widgets.Widget, **params) -> None:
         super().__init__(**params)
         self.experiment, self.text = experiment, text
-        button = dict(height=28, margin=(2, 2), stylesheets=[CSS], button_type="default")
+        button = dict(height=28, margin=(2, 2), stylesheets=[CSS], color="default")
         self.remove_layer = pn.widgets.Button(label="− layer", width=70, css_classes=["nnp-layer-minus"], **button)
         self.add_layer = pn.widgets.Button(label="+ layer", width=70, css_classes=["nnp-layer-plus"], **button)
         self.remove_layer.on_click(lambda event: self._set(self.widths[:-1]))
@@ -56,7 +56,7 @@ class WidthsEditor(pn.viewable.Viewer):
         self._set(tuple(widths))
 
     def _chip(self, layer: int) -> pn.Row:
-        small = dict(width=26, height=26, margin=(2, 1), stylesheets=[CSS], button_type="light")
+        small = dict(width=26, height=26, margin=(2, 1), stylesheets=[CSS], color="light")
         minus = pn.widgets.Button(label="−", css_classes=["nnp-neuron-minus"], **small)
         plus = pn.widgets.Button(label="+", css_classes=["nnp-neuron-plus"], **small)
         minus.on_click(lambda event: self._resize(layer, -1))
