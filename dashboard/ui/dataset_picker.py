@@ -4,7 +4,8 @@ chooses the dataset when clicked; the current one is highlighted.
 It is a RadioButtonGroup bound to the Experiment's `dataset` parameter, like the Select above it: both show and
 set the same value, and a refused choice (your own data before there are points) is refused as from the Select.
 The pictures are background images of its buttons, set by a stylesheet made once per process; each button keeps
-its name as text, so the tiles read (and are reached by keyboard) as buttons named by their datasets.
+its name as text, so the tiles read (and are reached by keyboard) as buttons named by their datasets. No tooltip:
+the Select above has the help, and a tooltip over the tiles stayed there after a click.
 """
 
 from __future__ import annotations
@@ -42,6 +43,6 @@ def tiles_css() -> str:
 def dataset_tiles(experiment: Experiment) -> pn.widgets.RadioButtonGroup:
     """The thumbnails of every dataset, bound to the experiment's dataset."""
     return pn.widgets.RadioButtonGroup.from_param(
-        experiment.param.dataset, options={SHORT_NAMES[name]: name for name in DATASETS}, name="",
+        experiment.param.dataset, options={SHORT_NAMES[name]: name for name in DATASETS}, name="", description=None,
         color="light", stylesheets=[tiles_css()], sizing_mode="stretch_width", margin=(2, 4, 6, 4),
         css_classes=["nnp-dataset-tiles"])
