@@ -73,3 +73,16 @@ def test_iris_is_measured_data_and_is_not_jittered():
 def test_jitter_out_of_bounds_is_refused_with_the_usual_message(value):
     with pytest.raises(SettingsError, match=r"jitter: .* is not allowed; a number >= 0 and <= 0.25"):
         Settings(jitter=value)
+
+
+def test_a_sweep_over_jitter_trains_each_model_on_its_own_data():
+    from engine import Trainer
+    from engine.sweep import Sweep, run_sweep
+
+    base = Settings(dataset="toy_xor", samples=300, hidden=(4,), epochs=5)
+    results = run_sweep(Sweep(base, {"jitter": [0.0, 0.1]}, seeds=[0, 1]), workers=1)
+    assert [r.settings.jitter for r in results] == [0.0, 0.0, 0.1, 0.1]
+    for result in results:  # stacked models match the single-model engine on the same (jittered) data
+        alone = Trainer(result.settings)
+        alone.train()
+        assert abs(alone.history.loss[-1] - result.final["loss"]) < 1e-4
