@@ -22,7 +22,7 @@ from ..session.experiment import Experiment
 TILE_CSS = """
 .bk-btn-group { display: flex; flex-wrap: wrap; gap: 4px; }
 .bk-btn-group > .bk-btn { flex: 0 0 54px; width: 54px; height: 60px; margin: 0 !important; padding: 43px 0 0 0;
-  border-radius: 5px !important; border: 1px solid #cfd6dd; font-size: 10.5px; line-height: 14px;
+  border-radius: 5px !important; border: 1px solid #cfd6dd; font-size: 10px; line-height: 14px;
   white-space: nowrap; overflow: hidden; background-color: #ffffff;
   background-repeat: no-repeat; background-position: center 4px; background-size: 38px 38px; }
 .bk-btn-group > .bk-btn:hover { border-color: #2c4a6e; }

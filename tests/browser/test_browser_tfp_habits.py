@@ -83,6 +83,11 @@ def test_dataset_thumbnails_choose_the_dataset(new_session, screenshots, width, 
         tile = tiles.nth(index).bounding_box()
         assert inside(tile, sidebar) and tile["y"] + tile["height"] <= height
     assert "bk-active" in tiles.nth(0).get_attribute("class")
+    assert page.evaluate(  # no tooltip to stay over the tiles after a click (the Select above has the help)
+        "() => [...Bokeh.documents[0].all_models].find(m => m.css_classes && "
+        "m.css_classes.includes('nnp-dataset-tiles')).description") is None
+    overflow = tiles.evaluate_all("tiles => tiles.filter(t => t.scrollWidth > t.clientWidth).length")
+    assert overflow == 0  # every name fits its tile
 
     page.get_by_role("button", name="XOR", exact=True).click()
     app.page.wait_for_function("() => location.search.includes('dataset=toy_xor')")
