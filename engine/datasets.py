@@ -136,7 +136,8 @@ class Dataset:
 
 
 def load_dataset(settings: Settings, table: PointsTable | None = None) -> Dataset:
-    """Build the dataset the settings describe, with label noise applied and split into train and test.
+    """Build the dataset the settings describe, with label noise (and position noise, toy and generated data)
+    applied, and split into train and test.
 
     For the csv dataset, `table` (already read, e.g. from an archive in memory) is used instead of reading
     `settings.csv_path`."""
@@ -158,6 +159,8 @@ def load_dataset(settings: Settings, table: PointsTable | None = None) -> Datase
     else:
         points, labels = GENERATORS[name](settings.samples, rng)
     labels = _flip_labels(labels, settings.noise, rng)
+    if name in EXACT_FUNCTIONS or name in GENERATORS:
+        points = _jitter(points, settings.jitter, rng)
     _check_two_classes(labels, settings.test_share)
     train_index, test_index = train_test_split(
         np.arange(len(points)),
@@ -234,6 +237,15 @@ def _flip_labels(labels: np.ndarray, share: float, rng: np.random.Generator) -> 
     rows = rng.choice(len(labels), size=count, replace=False)
     flipped[rows] = 1.0 - flipped[rows]
     return flipped
+
+
+def _jitter(points: np.ndarray, scale: float, rng: np.random.Generator) -> np.ndarray:
+    """Move every point by Gaussian noise of standard deviation `scale` (position noise), kept in the unit square.
+    Drawn after every other draw of the data seed, so that no noise leaves the data exactly as without it."""
+    if scale == 0:
+        return points
+    moved = points + rng.normal(scale=scale, size=points.shape)
+    return np.clip(moved, 0.0, 1.0).astype(np.float32)
 
 
 def _check_two_classes(labels: np.ndarray, test_share: float) -> None:

@@ -203,6 +203,13 @@ class Settings:
         group="Data", bounds=(10, MAX_SAMPLES), shown_when={"dataset": TOY_DATASETS + GENERATED_DATASETS}, metavar="N", part="data")
     noise: float = setting(0.0, "float", "Label noise", "Share of labels flipped at random, 0 to 0.5.",
         group="Data", bounds=(0.0, 0.5), step=0.05, metavar="SHARE", part="data")
+    jitter: float = setting(0.0, "float", "Position noise", (
+        "Toy and generated data only: each point moved by Gaussian noise of this standard deviation (a share of "
+        "the unit square's side), 0 to 0.25, after it is labelled, so points near the boundary get the other "
+        "side's label, as TensorFlow Playground's noise does; the exact target stays as it is. Points pushed off "
+        "the square stay on its edge."),
+        group="Data", bounds=(0.0, 0.25), step=0.01, shown_when={"dataset": TOY_DATASETS + GENERATED_DATASETS},
+        metavar="SD", part="data")
     test_share: float = setting(0.25, "float", "Test share",
         "Share of the points held out as the test set, 0.05 to 0.95.", group="Data", bounds=(0.05, 0.95),
         step=0.05, metavar="SHARE", part="data")

@@ -32,6 +32,7 @@ from engine.settings import (
     TOY_DATASETS,
     Settings,
     SettingsError,
+    format_value,
 )
 from engine.sweep import Sweep, run_sweep
 
@@ -40,16 +41,23 @@ MAX_EPOCHS = 2000  # epochs per model of an app sweep
 MAX_SECONDS = 240.0  # estimated training time of a whole app sweep (engine.budget's per-epoch estimate)
 MAX_SEEDS = 10
 CHUNK = 8  # models per task: results arrive every CHUNK models (a stack of 8 keeps most of stacking's speed)
-AXES = ("lr", "hidden", "activation", "dataset", "optimizer", "batch_size", "reg", "reg_rate", "features",
-        "iris_features", "noise", "epochs", "samples", "momentum", "dropout", "test_share")
+FIRST_AXES = ("lr", "hidden", "activation", "dataset", "optimizer", "batch_size", "reg", "reg_rate", "features",
+              "iris_features", "noise", "epochs", "samples", "momentum", "dropout", "test_share")
+# Every setting the app groups as Data, Network or Training can be varied (seeds are the sweep's own): the most
+# asked-for first, then any other in declared order, so that a newly declared setting is an axis too.
+AXES = FIRST_AXES + tuple(name for name, spec in SPECS.items()
+                          if spec.group in ("Data", "Network", "Training") and name not in FIRST_AXES)
 EXAMPLES = {  # what a newly chosen axis starts with
     "lr": "0.001 0.01 0.1", "hidden": "4 8 8,8", "activation": "relu tanh sigmoid",
     "dataset": "toy_easy toy_xor toy_ring", "optimizer": "adam sgd rmsprop", "batch_size": "0 16 64",
     "reg": "none l1 l2", "reg_rate": "0 0.001 0.01", "features": "x,y x,y,xy x,y,x2,y2",
     "iris_features": "petal_length,petal_width sepal_length,sepal_width sepal_length,petal_length",
     "noise": "0 0.1 0.2", "epochs": "50 100 200", "samples": "200 1000 4000", "momentum": "0 0.5 0.9",
-    "dropout": "0 0.1 0.3", "test_share": "0.25 0.5 0.75",
+    "dropout": "0 0.1 0.3", "test_share": "0.25 0.5 0.75", "jitter": "0 0.03 0.06",
+    "schedule": "constant step cosine", "decay_every": "50 100 200", "decay_factor": "0.25 0.5 0.75",
 }
+# an axis without an example starts with its default, for the user to add values to
+EXAMPLES = {name: format_value(getattr(Settings(), name)) for name in AXES} | EXAMPLES
 
 
 def parse_values(name: str, text: str) -> list:

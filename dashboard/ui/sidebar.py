@@ -17,7 +17,9 @@ from engine.settings import GROUPS
 
 from ..session.experiment import Experiment
 from ..session.parameters import APP_SPECS
+from .dataset_picker import dataset_tiles
 from .parts import LiveHTML
+from .widths import WidthsEditor
 
 INPUT_WIDTH = 128  # two inputs side by side in the sidebar
 WIDE_LABEL = 14  # a choice with a longer option label takes the sidebar's full width
@@ -88,6 +90,8 @@ class Sidebar:
     def __init__(self, experiment: Experiment) -> None:
         self.experiment = experiment
         self.widgets = {name: setting_widget(experiment, name) for name in APP_SPECS}
+        self._views = {name: [widget] for name, widget in self.widgets.items()}  # every widget showing a setting
+        experiment.param.watch(self._resync, list(APP_SPECS), precedence=1)  # after Panel's own links
         button = dict(sizing_mode="stretch_width", margin=(4, 4))
         self.buttons = {
             "train": pn.widgets.Button(label="Train", color="primary", description="Train a new model", **button),
@@ -116,6 +120,16 @@ class Sidebar:
         self._grids: list = []
         self._state_changed()
         self._visibility()
+
+    def _resync(self, *events) -> None:
+        """Show each changed setting's value in all its widgets. The Experiment puts a refused value back inside its
+        own watcher; Panel's link to a widget other than the one used then still sets the refused value after that
+        (it takes the event's value, not the parameter's), so the tiles or the Select would show a refused dataset."""
+        for event in events:
+            current = getattr(self.experiment, event.name)
+            for widget in self._views[event.name]:
+                if widget.value != current:
+                    widget.value = current
 
     def _pause_or_resume(self) -> None:
         if self.experiment.state == "paused":
@@ -161,11 +175,22 @@ class Sidebar:
         for name in self._conditional:
             self.widgets[name].visible = self._shown(name)
 
+    def _wide_widget(self, name: str):
+        """A wide setting's widget as the sidebar shows it: the dataset's Select with thumbnails of the datasets
+        under it, the hidden widths with + / - buttons beside the text."""
+        if name == "dataset":
+            tiles = dataset_tiles(self.experiment)
+            self._views[name].append(tiles)
+            return pn.Column(self.widgets[name], tiles, sizing_mode="stretch_width", margin=0)
+        if APP_SPECS[name].kind == "widths":
+            return WidthsEditor(self.experiment, self.widgets[name])
+        return self.widgets[name]
+
     def panel(self) -> pn.Column:
         self._grids = []
 
         def grid(names):
-            wide = [self.widgets[name] for name in names if _wide(name)]
+            wide = [self._wide_widget(name) for name in names if _wide(name)]
             narrow = tuple(name for name in names if not _wide(name))
             box = pn.GridBox(*[self.widgets[n] for n in narrow if self._shown(n)], ncols=2,
                              sizing_mode="stretch_width", margin=0)
