@@ -192,7 +192,7 @@ class Settings:
     dataset: str = setting("toy_easy", "choice", "Dataset", (
         "Toy patterns (points in the unit square labelled by an exact rule), generated shapes, Iris (versicolor "
         "against virginica), or your own data (csv: upload or draw points in the Data tab first)."),
-        group="Data", choices=DATASETS, names={"csv": "your own data (csv)"}, metavar="NAME", part="data")
+        group="Data", choices=DATASETS, names={"csv": "your own data (uploaded or drawn)"}, metavar="NAME", part="data")
     iris_features: tuple[str, str] = setting(("petal_length", "petal_width"), "pair", "Iris features",
         "Iris only: the two features on the x and y axes.", group="Data", choices=IRIS_FEATURES,
         shown_when={"dataset": ("iris",)}, metavar="A,B", part="data")

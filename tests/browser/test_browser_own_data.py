@@ -70,7 +70,7 @@ def test_upload_a_csv_and_train_on_it(new_session):
     app, experiment = open_data_tab(session, "?lr=0.05&epochs=300")
     upload(app, "mine.csv", separable_csv())
     assert "Your data from mine.csv: 60 points, 45 to train on and 15 to test" in wait_for_message(app, "mine.csv")
-    assert app.page.get_by_label("Dataset", exact=True).input_value() == "your own data (csv)"
+    assert app.page.get_by_label("Dataset", exact=True).input_value() == "your own data (uploaded or drawn)"
     app.page.wait_for_url(re.compile(r"dataset=csv"))
     assert "tmp" not in app.page.url and "csv_path" not in app.page.url
     app.wait_for_title("Your data \\(60 points\\)")
@@ -100,7 +100,7 @@ def test_a_bad_csv_says_which_line_and_changes_nothing(new_session):
     assert (app.status(), app.state_text(), app.page.url) == (status, run, url)
     assert experiment.settings() == settings and experiment.has_model and len(experiment.history) == 20
     # Choosing your own data before there is any is refused too.
-    app.select("Dataset", "your own data (csv)")
+    app.select("Dataset", "your own data (uploaded or drawn)")
     assert "no points of your own yet" in wait_for_message(app, "no points of your own")
     assert app.page.get_by_label("Dataset", exact=True).input_value() == "toy_xor" and experiment.has_model
 

@@ -73,7 +73,7 @@ def test_csv_without_points_is_refused_with_a_message():
     # The sidebar offers it, named as your own data; choosing it there is refused the same way.
     sidebar = Sidebar(experiment)
     select = sidebar.widgets["dataset"]
-    assert select.options["your own data (csv)"] == "csv"
+    assert select.options["your own data (uploaded or drawn)"] == "csv"
     select.value = "csv"
     assert select.value == "toy_easy" and experiment.dataset == "toy_easy"
 
