@@ -8,6 +8,7 @@ from __future__ import annotations
 import panel as pn
 
 from ..session.experiment import Experiment
+from .busy import BusyBadge
 from .compare_tab import CompareTab
 from .data_tab import DataTab
 from .downloads import load_input, report_download, save_download
@@ -35,7 +36,7 @@ def build(experiment: Experiment, template: bool = True, extra: list | None = No
                    ("Compare", compare), ("Network", network), ("Sweep", SweepTab(experiment)), dynamic=True,
                    sizing_mode="stretch_width", margin=(0, 0))
     network.follow(tabs)
-    main = pn.Column(bar, header, tabs, *(extra or []), sizing_mode="stretch_width", margin=0)
+    main = pn.Column(bar, BusyBadge(), header, tabs, *(extra or []), sizing_mode="stretch_width", margin=0)
     files = pn.Column(  # at the top of the sidebar: reachable without scrolling on a 1366x768 screen
         pn.Row(save_download(experiment, sizing_mode="stretch_width", margin=(4, 4)),
                report_download(experiment, lambda: compare.compared, sizing_mode="stretch_width", margin=(4, 4)),
