@@ -1,10 +1,10 @@
 """A "working" badge over the views from the moment a setting changes, or a file is uploaded, until the server has
 handled it.
 
-Why in the browser: while the server handles a change it cannot tell the page so (Panel sends what a callback
-changes when the callback returns; a `loading` set at its start and cleared at its end reached the page as on,
-then off, then on again, and stayed on), and under load the change may wait behind other sessions before it is
-handled at all. So the page shows the badge itself as soon as it sends a change, then sends a numbered request
+Why in the browser: the server cannot reliably tell the page while it handles a change (tried with Panel 1.9: a
+`loading` set at a callback's start and cleared at its end reached the page as on, off, on again, and stayed on;
+`pn.state.busy` is one flag for all sessions and also counts periodic callbacks), and under load the change may
+wait behind other sessions before it is handled at all. So the page shows the badge itself as soon as it sends a change, then sends a numbered request
 after it; the server handles a session's messages in order, so when it echoes that number back, everything sent
 before has been handled and the badge goes. Work handed to a thread (an upload's parsing, `parts.in_thread`) is
 waited for before the echo.
