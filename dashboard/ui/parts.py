@@ -50,7 +50,8 @@ async def in_thread(function, *args):
 
 async def settled() -> None:
     """Wait until this session's work in threads (`in_thread`), and what follows it, has ended."""
-    while working := _WORKING.get(pn.state.curdoc):
+    doc = pn.state.curdoc
+    while doc is not None and (working := _WORKING.get(doc)):
         await asyncio.gather(*working, return_exceptions=True)
         await asyncio.sleep(0)  # the awaiting callbacks finish their part on the loop first
 
