@@ -1,7 +1,10 @@
-"""Make the README's screenshots with Debian's chromium: docs/app.png (the app after training on toy_xor) and
-docs/report.png (the top of a report on the same network).
+"""Make the README's screenshots with Debian's chromium: docs/app.png (the app after training on toy_xor),
+docs/report.png (the top of a report on the same network) and every tab at 1366x768 and 1920x1080
+(docs/app-1366.png for the Training tab, then evaluation-, data-, compare-, network- and sweep-1366.png, and the
+same with -1920).
 
-    .venv/bin/python tools/screenshots.py            # writes docs/app.png and docs/report.png
+    .venv/bin/python tools/screenshots.py               # writes all of them
+    .venv/bin/python tools/screenshots.py --only tabs   # the tabs only (about 2 minutes on 2 cores)
 
 The app is served in this process (`dashboard.server.start`, a free port) and driven with Playwright: open it with
 the network preset in the URL, press Train, wait until the run has finished. The report is written by
@@ -28,6 +31,7 @@ from tests.support.probe import CHROMIUM, CHROMIUM_ARGS, AppPage, block_outside,
 PRESET = dict(dataset="toy_xor", hidden="8,8", activation="tanh", lr=0.01, epochs=300)
 QUERY = "?" + "&".join(f"{key}={value}" for key, value in PRESET.items())
 MAX_BYTES = 400_000
+SIZES = [(1366, 768), (1920, 1080)]
 
 
 def save_png(png: bytes, path: Path) -> int:
@@ -70,6 +74,80 @@ def app_screenshot(browser, path: Path) -> int:
     finally:
         server.stop()
         server.join(timeout=20)
+
+
+def open_app(server_url: str, context, query: str) -> AppPage:
+    app = AppPage(context.new_page(), server_url)
+    for attempt in range(100):  # the server thread starts listening on its own time
+        try:
+            return app.open(query)
+        except Exception:
+            if attempt == 99:
+                raise
+            time.sleep(0.3)
+
+
+def tab_shot(page, path: Path, width: int, height: int) -> tuple[Path, int]:
+    page.mouse.move(width - 5, height - 5)  # away from the buttons: no tooltip in the picture
+    page.locator(".nnp-busy").wait_for(state="hidden", timeout=120_000)  # the server has caught up
+    page.wait_for_timeout(1500)  # the last maps and curves drawn
+    return path, save_png(page.screenshot(), path)
+
+
+def tab_screenshots(browser, out: Path, sizes=SIZES) -> list[tuple[Path, int]]:
+    """Every tab after training the preset (Compare after a second run with 4 neurons, Sweep after a small sweep),
+    at each window size."""
+    from dashboard.ui.server import start
+
+    port = free_port()
+    server = start(port=port)
+    written = []
+    try:
+        for width, height in sizes:
+            context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1)
+            outside: list[str] = []
+            block_outside(context, outside)
+            app = open_app(f"http://localhost:{port}", context, QUERY)
+            page = app.page
+
+            def shot(name: str, page=page, width=width, height=height) -> None:
+                written.append(tab_shot(page, out / f"{name}-{width}.png", width, height))
+
+            app.click("Train")
+            app.wait_for_run_end(1, timeout=300)
+            shot("app")
+            app.tab("Evaluation")
+            app.wait_for_title("^Training set: ")
+            shot("evaluation")
+            app.tab("Data")
+            app.wait_for_title("^Drawing: ")
+            shot("data")
+            app.tab("Network")
+            app.wait_for_title("^Layer 1, neuron 1: activation$")
+            shot("network")
+            app.fill("Hidden layers", "4")
+            app.tab("Training")
+            app.click("Train")
+            app.wait_for_run_end(2, timeout=300)
+            app.tab("Compare")
+            app.wait_for_title("^Run 2")
+            shot("compare")
+            app.tab("Sweep")
+            page.get_by_label("Values", exact=True).wait_for(timeout=60_000)
+            app.fill("Values", "0.003 0.01 0.03")
+            app.fill("and values", "4 8 8,8")
+            app.fill("Seeds", 2)
+            app.fill("Epochs per model", 300)
+            app.click("Run sweep")
+            page.get_by_text("18 of 18 models finished").wait_for(timeout=300_000)
+            shot("sweep")
+            if outside:
+                print(f"warning: the app asked for {outside}", file=sys.stderr)
+            context.close()
+    finally:
+        server.stop()
+        server.join(timeout=20)
+    return written
 
 
 def report_screenshot(browser, path: Path) -> int:
@@ -119,7 +197,7 @@ def report_screenshot(browser, path: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs", help="folder for app.png and report.png")
-    parser.add_argument("--only", choices=("app", "report"), help="make one screenshot only")
+    parser.add_argument("--only", choices=("app", "report", "tabs"), help="make these screenshots only")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     from playwright.sync_api import sync_playwright
@@ -131,6 +209,9 @@ def main(argv: list[str] | None = None) -> int:
                 if args.only in (None, name):
                     size = make(browser, args.out / f"{name}.png")
                     print(f"wrote {args.out / f'{name}.png'} ({size / 1e3:.0f} kB)")
+            if args.only in (None, "tabs"):
+                for path, size in tab_screenshots(browser, args.out):
+                    print(f"wrote {path} ({size / 1e3:.0f} kB)")
         finally:
             browser.close()
     return 0

@@ -1,12 +1,13 @@
 """The network diagram and a neuron's map: what the network computes inside (Bokeh, updated in place).
 
 One diagram shows the inputs (named by their features, each drawn as a small map of what it feeds in), every
-hidden neuron drawn as a small map of its activation over the box, and the output, joined by edges coloured by the weight's sign (orange +, purple -) and
-as thick as its magnitude; hovering an edge shows its weight. Clicking a neuron shows it large beside the model's
+hidden neuron drawn as a small map of its activation over the box, and the output as a small map of the model's
+P(class 1) (blue 0, white 0.5, red 1, as the decision map), joined by edges coloured by the weight's sign (orange +,
+purple -) and as thick as its magnitude; hovering an edge shows its weight. Clicking a neuron shows it large beside the model's
 decision map. Wide layers are drawn by their first MAX_NEURONS neurons (the diagram says so).
 
-The maps and weights come from the experiment's `neurons` and `weights` (taken by the worker with each live map)
-and, after training, from its `snapshots` under a slider. Like figures.py, these are plain Bokeh figures built per
+The maps and weights come from the experiment's `neurons`, `weights` and `grid` (taken by the worker in one bundle,
+at one epoch) and, after training, from its `snapshots` under a slider. Like figures.py, these are plain Bokeh figures built per
 session whose sources change in place: only the changed columns go to the browser.
 """
 
@@ -31,7 +32,7 @@ from engine.features import LABELS, feature_columns
 
 from ..session.frames import MAX_NEURONS, NEURON_MAP_SIZE
 from .live import padded_box
-from .style import MAP_SIZE
+from .style import MAP_SIZE, probability_palette
 
 ACTIVATION_PALETTE = interp_palette(PuOr[11][1:-1], 256)  # purple (negative), white (0), orange (positive)
 POSITIVE, NEGATIVE = "#e08214", "#542788"
@@ -39,6 +40,7 @@ NODE_COLOR = "#e9ecef"
 DIAGRAM_WIDTH, DIAGRAM_HEIGHT = 520, 400  # frame, in pixels
 MAX_CELL = 56  # largest neuron map in the diagram, in pixels
 EMPTY_MAPS = {"image": [], "x": [], "y": [], "dw": [], "dh": []}
+BLANK = np.full((2, 2), np.nan, np.float32)  # a map not drawn yet (no model): the node's plain colour
 
 
 def _names(features, hidden) -> list[list[str]]:
@@ -63,6 +65,15 @@ def scaled_bytes(values: np.ndarray) -> np.ndarray:
     return np.round((scaled + 1) * 127.5).astype(np.uint8)
 
 
+def output_bytes(probability: np.ndarray, size: int = NEURON_MAP_SIZE) -> np.ndarray:
+    """The model's P(class 1) map (any NxN grid) picked down to (size, size) as bytes 0..255 (p = 0.5 is 127.5):
+    the output node is drawn as small as a neuron, so the full 200x200 map would only cost bytes."""
+    rows = np.round(np.linspace(0, probability.shape[0] - 1, size)).astype(int)
+    columns = np.round(np.linspace(0, probability.shape[1] - 1, size)).astype(int)
+    picked = np.asarray(probability, dtype=np.float32)[np.ix_(rows, columns)]
+    return np.round(np.clip(picked, 0.0, 1.0) * 255).astype(np.uint8)
+
+
 def edge_style(weights: np.ndarray) -> dict:
     """Edge colour (orange +, purple -), width and opacity by the weight's size against the largest."""
     scale = float(np.abs(weights).max()) if weights.size else 0.0
@@ -85,7 +96,8 @@ class DiagramLayout:
         w = self.w
         centers = [[(column, (len(nodes) - 1) / 2 - row) for row in range(len(nodes))]
                    for column, nodes in enumerate(names)]
-        self.ends = centers[0] + centers[-1]  # inputs and output: plain boxes
+        self.ends = centers[0] + centers[-1]  # inputs and output: plain boxes under their maps
+        self.output = centers[-1][0]
         self.hidden_nodes = [(layer, index, x, y) for layer, nodes in enumerate(centers[1:-1])
                              for index, (x, y) in enumerate(nodes)]
         self.mapped = list(centers[0]) + [(n[2], n[3]) for n in self.hidden_nodes]  # inputs', then neurons' maps
@@ -119,10 +131,12 @@ def _rgba(values: np.ndarray) -> np.ndarray:
     return np.dstack([rgb, np.full(values.shape, 255, np.uint8)])
 
 
-def network_view(features, hidden, neurons: list[np.ndarray], weights: list[np.ndarray]):
+def network_view(features, hidden, neurons: list[np.ndarray], weights: list[np.ndarray],
+                 probability: np.ndarray | None = None):
     """The diagram as a HoloViews Overlay (for the report): every input and hidden neuron as a small map (an RGB
-    tile, each scaled by its own largest |value|), edges as Segments coloured and sized by weight (hover shows the
-    weight and the link), plain boxes for the output, headings and input names as Labels."""
+    tile, each scaled by its own largest |value|), the output as the model's P(class 1) map (`probability`, any
+    NxN grid over the box; None: a plain box), edges as Segments coloured and sized by weight (hover shows the
+    weight and the link), headings and input names as Labels."""
     import holoviews as hv
 
     g = DiagramLayout(features, hidden)
@@ -136,6 +150,13 @@ def network_view(features, hidden, neurons: list[np.ndarray], weights: list[np.n
         tile = np.flipud(_rgba(scaled))  # an RGB array's first row is its top
         tiles.append(hv.RGB(tile, bounds=(x - g.w / 2, y - g.h / 2, x + g.w / 2, y + g.h / 2), kdims=["x", "y"],
                             group="Neuron").opts(tools=[]))
+    if probability is not None:
+        x, y = g.output
+        palette = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in probability_palette()], np.uint8)
+        rgb = palette[output_bytes(probability)]
+        tile = np.flipud(np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)]))
+        tiles.append(hv.RGB(tile, bounds=(x - g.w / 2, y - g.h / 2, x + g.w / 2, y + g.h / 2), kdims=["x", "y"],
+                            group="Output").opts(tools=[]))
     flat = np.concatenate([np.ravel(w) for w in weights]).astype(np.float64) if weights else np.zeros(0)
     if flat.size != len(g.edges["x0"]):
         flat = np.zeros(len(g.edges["x0"]))
@@ -164,6 +185,7 @@ class NetworkDiagram:
 
     def __init__(self) -> None:
         self.maps = ColumnDataSource(dict(EMPTY_MAPS), name="nnp-neuron-maps")
+        self.output = ColumnDataSource(dict(EMPTY_MAPS), name="nnp-output-map")
         self.edges = ColumnDataSource({key: [] for key in ("x0", "y0", "x1", "y1", "weight", "color", "width",
                                                            "alpha", "link")}, name="nnp-edges")
         self.nodes = ColumnDataSource({"x": [], "y": [], "w": [], "h": []})
@@ -183,6 +205,9 @@ class NetworkDiagram:
         # Small maps go as bytes (a quarter of float32): 0 is -peak, 255 is +peak; NaN (no model) draws blank.
         mapper = LinearColorMapper(palette=ACTIVATION_PALETTE, low=0, high=255, nan_color=NODE_COLOR)
         fig.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self.maps, color_mapper=mapper)
+        # The output as the decision map's colours (bytes: 0 is p = 0, 255 is p = 1).
+        output = LinearColorMapper(palette=probability_palette(), low=0, high=255, nan_color=NODE_COLOR)
+        fig.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self.output, color_mapper=output)
         picks = fig.rect("x", "y", "w", "h", source=self.neurons, fill_alpha=0, line_alpha=0,
                          selection_line_color="#111111", selection_line_alpha=1, selection_line_width=3,
                          nonselection_fill_alpha=0, nonselection_line_alpha=0)
@@ -214,7 +239,9 @@ class NetworkDiagram:
                              "name": [g.names[n[0] + 1][n[1]] for n in hidden_nodes]}
         # The inputs' maps first (fixed), then one per hidden neuron.
         self.inputs = [scaled_bytes(values) for values in input_maps(features)]
-        self.maps.data = {"image": self.inputs + [np.full((2, 2), np.nan, np.float32)] * len(hidden_nodes),
+        x, y = g.output
+        self.output.data = {"image": [BLANK], "x": [x - w / 2], "y": [y - h / 2], "dw": [w], "dh": [h]}
+        self.maps.data = {"image": self.inputs + [BLANK] * len(hidden_nodes),
                           "x": [x - w / 2 for x, _ in g.mapped], "y": [y - h / 2 for _, y in g.mapped],
                           "dw": [w] * len(g.mapped), "dh": [h] * len(g.mapped)}
         self.labels.data = dict(g.labels)
@@ -225,13 +252,15 @@ class NetworkDiagram:
     def _edge_style(weights: np.ndarray) -> dict:
         return edge_style(weights)
 
-    def show(self, neurons: list[np.ndarray], weights: list[np.ndarray]) -> None:
-        """Draw these neuron maps (each scaled by its largest |activation|) and weights; [] draws blank nodes."""
+    def show(self, neurons: list[np.ndarray], weights: list[np.ndarray], probability: np.ndarray | None = None) -> None:
+        """Draw these neuron maps (each scaled by its largest |activation|), weights and output map (the model's
+        P(class 1) on any NxN grid over the box), all of one epoch; [] and None draw blank nodes."""
         if neurons and len(neurons) == len(self.names) - 2:
             images = [scaled_bytes(m) for layer in neurons for m in layer.astype(np.float32)]
         else:
-            images = [np.full((2, 2), np.nan, np.float32)] * len(self.neurons.data["x"])
+            images = [BLANK] * len(self.neurons.data["x"])
         self.maps.data.update(image=self.inputs + images)
+        self.output.data.update(image=[BLANK if probability is None else output_bytes(probability)])
         flat = np.concatenate([w.ravel() for w in weights]) if weights else np.zeros(0)
         if flat.size != len(self.edges.data["x0"]):
             flat = np.zeros(len(self.edges.data["x0"]))

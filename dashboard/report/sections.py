@@ -5,6 +5,7 @@ from __future__ import annotations
 import panel as pn
 
 from engine import Trainer
+from engine.evaluation import evaluate_grid
 
 from ..plots.compare import (
     COMPARE_CSS,
@@ -14,21 +15,23 @@ from ..plots.compare import (
 )
 from ..plots.network import network_view
 from ..session.comparison import Comparison, chosen_pair, compare
-from ..session.frames import neuron_view, weight_view
+from ..session.frames import NEURON_MAP_SIZE, neuron_view, weight_view
 
 REPORT_CURVE_WIDTH = 560
 
 
 def network_section(trainer: Trainer) -> list:
-    """The report's section on the trained network: the diagram with every hidden neuron's map ([] without
-    hidden layers)."""
+    """The report's section on the trained network: the diagram with every hidden neuron's map and the output's
+    ([] without hidden layers)."""
     settings = trainer.settings
     if not settings.hidden:
         return []
-    diagram = network_view(settings.features, settings.hidden, neuron_view(trainer), weight_view(trainer))
+    output = evaluate_grid(trainer, NEURON_MAP_SIZE).probability  # as small as the neuron maps it is drawn beside
+    diagram = network_view(settings.features, settings.hidden, neuron_view(trainer), weight_view(trainer), output)
     text = ("## Inside the network\n\nEach hidden neuron drawn as a map of its activation over the square (scaled "
-            "to its own largest value), between the inputs and the output; each edge is a weight, as thick as "
-            "its size (hover it for the value).")
+            "to its own largest value), between the inputs and the output, drawn as the model's probability of "
+            "class 1 (blue 0, red 1, as the decision map); each edge is a weight, as thick as its size (hover it "
+            "for the value).")
     return [pn.pane.Markdown(text, sizing_mode="stretch_width", margin=(4, 10)),
             pn.pane.HoloViews(diagram, css_classes=["nnp-network"], margin=5)]
 

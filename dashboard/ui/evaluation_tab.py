@@ -31,6 +31,9 @@ class EvaluationTab(pn.viewable.Viewer):
         self.train_confusion = pn.pane.HoloViews(None, margin=5, css_classes=["nnp-confusion-train"])
         self.test_confusion = pn.pane.HoloViews(None, margin=5, css_classes=["nnp-confusion-test"])
         self.note = pn.pane.Markdown(NO_MODEL, margin=(4, 10), sizing_mode="stretch_width")
+        # Shown and hidden as one box: `visible` set on a drawn HoloViews pane raised in Panel 1.9 (its Bokeh
+        # pane took the model's ImportedStyleSheet for its `stylesheets`), which broke the settings change after it.
+        self.confusions = pn.FlexBox(self.train_confusion, self.test_confusion, flex_wrap="wrap", visible=False)
         self._pipe: hv.streams.Pipe | None = None
         self._throttle = Throttle(EVALUATION_INTERVAL, self._show)
         e.param.watch(self._on_data, ["data"])
@@ -59,7 +62,7 @@ class EvaluationTab(pn.viewable.Viewer):
             self.train_eval.object = evaluation_view(e.data, None, None, "train")
             self.test_eval.object = evaluation_view(e.data, None, None, "test")
             self.train_confusion.object = self.test_confusion.object = None
-            self.train_confusion.visible = self.test_confusion.visible = False
+            self.confusions.visible = False
             self.note.visible = True
             return
         data = (e.data, e.grid, e.evaluation)
@@ -73,12 +76,12 @@ class EvaluationTab(pn.viewable.Viewer):
                                                        streams=[pipe])
         else:
             self._pipe.send(data)
-        self.train_confusion.visible = self.test_confusion.visible = True
+        self.confusions.visible = True
         self.note.visible = False
 
     def __panel__(self) -> pn.Column:
         return pn.Column(
             pn.FlexBox(self.train_eval, self.test_eval, flex_wrap="wrap"),
             self.note,
-            pn.FlexBox(self.train_confusion, self.test_confusion, flex_wrap="wrap"),
+            self.confusions,
             name="Evaluation", sizing_mode="stretch_width", margin=0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import panel as pn
 
 from ..session.experiment import Experiment
+from .busy import BusyBadge
 from .compare_tab import CompareTab
 from .data_tab import DataTab
 from .downloads import load_input, report_download, save_download
@@ -34,7 +35,7 @@ def build(experiment: Experiment, template: bool = True, extra: list | None = No
         "Data": lambda: DataTab(experiment), "Compare": lambda: CompareTab(experiment),
         "Network": lambda: NetworkTab(experiment), "Sweep": lambda: SweepTab(experiment),
     }, sizing_mode="stretch_width", margin=(0, 0))
-    main = pn.Column(bar, header, tabs.tabs, *(extra or []), sizing_mode="stretch_width", margin=0)
+    main = pn.Column(bar, BusyBadge(), header, tabs.tabs, *(extra or []), sizing_mode="stretch_width", margin=0)
     files = pn.Column(  # at the top of the sidebar: reachable without scrolling on a 1366x768 screen
         pn.Row(save_download(experiment, sizing_mode="stretch_width", margin=(4, 4)),
                report_download(experiment, lambda: compared(tabs), sizing_mode="stretch_width", margin=(4, 4)),

@@ -1,8 +1,9 @@
 """The Network tab: the network diagram (plots/network.py) live while training, a clicked neuron shown large beside
 the decision map, and a slider that replays the frames recorded through training.
 
-The maps and weights come from the experiment's `neurons` and `weights` (taken by the worker with each live map)
-and, after training, from its `snapshots`. The tab draws only while it is open, and catches up when opened.
+The decision map, neuron maps and weights come from the experiment's `grid`, `neurons` and `weights` (taken by the
+worker in one bundle, at one epoch, and drawn together here; the diagram's output node is that decision map) and,
+after training, from its `snapshots`. The tab draws only while it is open, and catches up when opened.
 """
 
 from __future__ import annotations
@@ -39,8 +40,7 @@ class NetworkTab(pn.viewable.Viewer):
                                                 disabled=True, width=420, margin=(4, 10), css_classes=["nnp-replay"])
         self.caption = LiveHTML("", CAPTION_CSS, css_classes=["nnp-replay-caption"], margin=(4, 10))
         self.diagram.neurons.selected.on_change("indices", self._on_pick)
-        e.param.watch(self._on_inside, ["neurons", "weights"])
-        e.param.watch(self._on_grid, ["grid"])
+        e.param.watch(self._on_live, ["grid", "neurons", "weights"])  # one bundle: one call (batched watchers)
         e.param.watch(self._on_frames, ["snapshots", "state"])
         e.param.watch(self._on_data, ["data"])
         e.param.watch(self._on_shape, ["features", "hidden"])
@@ -59,14 +59,10 @@ class NetworkTab(pn.viewable.Viewer):
         self._show()
 
     @on_loop
-    def _on_inside(self, *events) -> None:
-        if self.frame is None and self._due():
-            self._show()
-
-    @on_loop
-    def _on_grid(self, *events) -> None:
+    def _on_live(self, *events) -> None:
         if self.frame is None and self._due():
             self.output.show(self.experiment.grid)
+            self._show()
 
     def _due(self) -> bool:
         """Whether live changes should be drawn now: not while the tab is closed (they would cost the server
@@ -135,8 +131,11 @@ class NetworkTab(pn.viewable.Viewer):
         self.caption.content = self._caption()
 
     def _show(self) -> None:
-        source = self.frame if self.frame is not None else self.experiment
-        self.diagram.show(source.neurons, source.weights)
+        if self.frame is not None:
+            self.diagram.show(self.frame.neurons, self.frame.weights, self.frame.probability)
+        else:
+            e = self.experiment
+            self.diagram.show(e.neurons, e.weights, None if e.grid is None else e.grid.probability)
         self._show_neuron()
 
     def _show_neuron(self) -> None:

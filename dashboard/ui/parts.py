@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
+import weakref
 
 import panel as pn
 import param
@@ -30,10 +31,29 @@ def upload_too_large(name: str, size: int) -> str | None:
             "Nothing was changed.")
 
 
+_WORKING: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # a session's document -> its in_thread futures
+
+
 async def in_thread(function, *args):
     """Run a slow function (parse a file, rebuild a model) in a worker thread and await its result, so that the
-    server's loop keeps serving every session meanwhile; what comes after the `await` runs on the loop again."""
-    return await asyncio.get_running_loop().run_in_executor(None, function, *args)
+    server's loop keeps serving every session meanwhile; what comes after the `await` runs on the loop again.
+    `settled()` waits for a session's ones (the busy badge stays up meanwhile)."""
+    future = asyncio.get_running_loop().run_in_executor(None, function, *args)
+    doc = pn.state.curdoc
+    working = _WORKING.setdefault(doc, set()) if doc is not None else set()
+    working.add(future)
+    try:
+        return await future
+    finally:
+        working.discard(future)
+
+
+async def settled() -> None:
+    """Wait until this session's work in threads (`in_thread`), and what follows it, has ended."""
+    doc = pn.state.curdoc
+    while doc is not None and (working := _WORKING.get(doc)):
+        await asyncio.gather(*working, return_exceptions=True)
+        await asyncio.sleep(0)  # the awaiting callbacks finish their part on the loop first
 
 
 def on_loop(method):

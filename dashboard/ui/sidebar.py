@@ -221,11 +221,12 @@ class RunBar(pn.viewable.Viewer):
         super().__init__(**params)
         self.experiment = e = sidebar.experiment
         self.buttons = sidebar.buttons
-        for button in self.buttons.values():
+        for key, button in self.buttons.items():
             # No tooltips side by side: Bokeh shows a button's tooltip beside it, over its neighbour, and keeps it
             # there after a click (it took the next click). The labels say what they do; the help says the rest.
-            button.param.update(sizing_mode="fixed", width=86, height=34, margin=(4, 3), stylesheets=[BUTTON_CSS],
-                                description=None)
+            # Reset is wide enough for its "Confirm reset".
+            button.param.update(sizing_mode="fixed", width=116 if key == "reset" else 86, height=34, margin=(4, 3),
+                                stylesheets=[BUTTON_CSS], description=None)
         self.speed = pn.widgets.RadioButtonGroup.from_param(
             e.param.speed, options={label: key for key, label in SPEED_LABELS.items()}, name="",
             color="default", variant="outline", margin=(4, 8), css_classes=["nnp-speed"],

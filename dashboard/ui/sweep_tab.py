@@ -290,10 +290,13 @@ class SweepTab(pn.viewable.Viewer):
         return io.StringIO(text)
 
     def __panel__(self):
-        controls = pn.Row(self.axis1, self.values1, self.axis2, self.values2, margin=0)
-        more = pn.Row(self.seeds, self.epochs, self.metric_select, self.run_button, self.stop_button, margin=0)
-        progress = pn.Row(self.progress, self.progress_text, margin=0)
-        downloads = pn.Row(self.csv_download, self.report_download, margin=0)
+        # Rows that wrap: the four inputs of the axes (~1000 px) are wider than the main area at 1366x768.
+        wrap = {"flex_wrap": "wrap", "align_items": "flex-end", "sizing_mode": "stretch_width", "margin": 0}
+        controls = pn.FlexBox(pn.Row(self.axis1, self.values1, margin=0), pn.Row(self.axis2, self.values2, margin=0),
+                              **wrap)
+        more = pn.FlexBox(self.seeds, self.epochs, self.metric_select, self.run_button, self.stop_button, **wrap)
+        progress = pn.FlexBox(self.progress, self.progress_text, **wrap)
+        downloads = pn.FlexBox(self.csv_download, self.report_download, **wrap)
         return pn.Column(pn.pane.Markdown(INTRO, sizing_mode="stretch_width", margin=(0, 10)), controls, more,
                          progress, self.note, pn.FlexBox(self.heatmap, self.spread, flex_wrap="wrap",
                                                          sizing_mode="stretch_width", margin=0),

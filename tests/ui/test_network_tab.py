@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from dashboard.plots.network import output_bytes
 from dashboard.report import build_report, remote_references, report_html
 from dashboard.session.experiment import Experiment
 from dashboard.session.frames import (
@@ -122,6 +123,10 @@ def test_network_views_follow_the_experiment_and_replay_its_snapshots():
     assert np.allclose(shown, first_layer[alive] / peak, atol=1 / 127.5)
     assert f"epoch {frames[2].epoch}" in views.caption.content
 
+    output = views.diagram.output.data["image"][0]  # the diagram's output node: the same epoch's decision map
+    assert output.shape == (NEURON_MAP_SIZE, NEURON_MAP_SIZE)
+    assert np.array_equal(output, output_bytes(frames[2].probability))
+
     views.diagram.neurons.selected.indices = [10]  # layer 2, neuron 3
     assert views.neuron.fig.title.text == f"Layer 2, neuron 3 at epoch {frames[2].epoch}: activation"
     assert np.array_equal(views.neuron.image.data["image"][0], frames[2].neurons[1][2].astype(np.float32))
@@ -129,6 +134,19 @@ def test_network_views_follow_the_experiment_and_replay_its_snapshots():
     assert views.output.image.data["image"][0] is not None
     assert views.output.image.data["image"][0].shape == experiment.grid.probability.shape
     assert np.array_equal(views.neuron.image.data["image"][0], experiment.neurons[1][2])
+    assert np.array_equal(views.diagram.output.data["image"][0], output_bytes(experiment.grid.probability))
+    experiment.reset()  # no model: a plain node again
+    assert np.isnan(views.diagram.output.data["image"][0]).all()
+
+
+def test_output_node_map_is_the_probability_picked_down_to_bytes():
+    xs = np.linspace(0, 1, 200, dtype=np.float32)
+    probability = np.tile(xs, (200, 1))  # p grows along x (columns), as a grid's rows follow y
+    shown = output_bytes(probability)
+    assert shown.shape == (NEURON_MAP_SIZE, NEURON_MAP_SIZE) and shown.dtype == np.uint8
+    assert shown[0, 0] == 0 and shown[0, -1] == 255 and (np.diff(shown.astype(int), axis=1) > 0).all()
+    assert (np.diff(shown.astype(int), axis=0) == 0).all()
+    assert output_bytes(np.full((100, 100), 0.5))[0, 0] == 128  # p = 0.5 is the palette's white middle
 
 
 def test_report_shows_the_network_when_it_has_hidden_layers(xor):
@@ -138,6 +156,12 @@ def test_report_shows_the_network_when_it_has_hidden_layers(xor):
     diagram = panes[0].object  # a HoloViews overlay: a tile (RGB) per map, the edges as Segments
     tiles = [element for element in diagram if element.group == "Neuron"]
     assert len(tiles) == 2 + 16  # x, y, then 8 + 8 neurons
+    (output,) = [element for element in diagram if element.group == "Output"]  # the model's P(class 1)
+    probability = xor.grid.probability
+    red = np.asarray(output.dimension_values(2, flat=False), dtype=float)  # rows from the bottom, as the grid's
+    blue = np.asarray(output.dimension_values(4, flat=False), dtype=float)
+    corner = probability[0, 0] >= 0.5  # XOR: the bottom-left corner's class, the top-left the other
+    assert (red[0, 0] > blue[0, 0]) == corner and (red[-1, 0] > blue[-1, 0]) != corner
     x_map = np.asarray(tiles[0].dimension_values(2, flat=False), dtype=float)  # red channel of the x input's map
     assert (np.diff(x_map, axis=1) != 0).any() and (np.diff(x_map, axis=0) == 0).all()  # x changes along the rows only
     (edges,) = [element for element in diagram if element.group == "Edges"]
@@ -161,3 +185,4 @@ def test_a_closed_network_tab_is_drawn_when_it_opens():
     tabs.active = 1
     assert np.array_equal(views.output.image.data["image"][0], experiment.grid.probability)
     assert np.allclose(views.diagram.edges.data["weight"], np.concatenate([w.ravel() for w in experiment.weights]))
+    assert np.array_equal(views.diagram.output.data["image"][0], output_bytes(experiment.grid.probability))
