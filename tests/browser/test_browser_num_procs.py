@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from tests.conftest import wait_for_http
@@ -16,12 +17,25 @@ from tests.support.probe import AppPage, child_pids, free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_two_server_processes_serve_pages_that_train(browser):
+@contextmanager
+def served(*options: str):
+    """`nn-playground serve` in its own process group on a free port; yields the port, ends it with Ctrl-C."""
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port), "--num-procs", "2"],
+    server = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port), *options],
                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     try:
         wait_for_http(f"http://localhost:{port}/app", timeout=120)
+        yield port, server
+    finally:
+        os.killpg(server.pid, signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+
+
+def test_two_server_processes_serve_pages_that_train(browser):
+    with served("--num-procs", "2") as (port, server):
         assert len(child_pids(server.pid)) == 2  # Tornado's forked server processes
         pages = []
         for _ in range(3):
@@ -34,20 +48,10 @@ def test_two_server_processes_serve_pages_that_train(browser):
             assert "finished" in app.wait_for_run_end(1)
             assert app.status().startswith("Epoch 60/60")
             context.close()
-    finally:
-        os.killpg(server.pid, signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
 
 
 def test_visitors_of_a_served_app_each_get_their_own_session_and_preset(browser):
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port)],
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        wait_for_http(f"http://localhost:{port}/app", timeout=120)
+    with served() as (port, _):
         pages = {}
         for dataset, hidden in (("toy_ring", "6"), ("toy_xor", "8,8")):
             context = browser.new_context(viewport={"width": 1366, "height": 768})
@@ -64,9 +68,3 @@ def test_visitors_of_a_served_app_each_get_their_own_session_and_preset(browser)
         assert "toy_xor, hidden 8, 8" in xor.wait_for_run_end(1)
         for context, _ in pages.values():
             context.close()
-    finally:
-        os.killpg(server.pid, signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
