@@ -14,38 +14,15 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from live_plots import Timer as UpdateTimer  # noqa: E402  (bench/ is this script's folder)
 
-class Timer:
-    """A Document whose change events are collected, so that each click's PATCH-DOC message can be built."""
 
-    def __init__(self) -> None:
-        from bokeh.document import Document
-
-        self.doc = Document()
-        self.events: list = []
-        self.doc.on_change(self.events.append)
-        self.update_ms: list[float] = []
-        self.message_ms: list[float] = []
-        self.message_kb: list[float] = []
-
-    def time(self, update) -> None:
-        from bokeh.protocol import Protocol
-
-        self.events.clear()
-        start = time.perf_counter()
-        update()
-        middle = time.perf_counter()
-        message = Protocol().create("PATCH-DOC", list(self.events))
-        size = len(message.header_json) + len(message.content_json) + sum(len(b.to_bytes()) for b in message.buffers)
-        end = time.perf_counter()
-        self.update_ms.append(1000 * (middle - start))
-        self.message_ms.append(1000 * (end - middle))
-        self.message_kb.append(size / 1024)
+class Timer(UpdateTimer):
+    """bench/live_plots.py's timer, summed up per click: every click counts (each one may add models)."""
 
     def summary(self) -> dict:
         update, message = statistics.median(self.update_ms), statistics.median(self.message_ms)
