@@ -104,3 +104,20 @@ def test_dataset_thumbnails_choose_the_dataset(new_session, screenshots, width, 
     assert "no points of your own yet" in app.message() and app.value("Dataset") == "moons"
     page.screenshot(path=str(screenshots / f"tfp-thumbnails-{width}.png"))
     assert not session.outside
+
+
+@pytest.mark.parametrize("width, height", SIZES)
+def test_position_noise_is_a_data_setting_in_the_sidebar_and_the_address(new_session, width, height):
+    app = new_session(width=width, height=height).app.open("?dataset=toy_xor&samples=400")
+    page = app.page
+    app.fill("Position noise", "0.05")
+    page.wait_for_function("() => location.search.includes('jitter=0.05')")
+    app.fill("Position noise", "0.9")  # beyond its bounds: refused, the last valid value kept
+    for _ in range(100):
+        if "Position noise" in app.message():
+            break
+        page.wait_for_timeout(100)
+    assert "Position noise" in app.message() and "0.25" in app.message()
+    wait_for_value(app, "Position noise", "0.05")
+    app.select("Dataset", "iris")  # measured data is not moved: the setting is not shown
+    expect(page.get_by_label("Position noise", exact=True)).to_be_hidden()
