@@ -63,6 +63,7 @@ def first_update_ms(app: AppPage, button: str = "Train") -> float:
 
 def run_rates(app: AppPage) -> dict:
     """Train the page's preset and count the visible updates while it trains."""
+    app.page.bring_to_front()  # a page behind another gets no animation frames, so no acks: 1 update/s by design
     status_before, map_before, run = len(app.status_changes()), len(app.map_changes()), app.run_count()
     app.click("Train")
     app.wait_for_run_end(run + 1, timeout=600)
