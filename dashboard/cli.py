@@ -21,6 +21,7 @@ from .cli_commands import EXIT_ERROR, EXIT_INTERRUPTED, PROG
 from .sweep_cli import add_sweep_command
 
 DEFAULTS = Settings()
+READY_PAGES = 16  # per server process: a class of ~30 on two processes opens on pages built ahead
 
 
 def _positive(text: str) -> int:
@@ -31,6 +32,12 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
     return value
+
+
+def _count(text: str) -> int:
+    if not (text.isdigit() and int(text) <= 1000):
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 1000, got {text!r}")
+    return int(text)
 
 
 def _port(text: str) -> int:
@@ -158,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--show", action="store_true", help="open the dashboard in a browser")
     serve.add_argument("--num-procs", type=_positive, default=1, metavar="N",
                        help="server processes sharing the port (default: 1); for a class, one per core")
+    serve.add_argument("--ready-pages", type=_count, default=READY_PAGES, metavar="N",
+                       help=f"pages each process builds ahead while idle, so that a class opening the app at once "
+                            f"does not wait; each holds ~5 MiB until taken (default: {READY_PAGES}; 0: none)")
     serve.set_defaults(handler=cli_commands.serve)
     return parser
 

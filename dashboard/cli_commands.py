@@ -255,7 +255,7 @@ def serve(args: argparse.Namespace) -> int:
         from dashboard.ui import server  # panel and friends load only here
     except ImportError as error:
         return error_exit(f"the dashboard cannot start: {error}")
-    server.serve(port=args.port, show=args.show, num_procs=args.num_procs)
+    server.serve(port=args.port, show=args.show, ready_pages=args.ready_pages, num_procs=args.num_procs)
     return 0
 
 

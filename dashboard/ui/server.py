@@ -8,7 +8,9 @@ with a message rather than dropping the session.
 A class opening the app at once: `serve` answers a page request with the page of a cached session (Panel's
 `reuse_sessions`) and builds the visitor's own session when its websocket connects, so a request costs
 milliseconds instead of a page build; a spinner shows until the page is live. The cached session is made by
-the server's own requests at start (`warm`), never a student's: a cached session outlives its tab.
+the server's own requests at start (`warm`), never a student's: a cached session outlives its tab. The
+visitor's own session then opens on a page built ahead while the server was idle (`ready_pages` per
+process, dashboard/ui/ready_pages.py), so it costs only the sending of its page.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from __future__ import annotations
 import threading
 import time
 import urllib.request
+import uuid
 
 import panel as pn
 
 from ..session.experiment import stop_all_training
 from .factory import EXPERIMENTS, create_app
 from .parts import MAX_UPLOAD_BYTES, WEBSOCKET_MAX_MESSAGE_BYTES
+from .ready_pages import install
 
 # A closed tab's session (and its training) is dropped a few seconds after its websocket closes.
 SESSION_OPTIONS = dict(check_unused_sessions_milliseconds=2000, unused_session_lifetime_milliseconds=5000,
@@ -41,15 +45,18 @@ def session_page() -> None:
         app.server_doc(doc)
 
 
-def serve(port: int = 5006, show: bool = False, **options) -> None:
+def serve(port: int = 5006, show: bool = False, ready_pages: int = 0, **options) -> None:
     """Serve at http://localhost:PORT/app until interrupted (Ctrl-C), then stop every session's training."""
     pn.config.reuse_sessions = True
     pn.config.global_loading_spinner = True
     processes = options.get("num_procs", 1)
     threading.Thread(target=warm, args=(port, WARM_REQUESTS * processes), name="nn-playground-warm", daemon=True).start()
-    try:
-        pn.serve({ROUTE: session_page}, port=port, show=show, title="nn-playground", threaded=False,
-                 **{**SESSION_OPTIONS, **options})
+    try:  # with several processes, each one (forked in Server()) goes on from here with its own sessions
+        server = pn.serve({ROUTE: session_page}, port=port, show=show, title="nn-playground", threaded=False,
+                          start=False, **{**SESSION_OPTIONS, **options})
+        install(server, ROUTE, ready_pages)
+        server.start()
+        server.io_loop.start()
     except KeyboardInterrupt:  # a Ctrl-C before Panel's own handler was installed, or a second one
         pass
     finally:
@@ -77,7 +84,16 @@ def close_all(timeout: float = SHUTDOWN_SECONDS) -> bool:
     return stop_all_training(timeout)
 
 
-def start(port: int = 0, **options):
-    """Serve in a background thread (tests, measurements); returns the server thread (`.stop()` ends it)."""
-    return pn.serve({ROUTE: session_page}, port=port, show=False, title="nn-playground", threaded=True,
-                    **{**SESSION_OPTIONS, **options})
+def start(port: int = 0, ready_pages: int = 0, **options):
+    """Serve in a background thread (tests, measurements); returns the server thread (`.stop()` ends it).
+    `ready_pages`: pages built ahead, as `serve` does (none by default: tests open few pages)."""
+    server_id = uuid.uuid4().hex
+    thread = pn.serve({ROUTE: session_page}, port=port, show=False, title="nn-playground", threaded=True,
+                      server_id=server_id, **{**SESSION_OPTIONS, **options})
+    if ready_pages:
+        while server_id not in pn.state._servers:  # the thread makes its server
+            time.sleep(0.01)
+        server = pn.state._servers[server_id][0]
+        thread.ready_pages = None  # the ReadyPages, once installed on the server's loop
+        server.io_loop.add_callback(lambda: setattr(thread, "ready_pages", install(server, ROUTE, ready_pages)))
+    return thread

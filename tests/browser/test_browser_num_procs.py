@@ -1,6 +1,6 @@
-"""A class on one server: `nn-playground serve` answers page requests from a cached session and builds each
-visitor's own session when it connects; `--num-procs 2` forks two server processes sharing the port, and pages
-from either train."""
+"""A class on one server: `nn-playground serve` answers page requests from a cached session and opens each
+visitor's own session when it connects, on a page built ahead when there is one (a few here, to keep the tests'
+CPU for the tests); `--num-procs 2` forks two server processes sharing the port, and pages from either train."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def served(*options: str):
 
 
 def test_two_server_processes_serve_pages_that_train(browser):
-    with served("--num-procs", "2") as (port, server):
+    with served("--num-procs", "2", "--ready-pages", "2") as (port, server):
         assert len(child_pids(server.pid)) == 2  # Tornado's forked server processes
         pages = []
         for _ in range(3):
@@ -51,7 +51,7 @@ def test_two_server_processes_serve_pages_that_train(browser):
 
 
 def test_visitors_of_a_served_app_each_get_their_own_session_and_preset(browser):
-    with served() as (port, _):
+    with served("--ready-pages", "1") as (port, _):  # one visitor on a page built ahead (if ready), one built
         pages = {}
         for dataset, hidden in (("toy_ring", "6"), ("toy_xor", "8,8")):
             context = browser.new_context(viewport={"width": 1366, "height": 768})

@@ -178,6 +178,7 @@ def write(tmp_path, name, text):
         (["data", "--dataset", "spiral", "-o", "{tmp}/no/such/dir.csv"], "dir.csv"),
         (["data", "--iris-features", "petal_length"], "iris_features"),
         (["serve", "--port", "http"], "--port"),
+        (["serve", "--ready-pages", "-1"], "--ready-pages"),
         (["teach"], "invalid choice"),
         ([], "required"),
     ],

@@ -122,7 +122,7 @@ def create_app(*args, **kwargs):
     print("TRAINING", flush=True)
     return app
 server.create_app = create_app
-sys.argv = ["nn-playground", "serve", "--port", sys.argv[1]]
+sys.argv = ["nn-playground", "serve", "--port", sys.argv[1], "--ready-pages", "1"]
 from dashboard.cli import main
 code = main()
 print("EXIT", code, "STOPPED", server.close_all(0.1), flush=True)

@@ -1,0 +1,126 @@
+"""Pages built ahead: a new session takes a page the server built while it was idle.
+
+A served page costs the server ~1.2 CPU-s to build (`python bench/page_build.py`: the Experiment and its
+views, then Panel's and Bokeh's models), so a class opening the app at once waits in a queue of builds: 30
+pages on two processes are ~18 s of builds each. `ReadyPages` builds up to `size` sessions' pages ahead, each
+exactly as a visitor's would be built (the app's own handler, in a document of its own, for a request to the
+app's address without a query), and a visitor's new session takes one: what is left to do then is what the
+visitor's address adds (the settings a link presets, applied as the browser's back button would). So a session
+opens in the time Bokeh needs to send its page.
+
+Pages are built on the server's event loop, one per tick, and only when no session opened in the last
+IDLE_SECONDS: a class arriving never waits behind a page built for nobody, and a burst uses up the pages made
+before it, then is built page by page as before. A ready page holds no session, thread or file; each costs the
+memory of an idle session (~5 MiB) until it is taken. Nothing is shared between sessions: a page is used once.
+
+Bokeh has no hook for this; the one seam used is `ApplicationContext.create_session_if_needed`, replaced on the
+server's context for the app's route (`install`), doing what Bokeh's own does with a document built before.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+import weakref
+
+import bokeh.server.contexts as contexts
+from bokeh.document import Document
+from bokeh.server.session import ServerSession
+from bokeh.util.token import get_token_payload
+from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
+from tornado.ioloop import PeriodicCallback
+
+IDLE_SECONDS = 3.0  # build ahead only when no session opened for this long
+TICK_MS = 250
+
+
+class ReadyPages:
+    """Up to `size` pages built ahead for the sessions of one application context (one route, one process)."""
+
+    def __init__(self, context: contexts.ApplicationContext, size: int, route: str) -> None:
+        self.context, self.size, self.route = context, size, route
+        self.ready: list[contexts.BokehSessionContext] = []
+        self.taken = 0  # sessions that opened on a page built ahead (for tests and measurements)
+        self.last_opened = time.monotonic() - IDLE_SECONDS
+        self._building = False
+        self._create_session = context.create_session_if_needed  # Bokeh's own
+        context.create_session_if_needed = self.create_session_if_needed
+        self._timer = PeriodicCallback(self.top_up, TICK_MS)
+        self._timer.start()
+
+    async def top_up(self) -> None:
+        """Build one page ahead if there is room and nobody opened a session lately."""
+        idle = time.monotonic() - self.last_opened >= IDLE_SECONDS
+        if not idle or self._building or len(self.ready) >= self.size or self.context._pending_sessions:
+            return
+        self._building = True
+        try:
+            self.ready.append(await self._build())
+        finally:
+            self._building = False
+
+    async def _build(self) -> contexts.BokehSessionContext:
+        doc = Document()
+        session_context = contexts.BokehSessionContext(f"ready-{uuid.uuid4().hex}", self.context.server_context,
+                                                       doc, logout_url=self.context._logout_url)
+        plain = HTTPServerRequest(start_line=RequestStartLine("GET", f"/{self.route}", "HTTP/1.1"),
+                                  headers=HTTPHeaders({"Host": "localhost"}))
+        session_context._request = contexts._RequestProxy(plain, arguments={}, cookies={}, headers={})
+        doc._session_context = weakref.ref(session_context)  # kept alive by self.ready
+        await self.context._application.on_session_created(session_context)
+        self.context._application.initialize_document(doc)
+        return session_context
+
+    async def create_session_if_needed(self, session_id, request=None, token=None) -> ServerSession:
+        """Bokeh's, but a new session takes a ready page when there is one."""
+        self.last_opened = time.monotonic()
+        known = session_id in self.context._sessions or session_id in self.context._pending_sessions
+        if known or not self.ready or request is None or not session_id:
+            return await self._create_session(session_id, request, token)
+        session_context = self.ready.pop(0)
+        self.taken += 1
+        _hand_over(session_context, session_id, request, token)
+        doc = session_context._document
+        self.context._application._set_session_prefix(doc)  # Panel's: for the visitor's address
+        _preset_from_address(doc, session_context.request)
+        session = ServerSession(session_id, doc, io_loop=self.context._loop, token=token)
+        self.context._sessions[session_id] = session
+        session_context._set_session(session)
+        self.context._session_contexts[session_id] = session_context
+        return session
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+
+def _hand_over(session_context, session_id, request, token) -> None:
+    """Give a ready page's context the visitor's session id, request and token, as Bokeh sets them."""
+    payload = get_token_payload(token) if token else {}
+    if "cookies" in payload and "headers" in payload and "Cookie" not in payload["headers"]:
+        payload["headers"]["Cookie"] = "; ".join(f"{k}={v}" for k, v in payload["cookies"].items())
+    session_context._id = session_id
+    session_context._request = contexts._RequestProxy(request, arguments=payload.get("arguments"),
+                                                      cookies=payload.get("cookies"), headers=payload.get("headers"))
+    session_context._token = token
+
+
+def _preset_from_address(doc: Document, request) -> None:
+    """The settings in the visitor's address (`?dataset=toy_xor&...`), applied through the page's Location as a
+    change of address is (dashboard/ui/urlsync.py reads it); Panel reads the address from the request so."""
+    import panel as pn
+    from panel.io.location import Location
+    from panel.io.state import set_curdoc
+
+    with set_curdoc(doc):
+        search = Location.from_request(request).search
+        location = pn.state.location
+        if location is not None and search:
+            location.search = search
+
+
+def install(server, route: str, size: int) -> ReadyPages | None:
+    """Build pages ahead for `route` of a Bokeh `server` (in this process); None when `size` is 0."""
+    if size <= 0:
+        return None
+    context = server._tornado._applications[f"/{route}"]
+    return ReadyPages(context, size, route)
