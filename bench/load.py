@@ -162,6 +162,8 @@ def measure_ws(base: str, sessions: int, cpu: CpuMeter, gets: list[float], serve
             "measured_as": "this process", "cpu_s_per_page_opened": round(client_opening / sessions, 3),
             "cpu_s_per_page_in_all": round(client_all / sessions, 3),
             "page_mib": round(clients[0].page_bytes / 2**20, 1), "assets": clients[0].assets,
+            "page_loaded_s": summary([client.page_s for client in clients]),  # the HTML and its assets
+            "session_acked_s": summary([client.session_s for client in clients]),  # the session built, ACK
             "updates_per_run": round(statistics.mean(client.updates for client in clients)),
             "acks_per_run": round(statistics.mean(client.acks for client in clients))}
         return {"opened": opened, "finished": finished, "cpu_opening": opening_cpu, "cpu_training": training_cpu,

@@ -73,6 +73,7 @@ class Client:
         self.page_bytes = 0  # the HTML and its scripts and stylesheets
         self.assets = 0
         self.interactive_s: float | None = None
+        self.page_s = self.session_s = None  # the GET to: the page and its assets loaded; the websocket's ACK
         self.status = ""  # the status line (css class nnp-status), text only
         self.state = ""  # the line under it (css class nnp-state): "Run 1 (...): finished in 1.3 s"
         self.updates = 0  # PATCH-DOCs received
@@ -95,6 +96,7 @@ class Client:
         page = response.body.decode()
         self.page_bytes = len(response.body)
         await self._load_assets(url, page)
+        self.page_s = time.perf_counter() - start
         token = TOKEN_RE.search(page)[1]
         ws_url = "ws" + self.base[4:] + "/app/ws" + self.query  # the page's own query travels with it
         self._ws = await websocket_connect(HTTPRequest(ws_url, request_timeout=600), subprotocols=["bokeh", token],
@@ -102,6 +104,7 @@ class Client:
         header, _, _ = await self._read_message()
         if header["msgtype"] != "ACK":
             raise BokehError(f"expected ACK, got {header}")
+        self.session_s = time.perf_counter() - start
         self._send("PULL-DOC-REQ", {})
         while True:
             header, content, _ = await self._read_message()
