@@ -1,15 +1,24 @@
-"""A class on one server: `python bench/load.py [--sessions 30] [--num-procs 1] [--json FILE]`.
+"""A class on one server: `python bench/load.py [--sessions 30] [--num-procs 1] [--clients ws|chromium] [--json F]`.
 
 The app is served in its own process (`nn-playground serve`, as a teacher would start it). Then, all at once:
-1. N browser pages (one Chromium, a context each) open the app: time from the request to the first rendered
-   page (time to interactive), median and max;
-2. every page presses Train on a small XOR run, and meanwhile plain HTTP GETs of /app (a new student arriving)
+1. N sessions open the app: time from the request to interactive, median and max;
+2. every session presses Train on a small XOR run, and meanwhile plain HTTP GETs of /app (a new student arriving)
    are timed: median and max;
-3. Train-to-finished per page (the click to "finished" in the state line): median and max;
-4. the server's resident memory (all its processes) before the pages open and after they have trained;
-5. where the machine's CPU went in each phase (opening, training): the server's processes against everything
-   (the Chromium pages run on the same machine here; a real class brings its own computers), so that the
-   server's own cost per page open and per trained run can be read apart from the browsers'.
+3. Train-to-finished per session (the click to "finished" in the state line): median and max;
+4. the server's resident memory (all its processes) before the sessions open and after they have trained;
+5. where the machine's CPU went in each phase (opening, training): the server's processes against everything,
+   and the server's own cost per page opened and per run trained.
+
+Who the students are (`--clients`):
+- ws (the default): light clients (bench/ws_client.py), all N in one asyncio event loop in this process. Each
+  asks the server what a fresh browser asks: the page and its scripts and stylesheets, the document over the
+  websocket, the click on Train, an acknowledgement of every live update one frame later. Interactive = the
+  document has arrived (a browser would render it now). They cost this machine almost nothing ("client": CPU
+  seconds of this process per page), so the figures are the server's.
+- chromium: N real Chromium pages (one browser, a context each); interactive = the page has rendered the app.
+  On this 2-core machine they measure Chromium more than the server: one page costs ~4.4 CPU-s to render
+  while the server spends ~1.2-1.6 CPU-s building its session, and 30 pages took ~94 % of the machine. A real
+  class brings its own computers; this mode checks what a page sees, not what the server can carry.
 """
 
 from __future__ import annotations
@@ -85,18 +94,120 @@ def summary(values: list[float]) -> dict:
     return {"median": round(statistics.median(values), 2), "max": round(max(values), 2), "count": len(values)}
 
 
+def measure_chromium(base: str, sessions: int, cpu: CpuMeter, gets: list[float], server_pid: int) -> dict:
+    """N Chromium pages (one browser, a context each), on this machine."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        pages, opened = [], []
+        start = time.perf_counter()
+        for _ in range(sessions):  # all requested at once; each page renders when the server gets to it
+            context = browser.new_context(viewport={"width": 1366, "height": 768})
+            page = context.new_page()
+            page.goto(f"{base}/app{QUERY}", wait_until="commit", timeout=600_000)
+            pages.append(AppPage(page, base))
+        for app in pages:
+            app.page.wait_for_function(READY_JS, timeout=600_000, polling=100)
+            opened.append(time.perf_counter() - start)
+            app.page.evaluate(PROBE_JS)  # the hooks AppPage reads the page with
+        opening_cpu = cpu.phase()
+        clicked = time.perf_counter()
+        for app in pages:
+            app.click("Train")
+        with arriving_students(base, gets):
+            finished = []
+            for app in pages:
+                app.wait_for_run_end(1, timeout=900)
+                finished.append(time.perf_counter() - clicked)
+            training_cpu = cpu.phase()
+        memory_after = rss_mib(server_pid, children=True)
+        browser.close()
+    browsers = {phase: used["machine_cpu_s"] - used["server_cpu_s"]  # the browsers, and whatever else ran
+                for phase, used in (("opened", opening_cpu), ("in_all", training_cpu))}
+    browsers["in_all"] += browsers["opened"]
+    return {"opened": opened, "finished": finished, "cpu_opening": opening_cpu, "cpu_training": training_cpu,
+            "memory_after": memory_after,
+            "client": {f"cpu_s_per_page_{phase}": round(used / sessions, 2) for phase, used in browsers.items()}
+            | {"measured_as": "machine less server"}}
+
+
+def measure_ws(base: str, sessions: int, cpu: CpuMeter, gets: list[float], server_pid: int) -> dict:
+    """N light clients (bench/ws_client.py) in one asyncio event loop, in this process."""
+    import asyncio
+
+    from bench.ws_client import open_session
+
+    async def run() -> dict:
+        process = time.process_time()
+        clients = await asyncio.gather(*(open_session(base, QUERY) for _ in range(sessions)))
+        opened = [client.interactive_s for client in clients]
+        opening_cpu, client_opening = cpu.phase(), time.process_time() - process
+        clicked = time.perf_counter()
+        for client in clients:
+            await client.click("Train")
+        with arriving_students(base, gets):
+
+            async def finish(client) -> float:
+                await client.wait_for_run_end(1, timeout=900)
+                return time.perf_counter() - clicked
+
+            finished = await asyncio.gather(*(finish(client) for client in clients))
+            training_cpu = cpu.phase()
+        client_all = time.process_time() - process
+        memory_after = rss_mib(server_pid, children=True)
+        for client in clients:
+            await client.close()
+        client = {  # this process: the clients and the arriving students' GETs
+            "measured_as": "this process", "cpu_s_per_page_opened": round(client_opening / sessions, 3),
+            "cpu_s_per_page_in_all": round(client_all / sessions, 3),
+            "page_mib": round(clients[0].page_bytes / 2**20, 1), "assets": clients[0].assets,
+            "page_loaded_s": summary([client.page_s for client in clients]),  # the HTML and its assets
+            "session_acked_s": summary([client.session_s for client in clients]),  # the session built, ACK
+            "updates_per_run": round(statistics.mean(client.updates for client in clients)),
+            "acks_per_run": round(statistics.mean(client.acks for client in clients))}
+        return {"opened": opened, "finished": finished, "cpu_opening": opening_cpu, "cpu_training": training_cpu,
+                "memory_after": memory_after, "client": client}
+
+    return asyncio.run(run())
+
+
+class arriving_students:
+    """While in this block, a new student's plain GET of /app every half second, timed (in a thread)."""
+
+    def __init__(self, base: str, gets: list[float]) -> None:
+        self.base, self.gets, self.running = base, gets, threading.Event()
+        self.thread = threading.Thread(target=self._arrive, daemon=True)
+
+    def _arrive(self) -> None:
+        while self.running.is_set():
+            self.gets.append(timed_get(f"{self.base}/app"))
+            time.sleep(0.5)
+
+    def __enter__(self):
+        self.running.set()
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.running.clear()
+        self.thread.join(timeout=130)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=30)
     parser.add_argument("--num-procs", type=int, default=1)
+    parser.add_argument("--clients", choices=["ws", "chromium"], default="ws",
+                        help="ws: light protocol clients (the default); chromium: real browser pages")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
-    from playwright.sync_api import sync_playwright
 
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port), "--num-procs",
                                str(args.num_procs)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://localhost:{port}"
+    gets: list[float] = []
     try:
         for _ in range(600):
             try:
@@ -106,52 +217,20 @@ def main(argv: list[str] | None = None) -> int:
                 time.sleep(0.2)
         memory_before = rss_mib(server.pid, children=True)
         cpu = CpuMeter(server.pid)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            pages, opened = [], []
-            start = time.perf_counter()
-            for _ in range(args.sessions):  # all requested at once; each page renders when the server gets to it
-                context = browser.new_context(viewport={"width": 1366, "height": 768})
-                page = context.new_page()
-                page.goto(f"{base}/app{QUERY}", wait_until="commit", timeout=600_000)
-                pages.append(AppPage(page, base))
-            for app in pages:
-                app.page.wait_for_function(READY_JS, timeout=600_000, polling=100)
-                opened.append(time.perf_counter() - start)
-                app.page.evaluate(PROBE_JS)  # the hooks AppPage reads the page with
-            opening_cpu = cpu.phase()
-            gets, running = [], threading.Event()
-            running.set()
-
-            def arrivals() -> None:
-                while running.is_set():
-                    gets.append(timed_get(f"{base}/app"))
-                    time.sleep(0.5)
-
-            visitor = threading.Thread(target=arrivals, daemon=True)
-            clicked = time.perf_counter()
-            for app in pages:
-                app.click("Train")
-            visitor.start()
-            finished = []
-            for app in pages:
-                app.wait_for_run_end(1, timeout=900)
-                finished.append(time.perf_counter() - clicked)
-            running.clear()
-            training_cpu = cpu.phase()
-            visitor.join(timeout=130)
-            memory_after = rss_mib(server.pid, children=True)
-            browser.close()
+        measure = measure_ws if args.clients == "ws" else measure_chromium
+        measured = measure(base, args.sessions, cpu, gets, server.pid)
     finally:
         server.terminate()
         server.wait(timeout=60)
+    opening, training = measured["cpu_opening"], measured["cpu_training"]
     figures = {
-        "sessions": args.sessions, "num_procs": args.num_procs,
-        "time_to_interactive_s": summary(opened), "get_app_while_training_s": summary(gets),
-        "train_to_finished_s": summary(finished),
-        "server_memory_mib": {"before": round(memory_before), "after": round(memory_after)},
-        "cpu_opening": {**opening_cpu, "server_cpu_s_per_page": round(opening_cpu["server_cpu_s"] / args.sessions, 2)},
-        "cpu_training": {**training_cpu, "server_cpu_s_per_run": round(training_cpu["server_cpu_s"] / args.sessions, 2)},
+        "sessions": args.sessions, "num_procs": args.num_procs, "clients": args.clients,
+        "time_to_interactive_s": summary(measured["opened"]), "get_app_while_training_s": summary(gets),
+        "train_to_finished_s": summary(measured["finished"]),
+        "server_memory_mib": {"before": round(memory_before), "after": round(measured["memory_after"])},
+        "cpu_opening": {**opening, "server_cpu_s_per_page": round(opening["server_cpu_s"] / args.sessions, 2)},
+        "cpu_training": {**training, "server_cpu_s_per_run": round(training["server_cpu_s"] / args.sessions, 2)},
+        "client": measured["client"],
     }
     print(json.dumps(figures, indent=2))
     if args.json:

@@ -1,0 +1,53 @@
+"""bench/ws_client.py against the real server: two light clients get their own sessions, and one trains."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.ws_client import open_session
+from tests.conftest import wait_for_http
+from tests.support.probe import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+QUERY = "?dataset=toy_xor&hidden=8&epochs=60&samples=400"
+
+
+def test_two_light_clients_open_sessions_and_one_trains():
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port)], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    base = f"http://localhost:{port}"
+
+    async def students() -> None:
+        first, second = await asyncio.gather(open_session(base, QUERY), open_session(base, QUERY))
+        try:
+            for client in (first, second):
+                assert 0 < client.interactive_s < 120
+                assert client.assets > 5 and client.page_bytes > 1_000_000  # the page's scripts and stylesheets
+                assert "No epoch" in client.status and "Run" not in client.state
+            await first.click("Train")
+            ended = await first.wait_for_run_end(1, timeout=120)
+            assert "finished" in ended and "toy_xor, hidden 8" in ended
+            assert first.status.startswith("Epoch 60/60")
+            assert first.acks > 0  # it acknowledged the updates, as a page does
+            await asyncio.sleep(0.5)
+            assert "Run" not in second.state and "No epoch" in second.status  # the other session did not train
+            assert not first.errors and not second.errors
+        finally:
+            await first.close()
+            await second.close()
+
+    try:
+        wait_for_http(f"{base}/app", timeout=120)
+        asyncio.run(asyncio.wait_for(students(), 240))
+    finally:
+        os.killpg(server.pid, signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
