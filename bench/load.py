@@ -90,6 +90,21 @@ class CpuMeter:
         return used
 
 
+def settle(server_pid: int, quiet_share: float = 0.05, window: float = 2.0, timeout: float = 300) -> float:
+    """Wait until the server's processes use under `quiet_share` of a core over `window` seconds (its start-up
+    work, such as pages built ahead, is done); returns the seconds waited."""
+    start = time.perf_counter()
+    pids = [server_pid, *child_pids(server_pid)]
+    used = cpu_seconds(pids)
+    while time.perf_counter() - start < timeout:
+        time.sleep(window)
+        now = cpu_seconds(pids)
+        if now - used < quiet_share * window:
+            break
+        used = now
+    return round(time.perf_counter() - start, 1)
+
+
 def summary(values: list[float]) -> dict:
     return {"median": round(statistics.median(values), 2), "max": round(max(values), 2), "count": len(values)}
 
@@ -198,14 +213,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=30)
     parser.add_argument("--num-procs", type=int, default=1)
+    parser.add_argument("--ready-pages", type=int, default=None,
+                        help="pages built ahead per server process (default: the server's own default)")
     parser.add_argument("--clients", choices=["ws", "chromium"], default="ws",
                         help="ws: light protocol clients (the default); chromium: real browser pages")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
 
     port = free_port()
+    ready = [] if args.ready_pages is None else ["--ready-pages", str(args.ready_pages)]
     server = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port), "--num-procs",
-                               str(args.num_procs)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               str(args.num_procs), *ready], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://localhost:{port}"
     gets: list[float] = []
     try:
@@ -215,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
                 break
             except OSError:
                 time.sleep(0.2)
+        settled = settle(server.pid)  # the class arrives after the server has started (and built pages ahead)
         memory_before = rss_mib(server.pid, children=True)
         cpu = CpuMeter(server.pid)
         measure = measure_ws if args.clients == "ws" else measure_chromium
@@ -225,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     opening, training = measured["cpu_opening"], measured["cpu_training"]
     figures = {
         "sessions": args.sessions, "num_procs": args.num_procs, "clients": args.clients,
+        "ready_pages": args.ready_pages if args.ready_pages is not None else "default", "server_settled_s": settled,
         "time_to_interactive_s": summary(measured["opened"]), "get_app_while_training_s": summary(gets),
         "train_to_finished_s": summary(measured["finished"]),
         "server_memory_mib": {"before": round(memory_before), "after": round(measured["memory_after"])},

@@ -8,8 +8,9 @@ app's address without a query), and a visitor's new session takes one: what is l
 visitor's address adds (the settings a link presets, applied as the browser's back button would). So a session
 opens in the time Bokeh needs to send its page.
 
-Pages are built on the server's event loop, one per tick, and only when no session opened in the last
-IDLE_SECONDS: a class arriving never waits behind a page built for nobody, and a burst uses up the pages made
+Pages are built on the server's event loop, one per tick, and only when the server is idle: no session opened
+in the last IDLE_SECONDS, and the process (its sessions' training included) used under QUIET_SHARE of a core.
+So a class arriving or training never waits behind a page built for nobody; a burst uses up the pages made
 before it, then is built page by page as before. A ready page holds no session, thread or file; each costs the
 memory of an idle session (~5 MiB) until it is taken. Nothing is shared between sessions: a page is used once.
 
@@ -30,7 +31,8 @@ from bokeh.util.token import get_token_payload
 from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
 from tornado.ioloop import PeriodicCallback
 
-IDLE_SECONDS = 3.0  # build ahead only when no session opened for this long
+IDLE_SECONDS = 3.0  # build ahead only after this long without a new session,
+QUIET_SHARE = 0.1  # and with the process (its sessions' training included) under this share of a core then
 TICK_MS = 250
 
 
@@ -43,21 +45,32 @@ class ReadyPages:
         self.taken = 0  # sessions that opened on a page built ahead (for tests and measurements)
         self.last_opened = time.monotonic() - IDLE_SECONDS
         self._building = False
+        self._quiet, self._window = True, (time.monotonic(), time.process_time())
+        self._build_cpu = 0.0  # CPU seconds spent building pages ahead (not counted as the sessions' use)
         self._create_session = context.create_session_if_needed  # Bokeh's own
         context.create_session_if_needed = self.create_session_if_needed
         self._timer = PeriodicCallback(self.top_up, TICK_MS)
         self._timer.start()
 
     async def top_up(self) -> None:
-        """Build one page ahead if there is room and nobody opened a session lately."""
-        idle = time.monotonic() - self.last_opened >= IDLE_SECONDS
-        if not idle or self._building or len(self.ready) >= self.size or self.context._pending_sessions:
+        """Build one page ahead if there is room and the server is idle."""
+        if not self._idle() or self._building or len(self.ready) >= self.size or self.context._pending_sessions:
             return
-        self._building = True
+        self._building, started = True, time.process_time()
         try:
             self.ready.append(await self._build())
         finally:
             self._building = False
+            self._build_cpu += time.process_time() - started
+
+    def _idle(self) -> bool:
+        """No session opened in the last IDLE_SECONDS, and in the last window of as long this process used under
+        QUIET_SHARE of a core, pages built ahead not counted: the students' training comes first."""
+        now, used = time.monotonic(), time.process_time() - self._build_cpu
+        if now - self._window[0] >= IDLE_SECONDS:
+            self._quiet = (used - self._window[1]) / (now - self._window[0]) < QUIET_SHARE
+            self._window = (now, used)
+        return self._quiet and now - self.last_opened >= IDLE_SECONDS
 
     async def _build(self) -> contexts.BokehSessionContext:
         doc = Document()

@@ -1,6 +1,7 @@
 """Issue 11, item 5: a new session opens on a page the server built ahead while idle (dashboard/ui/ready_pages.py),
 with the settings of its own address, as its own session: closing it ends its training; once the pages built
-ahead are used up, sessions are built as before, and the server builds new ones when it is idle again."""
+ahead are used up, sessions are built as before, and the server builds new ones when it is idle again, not
+while a session trains."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from bokeh.client import pull_session
 
 import dashboard.session.experiment as experiment_module
 from dashboard.ui import factory as app_factory
+from dashboard.ui import ready_pages
 from dashboard.ui.server import close_all, start
 from tests.conftest import wait_for_http
 from tests.support.probe import free_port
@@ -80,6 +82,8 @@ def test_a_closed_session_on_a_page_built_ahead_stops_its_training(served, monke
     document.add_next_tick_callback(experiment.train)  # on the session's loop, holding its lock, as a click
     wait_until(lambda: experiment._worker is not None, message="training did not start")
     worker = experiment._worker
+    time.sleep(2.5 * ready_pages.IDLE_SECONDS)
+    assert len(pages.ready) == 1, "a page was built ahead while a session trained"  # a core busy training
     session.close()
     wait_until(lambda: experiment._worker is None, timeout=60, message="the session was not closed")
     assert worker.join(5), "its training did not end within 5 s of the session closing"
