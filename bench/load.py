@@ -77,30 +77,37 @@ def machine_cpu_seconds() -> float:
 
 
 class CpuMeter:
-    """The server's and the machine's CPU seconds over a phase."""
+    """The server's (each of its processes') and the machine's CPU seconds over a phase."""
 
     def __init__(self, server_pid: int) -> None:
         self.pids = [server_pid, *child_pids(server_pid)]
-        self.server, self.machine = cpu_seconds(self.pids), machine_cpu_seconds()
+        self.each, self.machine = self._each(), machine_cpu_seconds()
+
+    def _each(self) -> list[float]:
+        return [cpu_seconds([pid]) for pid in self.pids]
 
     def phase(self) -> dict:
-        server, machine = cpu_seconds(self.pids), machine_cpu_seconds()
-        used = {"server_cpu_s": round(server - self.server, 1), "machine_cpu_s": round(machine - self.machine, 1)}
-        self.server, self.machine = server, machine
+        each, machine = self._each(), machine_cpu_seconds()
+        spent = [now - before for now, before in zip(each, self.each)]
+        used = {"server_cpu_s": round(sum(spent), 1), "machine_cpu_s": round(machine - self.machine, 1)}
+        if len(spent) > 1:  # the serving processes (forked children; the first process only waits for them)
+            used["server_cpu_s_by_process"] = [round(value, 1) for value in spent]
+        self.each, self.machine = each, machine
         return used
 
 
-def settle(server_pid: int, quiet_share: float = 0.05, window: float = 2.0, timeout: float = 300) -> float:
-    """Wait until the server's processes use under `quiet_share` of a core over `window` seconds (its start-up
-    work, such as pages built ahead, is done); returns the seconds waited."""
-    start = time.perf_counter()
+def settle(server_pid: int, quiet_share: float = 0.05, quiet_for: float = 8.0, timeout: float = 300) -> float:
+    """Wait until the server's processes have used under `quiet_share` of a core for `quiet_for` seconds in a row
+    (its start-up work is done, pages built ahead included: it waits a few idle seconds before building them);
+    returns the seconds waited."""
+    start = quiet_since = time.perf_counter()
     pids = [server_pid, *child_pids(server_pid)]
     used = cpu_seconds(pids)
-    while time.perf_counter() - start < timeout:
-        time.sleep(window)
+    while time.perf_counter() - quiet_since < quiet_for and time.perf_counter() - start < timeout:
+        time.sleep(1.0)
         now = cpu_seconds(pids)
-        if now - used < quiet_share * window:
-            break
+        if now - used >= quiet_share:
+            quiet_since = time.perf_counter()
         used = now
     return round(time.perf_counter() - start, 1)
 

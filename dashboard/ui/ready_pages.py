@@ -124,7 +124,7 @@ def _preset_from_address(doc: Document, request) -> None:
     from panel.io.location import Location
     from panel.io.state import set_curdoc
 
-    with set_curdoc(doc):
+    with set_curdoc(doc), doc.models.freeze():  # Bokeh re-indexes the page once, not after each change
         search = Location.from_request(request).search
         location = pn.state.location
         if location is not None and search:
