@@ -21,7 +21,7 @@ from .cli_commands import EXIT_ERROR, EXIT_INTERRUPTED, PROG
 from .sweep_cli import add_sweep_command
 
 DEFAULTS = Settings()
-READY_PAGES = 20  # per server process: a class of ~30 on two processes opens on pages built ahead, even split 20/10
+READY_PAGES = 20  # per server process: 30 students on two processes, even split 20/10, open on pages built ahead
 
 
 def _positive(text: str) -> int:

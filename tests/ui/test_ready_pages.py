@@ -28,14 +28,20 @@ def wait_until(condition, timeout: float = 60, message: str = "") -> None:
 
 @pytest.fixture
 def served():
-    """The app served in-process with two pages built ahead; yields (base URL, the ReadyPages)."""
+    """The app served in-process with two pages built ahead. Yields the base URL, the ReadyPages, and a function
+    listing this server's experiments (not those other tests in this process left behind)."""
+    earlier = list(app_factory.EXPERIMENTS)  # held, so that no id of theirs is reused
+
+    def this_servers() -> list:
+        return [e for e in list(app_factory.EXPERIMENTS) if not any(e is old for old in earlier)]
+
     port = free_port()
     thread = start(port=port, ready_pages=2)
     url = f"http://localhost:{port}"
     wait_for_http(f"{url}/app")
     wait_until(lambda: thread.ready_pages is not None and len(thread.ready_pages.ready) == 2,
                message="the server did not build two pages ahead")
-    yield url, thread.ready_pages
+    yield url, thread.ready_pages, this_servers
     close_all()
     thread.stop()
     thread.join(timeout=20)
@@ -54,13 +60,14 @@ def open_session(url: str, pages, **query):
 
 
 def test_sessions_open_on_pages_built_ahead_each_with_its_own_address(served):
-    url, pages = served
+    url, pages, this_servers = served
     ahead = [context._document for context in pages.ready]
+    pages.size = 0  # none built meanwhile, however slow this machine is (restored below)
     first, built, document = open_session(url, pages, dataset="toy_xor", hidden="8,8", lr="0.02")
     assert built == [] and pages.taken == 1 and document is ahead[0]  # it took the first page built ahead
     second, built, document = open_session(url, pages, dataset="toy_ring", activation="tanh")
     assert built == [] and pages.taken == 2 and pages.ready == [] and document is ahead[1]
-    experiments = {e.dataset: e for e in app_factory.EXPERIMENTS if e.dataset in ("toy_xor", "toy_ring")}
+    experiments = {e.dataset: e for e in this_servers() if e.dataset in ("toy_xor", "toy_ring")}
     xor, ring = experiments["toy_xor"], experiments["toy_ring"]
     assert (xor.hidden, xor.lr, xor.activation) == ("8,8", 0.02, "relu")
     assert (ring.hidden, ring.lr, ring.activation) == ("4", 0.005, "tanh")  # the rest is the defaults
@@ -69,16 +76,17 @@ def test_sessions_open_on_pages_built_ahead_each_with_its_own_address(served):
     assert len(built) == 1 and built[0].dataset == "toy_cross" and pages.taken == 2
     for session in (first, second, third):
         session.close()
+    pages.size = 2
     wait_until(lambda: len(pages.ready) == 2, message="no pages were built ahead again once the server was idle")
 
 
 def test_a_closed_session_on_a_page_built_ahead_stops_its_training(served, monkeypatch):
-    url, pages = served
+    url, pages, this_servers = served
     monkeypatch.setattr(experiment_module, "over_budget", lambda *args, **kwargs: None)
     query = dict(dataset="toy_xor", samples="40000", hidden="32,32", batch_size="1", epochs="5")  # long epochs
     session, built, document = open_session(url, pages, **query)
     assert built == [] and pages.taken == 1
-    (experiment,) = [e for e in app_factory.EXPERIMENTS if e.samples == 40000]
+    (experiment,) = [e for e in this_servers() if e.samples == 40000]
     document.add_next_tick_callback(experiment.train)  # on the session's loop, holding its lock, as a click
     wait_until(lambda: experiment._worker is not None, message="training did not start")
     worker = experiment._worker
