@@ -1,7 +1,7 @@
 """Serve the dashboard: `serve()` blocks (the `nn-playground serve` command); `start()` runs it in a thread.
 
 Ctrl-C stops the server: every session's training is asked to stop (it ends within a mini-batch) and `serve`
-returns normally. Websocket messages (an uploaded file is one) may be up to `WEBSOCKET_MAX_MESSAGE_BYTES`,
+returns normally. SIGTERM (`kill`, a service manager's stop) does the same, in every server process. Websocket messages (an uploaded file is one) may be up to `WEBSOCKET_MAX_MESSAGE_BYTES`,
 comfortably above what the upload inputs accept (`parts.MAX_UPLOAD_BYTES`), so an oversized file is refused
 with a message rather than dropping the session.
 
@@ -15,12 +15,16 @@ process, dashboard/ui/ready_pages.py), so it costs only the sending of its page.
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 import urllib.request
 import uuid
+from pathlib import Path
 
 import panel as pn
+import tornado.process
 
 from ..session.experiment import stop_all_training
 from .factory import EXPERIMENTS, create_app
@@ -50,6 +54,7 @@ def serve(port: int = 5006, show: bool = False, ready_pages: int = 0, **options)
     pn.config.reuse_sessions = True
     pn.config.global_loading_spinner = True
     processes = options.get("num_procs", 1)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)  # inherited by the processes forked for --num-procs
     threading.Thread(target=warm, args=(port, WARM_REQUESTS * processes), name="nn-playground-warm", daemon=True).start()
     try:  # with several processes, each one (forked in Server()) goes on from here with its own sessions
         server = pn.serve({ROUTE: session_page}, port=port, show=show, title="nn-playground", threaded=False,
@@ -61,6 +66,27 @@ def serve(port: int = 5006, show: bool = False, ready_pages: int = 0, **options)
         pass
     finally:
         close_all()
+
+
+def _stop_on_sigterm(signum, frame) -> None:
+    """Stop as on Ctrl-C. With several processes, the first one only waits for the serving processes it forked
+    (Tornado's), which would go on serving without it: it passes the stop on to them and ends after them."""
+    if tornado.process.task_id() is None:
+        children = _forked_processes()
+        for pid in children:
+            os.kill(pid, signal.SIGINT)
+        if children:
+            return
+    signal.raise_signal(signal.SIGINT)  # a serving process: Panel's Ctrl-C handler stops its loop
+
+
+def _forked_processes() -> list[int]:
+    """The processes this one forked (Linux's /proc; elsewhere none are found)."""
+    pid = os.getpid()
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
 
 
 def warm(port: int, requests: int, timeout: float = 120) -> None:

@@ -18,7 +18,7 @@ import pytest
 from dashboard.cli import main
 from engine import Settings, Trainer
 from engine.storage import experiment_archive, save_experiment
-from tests.support.probe import free_port
+from tests.support.probe import child_pids, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -157,3 +157,33 @@ def test_ctrl_c_on_serve_during_training_stops_it_and_exits_0():
     assert "Traceback" not in err and "ERROR" not in err, err
     assert took < 10, f"Ctrl-C took {took:.1f} s"
     print(f"serve: Ctrl-C to exit {took:.2f} s")
+
+
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_sigterm_on_serve_stops_every_server_process_and_exits_0(processes):
+    """A service manager stops with SIGTERM, to the first process only: with --num-procs 2 its forked serving
+    processes must stop too, not go on serving as orphans."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port), "--num-procs",
+                                processes, "--ready-pages", "0"], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"http://localhost:{port}/app", timeout=60).read()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and process.poll() is None, process.stderr.read()
+                time.sleep(0.3)
+        serving = child_pids(process.pid)
+        assert len(serving) == (2 if processes == "2" else 0)
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err
+    assert "Traceback" not in err, err
+    time.sleep(0.5)
+    assert [pid for pid in serving if Path(f"/proc/{pid}").exists()] == [], "a serving process outlived the server"
