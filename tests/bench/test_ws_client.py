@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
-from pathlib import Path
 
 from bench.ws_client import open_session
-from tests.conftest import wait_for_http
-from tests.support.probe import free_port
+from tests.support.serving import served
 
-ROOT = Path(__file__).resolve().parents[2]
 QUERY = "?dataset=toy_xor&hidden=8&epochs=60&samples=400"
 
 
 def test_two_light_clients_open_sessions_and_one_trains():
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port)], cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    base = f"http://localhost:{port}"
-
-    async def students() -> None:
+    async def students(base: str) -> None:
         first, second = await asyncio.gather(open_session(base, QUERY), open_session(base, QUERY))
         try:
             for client in (first, second):
@@ -42,12 +30,5 @@ def test_two_light_clients_open_sessions_and_one_trains():
             await first.close()
             await second.close()
 
-    try:
-        wait_for_http(f"{base}/app", timeout=120)
-        asyncio.run(asyncio.wait_for(students(), 240))
-    finally:
-        os.killpg(server.pid, signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+    with served("--ready-pages", "1") as (port, _):  # one student on a page built ahead (if ready), one built
+        asyncio.run(asyncio.wait_for(students(f"http://localhost:{port}"), 240))

@@ -130,19 +130,24 @@ sys.exit(code)
 """
 
 
+def wait_until_served(process: subprocess.Popen, port: int, timeout: float = 120) -> None:
+    """Until the app answers at `port` (the server process must not have ended meanwhile)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(f"http://localhost:{port}/app", timeout=60).read()
+            return
+        except OSError:
+            assert time.monotonic() < deadline and process.poll() is None, process.stderr.read()
+            time.sleep(0.3)
+
+
 def test_ctrl_c_on_serve_during_training_stops_it_and_exits_0():
     port = free_port()
     process = subprocess.Popen([sys.executable, "-c", SERVE_DURING_TRAINING, str(port)], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"http://localhost:{port}/app", timeout=60).read()
-                break
-            except OSError:
-                assert time.monotonic() < deadline and process.poll() is None, process.stderr.read()
-                time.sleep(0.3)
+        wait_until_served(process, port)
         read_until(process.stdout, "TRAINING")
         time.sleep(1.0)
         asked = time.monotonic()
@@ -168,14 +173,7 @@ def test_sigterm_on_serve_stops_every_server_process_and_exits_0(processes):
                                 processes, "--ready-pages", "0"], cwd=ROOT, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"http://localhost:{port}/app", timeout=60).read()
-                break
-            except OSError:
-                assert time.monotonic() < deadline and process.poll() is None, process.stderr.read()
-                time.sleep(0.3)
+        wait_until_served(process, port)
         serving = child_pids(process.pid)
         assert len(serving) == (2 if processes == "2" else 0)
         process.send_signal(signal.SIGTERM)
