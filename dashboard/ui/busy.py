@@ -21,6 +21,8 @@ from .parts import settled
 
 SHOW_AFTER_MS = 150  # a change handled faster than this shows nothing (no flicker on a quiet server)
 WATCHED = ("value", "active", "filename")  # the properties a user's input changes (widgets, choices, tabs, files)
+# The events a user's input sends: a file's chunks (the uploads are FileDroppers, parts.file_dropper).
+WATCHED_EVENTS = ("upload_event",)
 
 
 class BusyBadge(pn.custom.JSComponent):
@@ -43,8 +45,11 @@ export function render({{ model, el, view }}) {{
     timer = null;
     badge.hidden = true;
   }};
+  const sent = (event) => event.kind === 'MessageSent' && event.msg_data != null &&
+                         {list(WATCHED_EVENTS)}.includes(event.msg_data.event_name);
   view.model.document.on_change((event) => {{
-    if (!event.sync || event.model === view.model || !{list(WATCHED)}.includes(event.attr)) return;
+    if (!event.sync || event.model === view.model) return;
+    if (!{list(WATCHED)}.includes(event.attr) && !sent(event)) return;
     model.request = model.request + 1;
     if (timer === null) timer = setTimeout(() => {{ if (model.done < model.request) badge.hidden = false; }},
                                            {SHOW_AFTER_MS});

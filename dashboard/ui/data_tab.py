@@ -42,7 +42,7 @@ from ..plots.style import CLASS_COLORS
 from ..session.experiment import Experiment
 from ..session.own_files import Prepared
 from ..session.runs import DRAWN
-from .parts import MAX_UPLOAD_BYTES, in_thread, on_loop, upload_too_large
+from .parts import MAX_UPLOAD_BYTES, file_dropper, in_thread, on_loop, take_upload, upload_too_large
 
 DRAW_SIZE = 340  # frame of the drawing plot, in pixels
 ERASE_RADIUS = 0.03  # share of the plot's width and height within which Erase finds a point
@@ -51,6 +51,8 @@ HELP = ("**Your own data.** Upload a CSV of `x, y, label` rows (label 0 or 1, a 
         f"{MAX_UPLOAD_BYTES // 2**20} MB and 200,000 rows), or click on "
         "the plot to add points of the chosen class (Erase removes the nearest one), then press *Use these points*. "
         "They are split into train and test with the current test share and split seed.")
+# How browsers name a .csv file's type (Windows, with Excel: application/vnd.ms-excel).
+CSV_TYPES = [".csv", "text/csv", "application/vnd.ms-excel", "application/csv", "text/x-csv", "text/plain"]
 UPLOAD_LABEL = f"Upload a CSV (up to {MAX_UPLOAD_BYTES // 2**20} MB, 200,000 rows)"
 
 
@@ -76,7 +78,7 @@ class DataEditor:
         # handled. Panel's RadioButtonGroup updates its value a tick later, so a quick click after changing the mode
         # was drawn in the old mode (tests/browser/test_browser_own_data.py failed so).
         self.mode = RadioButtonGroup(labels=list(MODES), active=1, button_type="primary", margin=(4, 4))
-        self.upload = pn.widgets.FileInput(accept=".csv", multiple=False, margin=(4, 4), sizing_mode="stretch_width")
+        self.upload = file_dropper(CSV_TYPES, margin=(4, 4), sizing_mode="stretch_width", css_classes=["nnp-upload"])
         self.upload.param.watch(self._uploaded, "value")
         button = {"sizing_mode": "stretch_width", "margin": (4, 4)}
         self.buttons = {
@@ -172,19 +174,17 @@ class DataEditor:
 
     # ----- files -----
     async def _uploaded(self, event) -> None:
-        """A file came: checked for size at once, read and made a dataset in a thread (a big file takes seconds),
-        then installed on the loop."""
-        if event.new is None:
+        """A file came (one over the limit is refused in the browser, parts.file_dropper): checked for size at
+        once, read and made a dataset in a thread (a big file takes seconds), then installed on the loop."""
+        arrived = take_upload(self.upload)
+        if arrived is None:
             return
-        data, name = event.new, self.upload.filename or "the file"
-        try:
-            too_large = upload_too_large(name, len(data))
-            if too_large:
-                self._warn(too_large)
-                return
-            self.experiment.apply_prepared(await in_thread(self.prepare_upload, data, name))
-        finally:
-            self.upload.clear()  # so that choosing the same file again uploads it again
+        name, data = arrived
+        too_large = upload_too_large(name, len(data))
+        if too_large:
+            self._warn(too_large)
+            return
+        self.experiment.apply_prepared(await in_thread(self.prepare_upload, data, name))
 
     def prepare_upload(self, data: bytes, name: str) -> Prepared:
         """Read an uploaded file's bytes into points ready to use (thread-safe: no parameter changes)."""

@@ -14,9 +14,11 @@ from engine.storage import experiment_archive
 
 from ..report.from_experiment import experiment_trainer, report_page_async
 from ..session.experiment import Experiment
-from .parts import MAX_UPLOAD_BYTES, in_thread, upload_too_large
+from .parts import MAX_UPLOAD_BYTES, file_dropper, in_thread, take_upload, upload_too_large
 
 FILENAME = "nn-playground-experiment.zip"
+# How browsers name a .zip file's type (Windows: application/x-zip-compressed).
+ZIP_TYPES = [".zip", "application/zip", "application/x-zip-compressed", "application/x-zip", "multipart/x-zip"]
 
 
 def save_download(experiment: Experiment, **options) -> pn.widgets.FileDownload:
@@ -30,22 +32,22 @@ def save_download(experiment: Experiment, **options) -> pn.widgets.FileDownload:
 
 
 def load_input(experiment: Experiment, **options) -> pn.Column:
-    """A Load experiment file input (.zip from Save experiment); a bad file leaves everything as it was.
+    """A Load experiment upload (.zip from Save experiment); a bad file leaves everything as it was.
 
+    A file over the limit is refused in the browser (parts.file_dropper), and again here if one came anyway.
     The file is read and checked, and its model rebuilt and evaluated, in a thread; it is installed on the loop."""
-    upload = pn.widgets.FileInput(accept=".zip", multiple=False, css_classes=["nnp-load"], **options)
+    upload = file_dropper(ZIP_TYPES, css_classes=["nnp-load"], **options)
 
     async def load(event) -> None:
-        if not event.new:
+        arrived = take_upload(upload)
+        if arrived is None:
             return
-        try:
-            too_large = upload_too_large(upload.filename or "the file", len(event.new))
-            if too_large:
-                experiment.param.update(message=too_large, message_kind="danger")
-                return
-            experiment.apply_prepared(await in_thread(experiment.prepare_archive, event.new))
-        finally:
-            upload.clear()  # so that loading the same file again (to start over from it) is a new upload
+        name, data = arrived
+        too_large = upload_too_large(name, len(data))
+        if too_large:
+            experiment.param.update(message=too_large, message_kind="danger")
+            return
+        experiment.apply_prepared(await in_thread(experiment.prepare_archive, data))
 
     upload.param.watch(load, "value")
     label = pn.pane.Markdown(f"Load experiment (.zip from Save experiment, up to {MAX_UPLOAD_BYTES // 2**20} MB):",

@@ -28,7 +28,7 @@ def _server_session() -> bool:
 def create_app(experiment: Experiment | None = None, template: bool = True):
     """The dashboard of one experiment (a new one unless given). Call it once per session."""
     torch.set_num_threads(1)  # tiny nets train 100x faster on one thread than on a busy machine's many
-    pn.extension(notifications=False)
+    pn.extension("filedropper", notifications=False)  # the uploads' FilePond, served from here
     experiment = experiment if experiment is not None else Experiment(speed="normal")  # watchable training
     location = pn.state.location if _server_session() else None
     if location is not None:

@@ -15,12 +15,18 @@ from panel.reactive import ReactiveHTML
 
 from engine.csv_points import MAX_CSV_BYTES
 
-# A file input sends the whole file, base64-encoded (4/3 larger), in one websocket message. The server accepts
-# messages up to WEBSOCKET_MAX_MESSAGE_BYTES (set in server.py), so a file a little over MAX_UPLOAD_BYTES still
-# arrives and is refused with a message; only files over ~30 MB would exceed the websocket's limit (the browser
-# then loses its session). The labels of the upload inputs say the limit.
+# The uploads are Panel's FileDropper (FilePond in the browser). The browser refuses a file over the limit itself,
+# with FilePond's message in the widget ("File is too large / Maximum file size is 10 MB"): nothing is sent, the
+# server is not told, and the session goes on as it was. A file within it is sent in chunks of
+# UPLOAD_CHUNK_BYTES, each its own websocket message, so no message comes near WEBSOCKET_MAX_MESSAGE_BYTES (set
+# in server.py): before, a file input sent the whole file base64-encoded in one message, and a file over ~30 MB
+# silently dropped the session. FilePond counts a MB as 10**6 bytes, so the browser's limit (10,000,000 bytes) is
+# a little under MAX_UPLOAD_BYTES (10 MiB): the server's check (`upload_too_large`) stays as a second line of
+# defence, for clients other than the page. The labels of the upload inputs say the limit before a file is chosen.
 MAX_UPLOAD_BYTES = MAX_CSV_BYTES  # 10 MiB, CSV files and saved experiments alike
 WEBSOCKET_MAX_MESSAGE_BYTES = 40 * 2**20
+UPLOAD_CHUNK_BYTES = 2**20  # per websocket message (binary, not base64); also FilePond's progress steps
+BROWSER_MAX_FILE_SIZE = f"{MAX_UPLOAD_BYTES // 2**20}MB"  # FilePond's own check: 10 * 10**6 bytes
 
 
 def upload_too_large(name: str, size: int) -> str | None:
@@ -29,6 +35,28 @@ def upload_too_large(name: str, size: int) -> str | None:
         return None
     return (f"{name}: {size / 2**20:.1f} MB is more than the {MAX_UPLOAD_BYTES // 2**20} MB a file may be here. "
             "Nothing was changed.")
+
+
+def file_dropper(accepted: list[str], **options) -> pn.widgets.FileDropper:
+    """An upload of one file of the `accepted` types (extensions and MIME types: browsers name a type
+    differently, a .csv is text/csv on Linux and often application/vnd.ms-excel on Windows), refused in the
+    browser over the size limit and sent in chunks. Its file arrives as `value` {name: bytes, or str for text/*
+    types}; `take_upload` takes it out. Served pages need `pn.extension("filedropper")` (factory.py): FilePond's
+    scripts are then in the page from the start, served by this server (panel/dist/bundled/filedropper)."""
+    return pn.widgets.FileDropper(
+        accepted_filetypes=accepted, multiple=False, max_file_size=BROWSER_MAX_FILE_SIZE,
+        chunk_size=UPLOAD_CHUNK_BYTES, previews=[], layout="compact", **options)
+
+
+def take_upload(upload: pn.widgets.FileDropper) -> tuple[str, bytes] | None:
+    """The file that arrived in `upload` as (name, bytes), emptying its value, so that the same file sent again
+    is a new upload; None if there is none (the value changes too when a file is removed in the widget)."""
+    files = dict(upload.value)
+    if not files:
+        return None
+    upload.param.update(value={}, mime_type={})  # (calls the value's watchers again, with nothing)
+    name, data = next(iter(files.items()))  # one file: multiple=False
+    return name, data.encode("utf-8") if isinstance(data, str) else data
 
 
 _WORKING: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # a session's document -> its in_thread futures

@@ -18,6 +18,7 @@ from dashboard.ui.sidebar import Sidebar
 from dashboard.ui.urlsync import apply_query, query_text
 from engine import load_dataset
 from engine.storage import load_experiment, save_experiment
+from tests.support.uploads import send
 
 RNG = np.random.default_rng(5)
 POINTS = RNG.random((40, 2)) * [10.0, 2.0] + [100.0, -1.0]  # any range: the csv dataset's box follows the data
@@ -32,9 +33,8 @@ def trained(**settings) -> Experiment:
 
 
 def upload(editor: DataEditor, name: str, content: bytes) -> None:
-    """What the browser's file input does: the file's name, then its bytes."""
-    editor.upload.filename = name
-    editor.upload.value = content
+    """What the browser's upload does: the file's chunks, as text/csv (Panel decodes them)."""
+    send(editor.upload, name, content)
 
 
 def snapshot(experiment: Experiment) -> tuple:

@@ -11,10 +11,16 @@ from dashboard.session.experiment import Experiment
 from dashboard.ui import server
 from dashboard.ui.data_tab import HELP, UPLOAD_LABEL, DataEditor
 from dashboard.ui.downloads import load_input
-from dashboard.ui.parts import MAX_UPLOAD_BYTES, WEBSOCKET_MAX_MESSAGE_BYTES
+from dashboard.ui.parts import (
+    BROWSER_MAX_FILE_SIZE,
+    MAX_UPLOAD_BYTES,
+    UPLOAD_CHUNK_BYTES,
+    WEBSOCKET_MAX_MESSAGE_BYTES,
+)
 from engine import Settings, Trainer
 from engine.csv_points import MAX_ROWS, CsvError, parse_points_csv, read_points_csv
 from engine.storage import experiment_archive
+from tests.support.uploads import remove, send
 
 
 def trained() -> Experiment:
@@ -29,8 +35,7 @@ def state_of(experiment: Experiment) -> tuple:
 
 
 def upload(editor: DataEditor, name: str, content: bytes) -> None:
-    editor.upload.filename = name
-    editor.upload.value = content
+    send(editor.upload, name, content)
 
 
 def test_the_limit_is_told_before_and_fits_the_websocket():
@@ -39,13 +44,44 @@ def test_the_limit_is_told_before_and_fits_the_websocket():
     assert server.SESSION_OPTIONS["websocket_max_message_size"] == WEBSOCKET_MAX_MESSAGE_BYTES
 
 
+def test_both_uploads_refuse_a_large_file_in_the_browser_and_send_the_rest_in_small_messages():
+    """Item 3: FilePond checks the size before sending anything (its MB is 10**6 bytes: a limit within ours); a
+    file within it comes in chunks, each one websocket message far below the limit."""
+    assert BROWSER_MAX_FILE_SIZE == "10MB" and 10 * 10**6 <= MAX_UPLOAD_BYTES
+    assert UPLOAD_CHUNK_BYTES * 4 / 3 + 2**20 < WEBSOCKET_MAX_MESSAGE_BYTES  # even if a chunk were base64-encoded
+    csv_upload = DataEditor(Experiment()).upload
+    zip_upload = load_input(Experiment())[1]
+    for widget, kind in ((csv_upload, ".csv"), (zip_upload, ".zip")):
+        assert type(widget).__name__ == "FileDropper"
+        assert widget.max_file_size == BROWSER_MAX_FILE_SIZE and widget.chunk_size == UPLOAD_CHUNK_BYTES
+        assert widget.multiple is False and kind in widget.accepted_filetypes
+    assert "application/vnd.ms-excel" in csv_upload.accepted_filetypes  # a .csv's type on Windows with Excel
+    assert "application/x-zip-compressed" in zip_upload.accepted_filetypes  # a .zip's type on Windows
+
+
+def test_the_same_file_twice_is_two_uploads_and_removing_it_in_the_widget_changes_nothing():
+    experiment = trained()
+    editor = DataEditor(experiment)
+    rows = "\ufeffx,y,label\n" + "".join(f"{x / 50},{(x * 7 % 50) / 50},{int(x > 25)}\n" for x in range(50))
+    upload(editor, "mine.csv", rows.encode())  # with a byte order mark (Excel's "CSV UTF-8")
+    assert experiment.dataset == "csv" and len(experiment.data.points) == 50, experiment.message
+    assert experiment.data.feature_names == ("x", "y") and editor.upload.value == {}
+    experiment.param.update(dataset="toy_xor")
+    before = state_of(experiment)
+    remove(editor.upload, "mine.csv")  # the widget's remove button: nothing happens
+    assert state_of(experiment) == before
+    upload(editor, "mine.csv", rows.encode())
+    assert experiment.dataset == "csv" and len(experiment.data.points) == 50, experiment.message
+
+
 @pytest.mark.parametrize("name, content, words", [
     ("big.csv", b"0.1,0.2,1\n" * (MAX_UPLOAD_BYTES // 10 + 1), "more than the 10 MB"),
     ("long.csv", b"x,y,label\n" + b"1" * 5000 + b",0,1\n", "line 2: longer than 1000 characters"),
     ("quote.csv", b'x,y,label\n"' + b"a\n" * 70_000 + b'",0,1\n', "not readable as CSV"),
     ("nul.csv", b"0.1,0.2,1\n0.3,\x00,0\n", "line 2"),
+    ("latin1.csv", b"x,y,label\n0.1,0.2,1\n\xe9,0.4,0\n", "not a text (UTF-8) file"),
     ("huge.csv", b"1e300,0.2,1\n0.3,0.4,0\n", "too large for 32-bit floats"),
-], ids=["over-the-size-limit", "long-cell", "runaway-quote", "nul", "float-overflow"])
+], ids=["over-the-size-limit", "long-cell", "runaway-quote", "nul", "not-utf8", "float-overflow"])
 def test_bad_uploads_are_one_message_and_change_nothing(name, content, words):
     experiment = trained()
     editor = DataEditor(experiment)
@@ -94,11 +130,9 @@ def test_load_experiment_input_reads_in_a_thread_and_refuses_oversize():
     experiment = Experiment()
     column = load_input(experiment)
     widget = column[1]
-    widget.filename = "big.zip"
-    widget.value = b"0" * (MAX_UPLOAD_BYTES + 1)
+    send(widget, "big.zip", b"0" * (MAX_UPLOAD_BYTES + 1), "application/zip")
     assert "more than the 10 MB" in experiment.message and not experiment.has_model
-    widget.filename = "saved.zip"
-    widget.value = experiment_archive(trainer)
+    send(widget, "saved.zip", experiment_archive(trainer), "application/zip")
     assert experiment.has_model and experiment.dataset == "toy_ring", experiment.message
 
 
