@@ -25,6 +25,7 @@ from pathlib import Path
 
 import panel as pn
 import tornado.process
+from panel.io.resources import LOCAL_DIST
 
 from ..session.experiment import stop_all_training
 from .factory import EXPERIMENTS, create_app
@@ -42,9 +43,13 @@ assert MAX_UPLOAD_BYTES * 4 / 3 + 2**20 < WEBSOCKET_MAX_MESSAGE_BYTES  # an acce
 
 def session_page() -> None:
     """Build a new session's page into its document in one batch. Returns None: Panel then serves the document
-    as built. Unfrozen, Bokeh re-indexes every model of the page after each root is added (9 times a page)."""
-    app = create_app()
+    as built. Unfrozen, Bokeh re-indexes every model of the page after each root is added (9 times a page).
+    Its stylesheets are this server's: Panel points them here only in a page it renders for a GET, and a
+    session opened over the websocket (a cached page's, or one built ahead) has none, so they would come from
+    Panel's CDN; with `dist_url` set first, every model of the page, now or when a tab is built, points here."""
     doc = pn.state.curdoc
+    doc.template_variables["dist_url"] = f"{pn.state.rel_path}/{LOCAL_DIST}" if pn.state.rel_path else LOCAL_DIST
+    app = create_app()
     with doc.models.freeze():
         app.server_doc(doc)
 

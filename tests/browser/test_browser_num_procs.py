@@ -4,7 +4,7 @@ CPU for the tests); `--num-procs 2` forks two server processes sharing the port,
 
 from __future__ import annotations
 
-from tests.support.probe import AppPage, child_pids
+from tests.support.probe import AppPage, block_outside, child_pids
 from tests.support.serving import served
 
 
@@ -26,9 +26,10 @@ def test_two_server_processes_serve_pages_that_train(browser):
 
 def test_visitors_of_a_served_app_each_get_their_own_session_and_preset(browser):
     with served("--ready-pages", "1") as (port, _):  # one visitor on a page built ahead (if ready), one built
-        pages = {}
+        pages, outside = {}, []
         for dataset, hidden in (("toy_ring", "6"), ("toy_xor", "8,8")):
             context = browser.new_context(viewport={"width": 1366, "height": 768})
+            block_outside(context, outside)
             app = AppPage(context.new_page(), f"http://localhost:{port}")
             app.open(f"?dataset={dataset}&hidden={hidden}&epochs=30&samples=400")
             pages[dataset] = (context, app)
@@ -40,5 +41,8 @@ def test_visitors_of_a_served_app_each_get_their_own_session_and_preset(browser)
         assert "Run 1" not in xor.state_text() and "No epoch" in xor.status()  # the other session did not train
         xor.click("Train")
         assert "toy_xor, hidden 8, 8" in xor.wait_for_run_end(1)
+        xor.tab("Data")  # a tab built later points at this server too
+        xor.page.wait_for_timeout(1000)
+        assert outside == []  # not even Panel's stylesheets from its CDN (a page opened over the websocket)
         for context, _ in pages.values():
             context.close()
