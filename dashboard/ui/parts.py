@@ -24,7 +24,7 @@ from engine.csv_points import MAX_CSV_BYTES
 # a little under MAX_UPLOAD_BYTES (10 MiB): the server's check (`upload_too_large`) stays as a second line of
 # defence, for clients other than the page. The labels of the upload inputs say the limit before a file is chosen.
 MAX_UPLOAD_BYTES = MAX_CSV_BYTES  # 10 MiB, CSV files and saved experiments alike
-WEBSOCKET_MAX_MESSAGE_BYTES = 40 * 2**20
+WEBSOCKET_MAX_MESSAGE_BYTES = 8 * 2**20  # what the server reads of one message at most
 UPLOAD_CHUNK_BYTES = 2**20  # per websocket message (binary, not base64); also FilePond's progress steps
 BROWSER_MAX_FILE_SIZE = f"{MAX_UPLOAD_BYTES // 2**20}MB"  # FilePond's own check: 10 * 10**6 bytes
 

@@ -1,9 +1,9 @@
 """Serve the dashboard: `serve()` blocks (the `nn-playground serve` command); `start()` runs it in a thread.
 
 Ctrl-C stops the server: every session's training is asked to stop (it ends within a mini-batch) and `serve`
-returns normally. SIGTERM (`kill`, a service manager's stop) does the same, in every server process. Websocket messages (an uploaded file is one) may be up to `WEBSOCKET_MAX_MESSAGE_BYTES`,
-comfortably above what the upload inputs accept (`parts.MAX_UPLOAD_BYTES`), so an oversized file is refused
-with a message rather than dropping the session.
+returns normally. SIGTERM (`kill`, a service manager's stop) does the same, in every server process. A message
+from a browser may be up to `WEBSOCKET_MAX_MESSAGE_BYTES`, comfortably above the largest the page sends (a chunk
+of an uploaded file, `parts.UPLOAD_CHUNK_BYTES`), and small enough that no client makes the server read more.
 
 A class opening the app at once: `serve` answers a page request with the page of a cached session (Panel's
 `reuse_sessions`) and builds the visitor's own session when its websocket connects, so a request costs
@@ -29,7 +29,7 @@ from panel.io.resources import LOCAL_DIST
 
 from ..session.experiment import stop_all_training
 from .factory import EXPERIMENTS, create_app
-from .parts import MAX_UPLOAD_BYTES, WEBSOCKET_MAX_MESSAGE_BYTES
+from .parts import UPLOAD_CHUNK_BYTES, WEBSOCKET_MAX_MESSAGE_BYTES
 from .ready_pages import install
 
 # A closed tab's session (and its training) is dropped a few seconds after its websocket closes.
@@ -38,7 +38,7 @@ SESSION_OPTIONS = dict(check_unused_sessions_milliseconds=2000, unused_session_l
 ROUTE = "app"
 WARM_REQUESTS = 3  # per server process: the requests that make the cached sessions land on every process
 SHUTDOWN_SECONDS = 3.0  # how long the end of `serve` waits for training threads to end
-assert MAX_UPLOAD_BYTES * 4 / 3 + 2**20 < WEBSOCKET_MAX_MESSAGE_BYTES  # an accepted upload always fits
+assert UPLOAD_CHUNK_BYTES * 4 / 3 + 2**20 < WEBSOCKET_MAX_MESSAGE_BYTES  # a chunk fits, even base64-encoded
 
 
 def session_page() -> None:
