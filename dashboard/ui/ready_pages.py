@@ -12,7 +12,7 @@ Pages are built on the server's event loop, one per tick, and only when the serv
 in the last IDLE_SECONDS, and the process (its sessions' training included) used under QUIET_SHARE of a core.
 So a class arriving or training never waits behind a page built for nobody; a burst uses up the pages made
 before it, then is built page by page as before. A ready page holds no session, thread or file; each costs the
-memory of an idle session (~5 MiB) until it is taken. Nothing is shared between sessions: a page is used once.
+memory of an idle session (~5.5 MiB) until it is taken. Nothing is shared between sessions: a page is used once.
 
 Bokeh has no hook for this; the one seam used is `ApplicationContext.create_session_if_needed`, replaced on the
 server's context for the app's route (`install`), doing what Bokeh's own does with a document built before.
@@ -23,6 +23,7 @@ from __future__ import annotations
 import time
 import uuid
 import weakref
+from collections import deque
 
 import bokeh.server.contexts as contexts
 from bokeh.document import Document
@@ -45,7 +46,7 @@ class ReadyPages:
         self.taken = 0  # sessions that opened on a page built ahead (for tests and measurements)
         self.last_opened = time.monotonic() - IDLE_SECONDS
         self._building = False
-        self._quiet, self._window = True, (time.monotonic(), time.process_time())
+        self._samples: deque[tuple[float, float]] = deque()  # (time, CPU seconds of the sessions) at each tick
         self._build_cpu = 0.0  # CPU seconds spent building pages ahead (not counted as the sessions' use)
         self._create_session = context.create_session_if_needed  # Bokeh's own
         context.create_session_if_needed = self.create_session_if_needed
@@ -64,13 +65,16 @@ class ReadyPages:
             self._build_cpu += time.process_time() - started
 
     def _idle(self) -> bool:
-        """No session opened in the last IDLE_SECONDS, and in the last window of as long this process used under
-        QUIET_SHARE of a core, pages built ahead not counted: the students' training comes first."""
-        now, used = time.monotonic(), time.process_time() - self._build_cpu
-        if now - self._window[0] >= IDLE_SECONDS:
-            self._quiet = (used - self._window[1]) / (now - self._window[0]) < QUIET_SHARE
-            self._window = (now, used)
-        return self._quiet and now - self.last_opened >= IDLE_SECONDS
+        """No session opened in the last IDLE_SECONDS, and over those seconds this process used under QUIET_SHARE
+        of a core, pages built ahead not counted: the students' training comes first."""
+        now = time.monotonic()
+        self._samples.append((now, time.process_time() - self._build_cpu))
+        while now - self._samples[0][0] > IDLE_SECONDS:
+            self._samples.popleft()
+        (first, used_then), (_, used_now) = self._samples[0], self._samples[-1]
+        measured = now - first >= IDLE_SECONDS - 2 * TICK_MS / 1000
+        quiet = measured and used_now - used_then < QUIET_SHARE * (now - first)
+        return quiet and now - self.last_opened >= IDLE_SECONDS
 
     async def _build(self) -> contexts.BokehSessionContext:
         doc = Document()
@@ -101,9 +105,6 @@ class ReadyPages:
         session_context._set_session(session)
         self.context._session_contexts[session_id] = session_context
         return session
-
-    def stop(self) -> None:
-        self._timer.stop()
 
 
 def _hand_over(session_context, session_id, request, token) -> None:
