@@ -55,7 +55,8 @@ def session_page() -> None:
 
 
 def serve(port: int = 5006, show: bool = False, ready_pages: int = 0, **options) -> None:
-    """Serve at http://localhost:PORT/app until interrupted (Ctrl-C), then stop every session's training."""
+    """Serve at http://localhost:PORT/app until interrupted (Ctrl-C), then stop every session's training.
+    `ready_pages`: how many pages each server process builds ahead while idle (dashboard/ui/ready_pages.py)."""
     pn.config.reuse_sessions = True
     pn.config.global_loading_spinner = True
     processes = options.get("num_procs", 1)
