@@ -31,7 +31,7 @@ class FrameAck(ReactiveHTML):
     _scripts = {"sent": "requestAnimationFrame(() => { data.acked = data.sent })"}
 
     def __init__(self, **params):
-        super().__init__(width=1, height=1, margin=0, **params)  # 0 x 0 reads as unsized to Bokeh (a warning a page)
+        super().__init__(width=0, height=0, margin=0, **params)
 
 
 class LiveLink:

@@ -234,7 +234,7 @@ class RunBar(pn.viewable.Viewer):
                         "fastest trains flat out.")
         self.counter = LiveHTML(self._count(), ".live-html { font: 13px monospace; padding-top: 10px; }",
                                 css_classes=["nnp-epoch"], margin=(0, 8))
-        self.counter.param.update(sizing_mode="fixed", width=130)
+        self.counter.param.update(sizing_mode="fixed", width=130, height=34)  # as tall as the buttons beside it
         e.param.watch(self._on_epoch, ["history", "planned_epoch"])
 
     def _count(self) -> str:

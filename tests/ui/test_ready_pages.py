@@ -65,6 +65,8 @@ def test_sessions_open_on_pages_built_ahead_each_with_its_own_address(served):
     pages.size = 0  # none built meanwhile, however slow this machine is (restored below)
     first, built, document = open_session(url, pages, dataset="toy_xor", hidden="8,8", lr="0.02")
     assert built == [] and pages.taken == 1 and document is ahead[0]  # it took the first page built ahead
+    sheets = [m.url for m in document.models if type(m).__name__ == "ImportedStyleSheet"]
+    assert sheets and not [url for url in sheets if "//" in url]  # this server's, also of the second layer's parts
     second, built, document = open_session(url, pages, dataset="toy_ring", activation="tanh")
     assert built == [] and pages.taken == 2 and pages.ready == [] and document is ahead[1]
     experiments = {e.dataset: e for e in this_servers() if e.dataset in ("toy_xor", "toy_ring")}
