@@ -64,7 +64,8 @@ class Experiment(Loading, Results):
     # ----- How this session watches training (not a setting of the experiment: no URL, report or CLI) -----
     speed = param.Selector(default="fastest", objects=list(SPEEDS), precedence=-1, doc=(
         "How fast training goes on screen: slow and normal give each epoch at least "
-        f"{SPEEDS['slow']:g} s and {SPEEDS['normal']:g} s, so that a short run can be watched; fastest trains "
+        f"{SPEEDS['slow']:g} s and {SPEEDS['normal']:g} s, so that a short run can be watched, and wait for a slow "
+        "viewer to take a map every few epochs; fastest trains "
         "flat out (the default headless; the app starts at normal). It applies at once, also to a running run."))
 
     def __init__(self, **params):

@@ -4,9 +4,11 @@ The worker makes no param or Panel calls. Its thread trains and, at a throttled 
 bundle in a mailbox: the history's new epochs up to epoch e together with the decision map, the per-point
 correctness and the neuron maps and weights at that same epoch e (so that every view shown together belongs to
 one epoch); at round epochs it records snapshots for replay. At a watchable speed (`Job.epoch_seconds` > 0,
-see SPEEDS) it also waits so that no epoch takes less than that: a short run then shows many epochs on screen. The owner (the experiment, on the server's event loop) empties the mailbox with
-`take()` as often as it likes: epochs accumulate, maps are replaced by newer ones, so nothing backs up however
-slowly the owner reads.
+see SPEEDS) it also waits so that no epoch takes less than that, and so that no more than SHOWN_SECONDS of that
+schedule pass between two maps the owner has taken (a slow or busy browser, which takes fewer, slows the run
+rather than skipping what it was meant to show). The owner (the experiment, on the server's event loop) empties
+the mailbox with `take()` as often as it likes: epochs accumulate, maps are replaced by newer ones, so nothing
+backs up however slowly the owner reads.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ CALLBACK_SECONDS = 0.01  # aim for a callback every ~10 ms of training: fresh en
 MAP_INTERVAL = 1 / 15  # never evaluate the live map more often than this
 MAP_COST_SHARE = 0.2  # ... nor let it take more than this share of the training thread's time
 SPEEDS = {"slow": 0.08, "normal": 0.02, "fastest": 0.0}  # the least seconds per epoch at each training speed
+SHOWN_SECONDS = 0.4  # at a watchable speed, a map at least every this many seconds of the schedule (20 epochs at
+TAKE_TIMEOUT = 1.0  # normal): the run waits up to this long for the owner to take the last one (a hidden tab)
 FINAL_MAP_SIZE = 200  # the notebook's grid
 SMALL_MAP_SIZE = 100  # the live grid of nets too big to evaluate 200x200 cheaply
 BIG_MAP_SECONDS = 0.012  # a 200x200 map costing more than this is drawn at 100x100 while training
@@ -102,6 +106,9 @@ class Worker:
     def __init__(self, job: Job, name: str = "nn-playground-training") -> None:
         self.job = job
         self._lock = threading.Lock()
+        self._taken = threading.Condition(self._lock)  # notified when the owner takes a map, or a stop is requested
+        self._map_epoch = 0  # the epoch of the map in the mailbox
+        self._taken_epoch = 0  # the epoch of the last map the owner took
         self._pending = Update()
         self._stop = threading.Event()
         self._trainer: Trainer | None = job.trainer
@@ -124,6 +131,8 @@ class Worker:
         trainer = self._trainer
         if trainer is not None:
             trainer.request_stop()
+        with self._taken:
+            self._taken.notify_all()
 
     def join(self, timeout: float | None = None) -> bool:
         self._thread.join(timeout)
@@ -140,6 +149,9 @@ class Worker:
     def take(self) -> Update:
         with self._lock:
             update, self._pending = self._pending, Update()
+            if update.grid is not None:
+                self._taken_epoch = self._map_epoch
+                self._taken.notify_all()
         return update
 
     # ----- worker thread -----
@@ -154,6 +166,7 @@ class Worker:
                 with self._lock:
                     self._pending.trainer = trainer
             self._sent = len(trainer.history)
+            self._taken_epoch = trainer.epochs_done
             if trainer.epochs_done == 0:
                 self._record_frame(trainer)  # where the model starts from
             run = None
@@ -185,21 +198,40 @@ class Worker:
             trainer.request_stop()  # a stop that came before train() began, which clears the flag
         if self._recorder.due(progress.epoch):
             self._record_frame(trainer)
-        now = time.perf_counter()
-        if now >= self._next_map:  # a bundle: the epochs so far, with the map, points and neurons of the last one
-            grid = evaluate_grid(trainer, self._map_size)
-            cost = time.perf_counter() - now
-            if self._map_size == FINAL_MAP_SIZE and cost > BIG_MAP_SECONDS:
-                self._map_size = SMALL_MAP_SIZE  # this one is drawn; the next ones are cheaper
-                cost /= 4
-            evaluation = evaluate_points(trainer)
-            neurons, weights = neuron_view(trainer), weight_view(trainer)
-            self._next_map = time.perf_counter() + max(MAP_INTERVAL, (time.perf_counter() - now) / MAP_COST_SHARE)
-            with self._lock:
-                self._send_rows(trainer)
-                self._pending.grid, self._pending.evaluation = grid, evaluation
-                self._pending.neurons, self._pending.weights = neurons, weights
+        behind = self._unshown_epochs(progress.epoch)
+        if time.perf_counter() >= self._next_map or behind:
+            self._send_bundle(trainer, progress.epoch)
+        if behind:
+            self._wait_until_taken(progress.epoch)
         self._wait_for_pace(progress.epoch)
+
+    def _send_bundle(self, trainer: Trainer, epoch: int) -> None:
+        """The epochs so far, with the map, points and neurons of the last one, in the mailbox."""
+        start = time.perf_counter()
+        grid = evaluate_grid(trainer, self._map_size)
+        cost = time.perf_counter() - start
+        if self._map_size == FINAL_MAP_SIZE and cost > BIG_MAP_SECONDS:
+            self._map_size = SMALL_MAP_SIZE  # this one is drawn; the next ones are cheaper
+        evaluation = evaluate_points(trainer)
+        neurons, weights = neuron_view(trainer), weight_view(trainer)
+        self._next_map = time.perf_counter() + max(MAP_INTERVAL, (time.perf_counter() - start) / MAP_COST_SHARE)
+        with self._lock:
+            self._send_rows(trainer)
+            self._pending.grid, self._pending.evaluation = grid, evaluation
+            self._pending.neurons, self._pending.weights = neurons, weights
+            self._map_epoch = epoch
+
+    def _unshown_epochs(self, epoch: int) -> bool:
+        """At a watchable speed: whether SHOWN_SECONDS of the schedule have passed since the last map taken."""
+        seconds = self.job.epoch_seconds
+        return seconds > 0 and epoch - self._taken_epoch >= max(1, round(SHOWN_SECONDS / seconds))
+
+    def _wait_until_taken(self, epoch: int) -> None:
+        """Wait (up to TAKE_TIMEOUT, or a stop request) for the owner to take this epoch's map, then count the
+        schedule from here: a slow owner slows the run instead of the run catching up afterwards unseen."""
+        with self._taken:
+            self._taken.wait_for(lambda: self._taken_epoch >= epoch or self._stop.is_set(), TAKE_TIMEOUT)
+        self._pace = None
 
     def _wait_for_pace(self, epoch: int) -> None:
         """At a watchable speed, wait until this epoch's time has come (a stop request ends the wait)."""

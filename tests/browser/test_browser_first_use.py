@@ -99,7 +99,8 @@ def test_normal_speed_shows_many_epochs_of_a_short_run(new_session, screenshots,
     app.wait_for_run_end(1)
     shown = {epoch_of(text)[0] for _, text in app.status_changes()[before[0]:] if epoch_of(text)}
     maps = app.map_changes()[before[1]:]
-    print(f"{width}x{height} normal: {len(shown)} distinct epochs in the status, {len(maps)} maps")
+    seconds = re.search(r"finished in ([\d.]+) s", app.state_text())[1]
+    print(f"{width}x{height} normal: {len(shown)} distinct epochs in the status, {len(maps)} maps, {seconds} s")
     assert len(shown) >= 10 and len(maps) >= 10, (sorted(shown), len(maps))
     assert "epoch 300 / 300" in app.text_of("nnp-epoch")
     app.page.screenshot(path=str(screenshots / f"first-use-xor-{width}.png"))

@@ -63,11 +63,11 @@ def source(app, name: str, *columns: str) -> dict:
 
 
 def test_neuron_maps_change_while_training_and_a_click_shows_one_large(new_session):
-    app, experiment = open_network(new_session, "?dataset=toy_xor&hidden=8,8&lr=0.01&epochs=3000")
+    app, experiment = open_network(new_session, "?dataset=toy_xor&hidden=8,8&lr=0.01&epochs=600")
     app.click("Train")
     app.wait_for_run_end(1)
     during = {checksum for text, checksum in app.page.evaluate("() => window.__network.maps")
-              if epoch_of(text) and epoch_of(text)[0] < 3000}
+              if epoch_of(text) and epoch_of(text)[0] < 600}
     assert len(during) >= 3, f"the neuron maps changed only {len(during)} times while training"
 
     neurons = source(app, "nnp-neurons", "x", "y", "layer", "index")

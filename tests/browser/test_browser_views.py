@@ -83,6 +83,7 @@ def test_cosine_schedule_shows_the_rate_and_keeps_it_through_a_pause(new_session
     app.click("Resume")
     app.wait_for_epoch(paused_at + 20)
     assert "run 1" in app.state_text().lower()
+    app.click("Fastest")  # the rest of the schedule flat out: a speed change keeps the run and its schedule
     assert "finished" in app.wait_for_run_end(1, timeout=200)
     rates = experiment.history.lr
     assert len(rates) == 3000 and rates[0] == 0.05
