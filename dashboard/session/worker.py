@@ -1,14 +1,14 @@
 """Training in a background thread: one engine run at a time, its results handed over through a mailbox.
 
-The worker makes no param or Panel calls. Its thread trains and, at a throttled rate, puts one consistent
-bundle in a mailbox: the history's new epochs up to epoch e together with the decision map, the per-point
-correctness and the neuron maps and weights at that same epoch e (so that every view shown together belongs to
-one epoch); at round epochs it records snapshots for replay. At a watchable speed (`Job.epoch_seconds` > 0,
-see SPEEDS) it also waits so that no epoch takes less than that, and so that no more than SHOWN_SECONDS of that
-schedule pass between two maps the owner has taken (a slow or busy browser, which takes fewer, slows the run
-rather than skipping what it was meant to show). The owner (the experiment, on the server's event loop) empties
-the mailbox with `take()` as often as it likes: epochs accumulate, maps are replaced by newer ones, so nothing
-backs up however slowly the owner reads.
+The worker makes no param or Panel calls. Its thread trains and, at a throttled rate, puts one consistent bundle in
+a mailbox: the history's new epochs up to epoch e together with the decision map, the per-point correctness and the
+neuron maps and weights at that same epoch e (so that every view shown together belongs to one epoch), and no next
+one before the owner has taken it; at round epochs it records snapshots for replay. At a watchable speed
+(`Job.epoch_seconds` > 0, see SPEEDS) it also waits so that no epoch takes less than that, and so that no more than
+SHOWN_SECONDS of that schedule pass between two maps the owner has taken (a slow or busy browser, which takes
+fewer, slows the run rather than skipping what it was meant to show). The owner (the experiment, on the server's
+event loop) empties the mailbox with `take()` as often as it likes: epochs accumulate until the next map, so
+nothing backs up however slowly the owner reads.
 """
 
 from __future__ import annotations
@@ -199,7 +199,8 @@ class Worker:
         if self._recorder.due(progress.epoch):
             self._record_frame(trainer)
         behind = self._unshown_epochs(progress.epoch)
-        if time.perf_counter() >= self._next_map or behind:
+        taken = self._taken_epoch >= self._map_epoch  # no map is made while the last one waits: it would go unseen
+        if (taken and time.perf_counter() >= self._next_map) or behind:
             self._send_bundle(trainer, progress.epoch)
         if behind:
             self._wait_until_taken(progress.epoch)

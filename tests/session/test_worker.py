@@ -49,3 +49,14 @@ def test_a_stop_request_ends_the_wait_for_the_owner():
     waiting.request_stop()
     assert stopped.wait(5)
     assert waiting.take().rows["epoch"][-1] < 100
+
+
+def test_no_map_is_made_while_the_last_one_waits_to_be_taken(monkeypatch):
+    import dashboard.session.worker as worker_module
+
+    made = []
+    real = worker_module.evaluate_grid
+    monkeypatch.setattr(worker_module, "evaluate_grid", lambda *args: made.append(1) or real(*args))
+    shown, seconds = run_with_owner("fastest", 3000, take_every=0.5)
+    # One map per take (each made after the last was taken), and the final one; ~15 a second were made before.
+    assert shown[-1] == 3000 and len(made) <= len(shown) + 1, (len(made), shown, seconds)
