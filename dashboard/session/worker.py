@@ -34,7 +34,7 @@ CALLBACK_SECONDS = 0.01  # aim for a callback every ~10 ms of training: fresh en
 MAP_INTERVAL = 1 / 15  # never evaluate the live map more often than this
 MAP_COST_SHARE = 0.2  # ... nor let it take more than this share of the training thread's time
 SPEEDS = {"slow": 0.08, "normal": 0.02, "fastest": 0.0}  # the least seconds per epoch at each training speed
-SHOWN_SECONDS = 0.4  # at a watchable speed, a map at least every this many seconds of the schedule (20 epochs at
+SHOWN_SECONDS = 0.6  # at a watchable speed, a map at least every this many seconds of the schedule (30 epochs at
 TAKE_TIMEOUT = 1.0  # normal): the run waits up to this long for the owner to take the last one (a hidden tab)
 FINAL_MAP_SIZE = 200  # the notebook's grid
 SMALL_MAP_SIZE = 100  # the live grid of nets too big to evaluate 200x200 cheaply
@@ -109,6 +109,7 @@ class Worker:
         self._taken = threading.Condition(self._lock)  # notified when the owner takes a map, or a stop is requested
         self._map_epoch = 0  # the epoch of the map in the mailbox
         self._taken_epoch = 0  # the epoch of the last map the owner took
+        self._waited_epoch = 0  # the epoch of the last wait for the owner (taken or not)
         self._pending = Update()
         self._stop = threading.Event()
         self._trainer: Trainer | None = job.trainer
@@ -166,7 +167,7 @@ class Worker:
                 with self._lock:
                     self._pending.trainer = trainer
             self._sent = len(trainer.history)
-            self._taken_epoch = trainer.epochs_done
+            self._taken_epoch = self._waited_epoch = trainer.epochs_done
             if trainer.epochs_done == 0:
                 self._record_frame(trainer)  # where the model starts from
             run = None
@@ -223,15 +224,18 @@ class Worker:
             self._map_epoch = epoch
 
     def _unshown_epochs(self, epoch: int) -> bool:
-        """At a watchable speed: whether SHOWN_SECONDS of the schedule have passed since the last map taken."""
+        """At a watchable speed: whether SHOWN_SECONDS of the schedule have passed since the last map taken, or
+        since the last wait for one (an owner that takes nothing slows a run down to that pace, not to a halt)."""
         seconds = self.job.epoch_seconds
-        return seconds > 0 and epoch - self._taken_epoch >= max(1, round(SHOWN_SECONDS / seconds))
+        since = max(self._taken_epoch, self._waited_epoch)
+        return seconds > 0 and epoch - since >= max(1, round(SHOWN_SECONDS / seconds))
 
     def _wait_until_taken(self, epoch: int) -> None:
         """Wait (up to TAKE_TIMEOUT, or a stop request) for the owner to take this epoch's map, then count the
         schedule from here: a slow owner slows the run instead of the run catching up afterwards unseen."""
         with self._taken:
             self._taken.wait_for(lambda: self._taken_epoch >= epoch or self._stop.is_set(), TAKE_TIMEOUT)
+        self._waited_epoch = epoch
         self._pace = None
 
     def _wait_for_pace(self, epoch: int) -> None:

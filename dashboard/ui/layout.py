@@ -46,8 +46,12 @@ def build(experiment: Experiment, template: bool = True, extra: list | None = No
                      pn.pane.Markdown(SHARE_NOTE, styles={"font-size": "12px", "color": "#555"}),
                      sizing_mode="stretch_width", margin=0)
     if template:
+        # No busy_indicator: Panel's follows `pn.state.busy`, one flag for the whole process, and sets every
+        # template's spinner at each change of it: every page (pages built ahead too) was updated ~90 times a
+        # second for each session that trained. Each page has its own Working badge (busy.py).
         page = pn.template.BootstrapTemplate(
             title=TITLE, sidebar=[side], main=[main], sidebar_width=SIDEBAR_WIDTH, header_background="#2c4a6e",
+            busy_indicator=None,
         )
     else:
         page = pn.Row(pn.Column(side, width=SIDEBAR_WIDTH), main, sizing_mode="stretch_width")
