@@ -34,8 +34,10 @@ CALLBACK_SECONDS = 0.01  # aim for a callback every ~10 ms of training: fresh en
 MAP_INTERVAL = 1 / 15  # never evaluate the live map more often than this
 MAP_COST_SHARE = 0.2  # ... nor let it take more than this share of the training thread's time
 SPEEDS = {"slow": 0.08, "normal": 0.02, "fastest": 0.0}  # the least seconds per epoch at each training speed
-SHOWN_SECONDS = 0.6  # at a watchable speed, a map at least every this many seconds of the schedule (30 epochs at
-TAKE_TIMEOUT = 1.0  # normal): the run waits up to this long for the owner to take the last one (a hidden tab)
+# At a watchable speed the owner takes a map at least every SHOWN_SECONDS of the schedule (30 epochs at normal): the
+# run waits for it, up to TAKE_TIMEOUT (a hidden tab takes one a second).
+SHOWN_SECONDS = 0.6
+TAKE_TIMEOUT = 1.0
 FINAL_MAP_SIZE = 200  # the notebook's grid
 SMALL_MAP_SIZE = 100  # the live grid of nets too big to evaluate 200x200 cheaply
 BIG_MAP_SECONDS = 0.012  # a 200x200 map costing more than this is drawn at 100x100 while training
