@@ -53,6 +53,7 @@ from tests.support.probe import (  # noqa: E402
 )
 
 QUERY = "?dataset=toy_xor&hidden=8,8&activation=tanh&lr=0.01&epochs=300"
+RUN_TIMEOUT = 300  # seconds a run may take before the bench says which runs never ended
 
 
 def timed_get(url: str) -> float:
@@ -175,10 +176,16 @@ def measure_ws(base: str, sessions: int, cpu: CpuMeter, gets: list[float], serve
         with arriving_students(base, gets):
 
             async def finish(client) -> float:
-                await client.wait_for_run_end(1, timeout=900)
+                await client.wait_for_run_end(1, timeout=RUN_TIMEOUT)
                 return time.perf_counter() - clicked
 
-            finished = await asyncio.gather(*(finish(client) for client in clients))
+            finished = await asyncio.gather(*(finish(client) for client in clients), return_exceptions=True)
+            stuck = [(number, client) for number, (client, ended) in enumerate(zip(clients, finished))
+                     if isinstance(ended, BaseException)]
+            if stuck:  # say which runs never ended, and what their pages showed last
+                raise RuntimeError("runs that did not end within {} s:\n{}".format(RUN_TIMEOUT, "\n".join(
+                    f"  session {number}: {client.status!r} / {client.state!r}, {client.updates} updates, "
+                    f"{client.acks} acks, errors {client.errors}" for number, client in stuck)))
             training_cpu = cpu.phase()
         client_all = time.process_time() - process
         memory_after = rss_mib(server_pid, children=True)
