@@ -12,7 +12,7 @@ from engine import Settings, load_dataset
 XOR = Settings(dataset="toy_xor", hidden=(8, 8), lr=0.01, threads=1)
 
 
-def run_with_owner(speed: str, epochs: int, take_every: float, stop_after: float | None = None):
+def run_with_owner(speed: str, epochs: int, take_every: float):
     """Train `epochs` epochs, taking the mailbox every `take_every` seconds; the epochs of the maps taken."""
     worker = Worker(Job(XOR, load_dataset(XOR), epochs, epoch_seconds=SPEEDS[speed])).start()
     shown, started = [], time.monotonic()
@@ -21,8 +21,6 @@ def run_with_owner(speed: str, epochs: int, take_every: float, stop_after: float
         update = worker.take()
         if update.grid is not None and update.rows["epoch"]:
             shown.append(update.rows["epoch"][-1])
-        if stop_after is not None and time.monotonic() - started > stop_after:
-            worker.request_stop()
         if update.done:
             return shown, time.monotonic() - started
 
@@ -41,7 +39,7 @@ def test_an_owner_that_takes_nothing_slows_a_watchable_run_to_one_window_per_wai
     most = round(SHOWN_SECONDS / SPEEDS["normal"])
     worker = Worker(Job(XOR, load_dataset(XOR), 3 * most, epoch_seconds=SPEEDS["normal"])).start()
     assert worker.join(3 * (TAKE_TIMEOUT + SHOWN_SECONDS) + 30)
-    # A map and a wait at the start and after each window, and the final map: not one a epoch once behind.
+    # A map and a wait at the start and after each window, and the final map: not one an epoch once behind.
     assert worker.take().rows["epoch"][-1] == 3 * most and len(made) <= 5, len(made)
 
 
