@@ -21,9 +21,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: tests.support and the packages
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: tools.chromium and the packages
 
-from tests.support.probe import (
+from tools.chromium import (
     CHROMIUM,
     CHROMIUM_ARGS,
     AppPage,

@@ -39,9 +39,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the repository: tests.support and the packages
+sys.path.insert(0, str(ROOT))  # the repository: tools.chromium and the packages
 
-from tests.support.probe import (  # noqa: E402
+from tools.chromium import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
     PROBE_JS,

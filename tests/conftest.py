@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.probe import (
+from tools.chromium import (
     CHROMIUM,
     CHROMIUM_ARGS,
     AppPage,

@@ -52,3 +52,13 @@ def test_imports_point_one_way():
                     if imported == banned or imported.startswith(banned + "."):
                         wrong.append(f"{module} imports {imported}")
     assert wrong == []
+
+
+def test_bench_and_tools_do_not_import_the_tests():
+    """The benchmarks and tools share the Chromium driver with the tests from tools/chromium.py, not from tests/."""
+    wrong = [f"{path.relative_to(ROOT)} imports {imported}" for folder in ("bench", "tools")
+             for path in sorted((ROOT / folder).rglob("*.py")) for node in ast.walk(ast.parse(path.read_text()))
+             if isinstance(node, (ast.Import, ast.ImportFrom))
+             for imported in ([a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""])
+             if imported == "tests" or imported.startswith("tests.")]
+    assert wrong == []

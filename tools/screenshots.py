@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from PIL import Image  # noqa: E402  (pillow comes with bokeh)
 
-from tests.support.probe import CHROMIUM, CHROMIUM_ARGS, AppPage, block_outside, free_port  # noqa: E402
+from tools.chromium import CHROMIUM, CHROMIUM_ARGS, AppPage, block_outside, free_port  # noqa: E402
 
 PRESET = dict(dataset="toy_xor", hidden="8,8", activation="tanh", lr=0.01, epochs=300)
 QUERY = "?" + "&".join(f"{key}={value}" for key, value in PRESET.items())

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from dashboard.ui import factory as app_factory
-from tests.support.probe import epoch_of
+from tools.chromium import epoch_of
 
 pytestmark = pytest.mark.timeout(240)
 

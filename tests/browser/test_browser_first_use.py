@@ -11,7 +11,7 @@ import re
 import pytest
 
 from dashboard.plots.geometry import MAX_MAP_POINTS
-from tests.support.probe import epoch_of
+from tools.chromium import epoch_of
 
 pytestmark = pytest.mark.timeout(300)
 

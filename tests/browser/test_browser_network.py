@@ -10,7 +10,7 @@ import pytest
 
 from dashboard.plots.network import NEGATIVE, POSITIVE
 from dashboard.ui import factory as app_factory
-from tests.support.probe import epoch_of
+from tools.chromium import epoch_of
 
 pytestmark = pytest.mark.timeout(240)
 

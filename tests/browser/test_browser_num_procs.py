@@ -4,8 +4,8 @@ CPU for the tests); `--num-procs 2` forks two server processes sharing the port,
 
 from __future__ import annotations
 
-from tests.support.probe import AppPage, block_outside, child_pids
 from tests.support.serving import served
+from tools.chromium import AppPage, block_outside, child_pids
 
 
 def test_two_server_processes_serve_pages_that_train(browser):

@@ -18,7 +18,7 @@ from PIL import Image
 
 from dashboard.plots.network import output_bytes
 from dashboard.ui import factory as app_factory
-from tests.support.probe import epoch_of
+from tools.chromium import epoch_of
 
 pytestmark = pytest.mark.timeout(300)
 

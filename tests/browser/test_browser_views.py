@@ -7,7 +7,7 @@ import re
 import pytest
 
 from dashboard.ui import factory as app_factory
-from tests.support.probe import epoch_of
+from tools.chromium import epoch_of
 
 pytestmark = pytest.mark.timeout(240)
 

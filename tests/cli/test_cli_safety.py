@@ -18,7 +18,7 @@ import pytest
 from dashboard.cli import main
 from engine import Settings, Trainer
 from engine.storage import experiment_archive, save_experiment
-from tests.support.probe import child_pids, free_port
+from tools.chromium import child_pids, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

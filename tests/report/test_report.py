@@ -307,7 +307,7 @@ def test_dashboard_download_button_gives_the_report_of_what_the_dashboard_showed
     from dashboard.report import build_report
     from dashboard.session.experiment import Experiment
     from dashboard.ui.downloads import report_download
-    from tests.support.probe import free_port
+    from tools.chromium import free_port
 
     experiment = Experiment(dataset="toy_xor", samples=600, hidden="8", activation="tanh", lr=0.02, epochs=40)
     assert report_download(experiment).disabled  # no model yet

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tests.conftest import wait_for_http
-from tests.support.probe import free_port
+from tools.chromium import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

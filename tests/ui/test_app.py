@@ -15,7 +15,7 @@ import pytest
 from dashboard.session.experiment import Experiment
 from dashboard.ui import factory as app_factory
 from dashboard.ui.urlsync import apply_query, query_text
-from tests.support.probe import free_port
+from tools.chromium import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -16,7 +16,7 @@ from dashboard.ui import factory as app_factory
 from dashboard.ui import ready_pages
 from dashboard.ui.server import close_all, start
 from tests.conftest import wait_for_http
-from tests.support.probe import free_port
+from tools.chromium import free_port
 
 
 def wait_until(condition, timeout: float = 60, message: str = "") -> None:

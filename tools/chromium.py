@@ -1,8 +1,8 @@
-"""Drive the served dashboard in Chromium with Playwright, and watch what the page shows (tests, measurements).
+"""Drive the served dashboard in Debian's Chromium with Playwright, and watch what the page shows.
 
-`AppPage` opens the app and installs probes in the page: every change of the status line and of the decision
-map is recorded with the time of the animation frame after it, so tests can count visible updates and time them.
-Playwright is only needed here (a test dependency); the app never imports this module.
+Shared by the tests, the benchmarks (bench/live.py, bench/load.py) and tools/screenshots.py. `AppPage` records
+every change of the status line and of the decision map with the time of the next animation frame. Playwright
+is needed only here; the app never imports this module.
 """
 
 from __future__ import annotations
