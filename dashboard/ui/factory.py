@@ -17,7 +17,7 @@ from .layout import build
 from .live_link import LiveLink
 from .urlsync import UrlSync, apply_query
 
-EXPERIMENTS: weakref.WeakSet = weakref.WeakSet()  # the experiments of open sessions (for tests and measurements)
+EXPERIMENTS: weakref.WeakSet = weakref.WeakSet()  # the open sessions' experiments: `server.close_all` stops them
 
 
 def _server_session() -> bool:

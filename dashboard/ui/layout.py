@@ -26,7 +26,8 @@ SHARE_NOTE = ("The address bar holds the settings that differ from the defaults:
 
 
 def build(experiment: Experiment, template: bool = True, extra: list | None = None):
-    """The app for one experiment: a BootstrapTemplate, or (template=False, for notebooks) a plain Row."""
+    """The app for one experiment: a BootstrapTemplate, or (template=False, for notebooks) a plain Row. Its
+    `tabs` are the page's LazyTabs (`page.tabs.get("Sweep")` opens one)."""
     sidebar = Sidebar(experiment)
     bar = RunBar(sidebar)
     header = Header(experiment)
@@ -55,7 +56,7 @@ def build(experiment: Experiment, template: bool = True, extra: list | None = No
         )
     else:
         page = pn.Row(pn.Column(side, width=SIDEBAR_WIDTH), main, sizing_mode="stretch_width")
-    page.tabs = tabs  # for tests
+    page.tabs = tabs
     return page
 
 

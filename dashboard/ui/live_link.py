@@ -41,8 +41,6 @@ class LiveLink:
         self.experiment = experiment
         self.period_ms = period_ms
         self.ack = FrameAck()
-        self.polls = 0  # polls that ran (for measurements)
-        self.waits = 0  # ticks skipped while the browser had not acknowledged the last update
         self._callback = None
         self._sent_at = 0.0
         experiment.param.watch(self._on_state, "state")
@@ -66,13 +64,11 @@ class LiveLink:
         if not self.experiment.has_news():
             return
         if self.ack.acked < self.ack.sent and now - self._sent_at < ACK_TIMEOUT:
-            self.waits += 1
             return
         with pn.io.unlocked():  # one message to the browser per poll, with or without the document lock
             active = self.experiment.poll()
             self.ack.sent += 1
         self._sent_at = now
-        self.polls += 1
         if not active:
             self.stop()
 

@@ -43,7 +43,6 @@ class ReadyPages:
     def __init__(self, context: contexts.ApplicationContext, size: int, route: str) -> None:
         self.context, self.size, self.route = context, size, route
         self.ready: list[contexts.BokehSessionContext] = []
-        self.taken = 0  # sessions that opened on a page built ahead (for tests and measurements)
         self.last_opened = time.monotonic() - IDLE_SECONDS
         self._building = False
         self._samples: deque[tuple[float, float]] = deque()  # (time, CPU seconds of the sessions) at each tick
@@ -95,7 +94,6 @@ class ReadyPages:
         if known or not self.ready or request is None or not session_id:
             return await self._create_session(session_id, request, token)
         session_context = self.ready.pop(0)
-        self.taken += 1
         _hand_over(session_context, session_id, request, token)
         doc = session_context._document
         self.context._application._set_session_prefix(doc)  # Panel's: for the visitor's address

@@ -90,7 +90,6 @@ class TrainingTab(pn.viewable.Viewer):
         self.curves.set_baseline(e.data.majority_share("test"))
         self.table = LiveHTML("", TABLE_CSS, css_classes=["nnp-runs"], margin=(10, 5))
         self._table = Throttle(TABLE_INTERVAL, self._show_runs)
-        self.frames = 0  # how many times the epoch's views were redrawn together (for measurements)
         e.param.watch(self._on_data, ["data"])
         e.param.watch(self._on_epoch, ["grid", "evaluation", "history"])
         e.param.watch(self._on_runs, ["runs"])
@@ -116,7 +115,6 @@ class TrainingTab(pn.viewable.Viewer):
         self.map.show_points(e.evaluation)
         self.target.show(e.grid)
         self.curves.update(e.history)
-        self.frames += 1
 
     @on_loop
     def _on_options(self, *events) -> None:
