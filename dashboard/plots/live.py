@@ -1,33 +1,7 @@
 """The live maps, in plain Bokeh: the decision map and the exact target (the live curves: `live_curves.py`).
 
-These change up to ~15 times a second while training, so they are Bokeh figures whose data sources are updated
-in place (new arrays for the image), not HoloViews DynamicMaps. Measured with
-`python bench/live_plots.py --updates 40 --seconds 8` (2026-11-30, this 2-core machine shared with other work,
-load 2-3; panel 1.9.4, holoviews 1.23.2, bokeh 3.9.2): one 3x64 tanh run on toy_xor, each update replayed into
-a Bokeh Document as a served session gets it, server ms per update (model changes + the PATCH-DOC message):
-
-    plot (per update)                 in-place Bokeh            hv.DynamicMap + stream
-    decision map 100x100 (Pipe)       0.9 ms  (~1100/s), 43 kB  115 ms  (8.7/s), 43 kB
-    decision map 200x200 (Pipe)       1.7 ms   (~580/s), 164 kB 122 ms  (8.2/s), 164 kB
-    network diagram 3x16 (Pipe)       4.2 ms   (~240/s), 75 kB  1540 ms (0.6/s), 316 kB
-
-With the app's schedule in one process (a worker thread training while the map is drawn up to 15/s and the
-curves 4/s; training alone: 113 epochs/s):
-
-    map Bokeh, curves Bokeh           15.1 maps/s, 4.0 curves/s, 108 epochs/s
-    map HoloViews, curves HoloViews    1.7 maps/s, 1.7 curves/s,  12 epochs/s
-    map Bokeh, curves HoloViews       14.4 maps/s, 4.0 curves/s,  31 epochs/s
-
-A second run 20 minutes later, with the machine busier (load 3-4.5), gave the same order, further apart: map
-100x100 1.8 ms against 256 ms (3.9/s), diagram 8 ms against 2.9 s; served (training alone 36 epochs/s): all
-Bokeh 15.1 maps/s and 36 epochs/s, all HoloViews 0.8 maps/s and 7 epochs/s.
-
-By the rule (HoloViews where it keeps >= 10 map updates/s) the map stays Bokeh: a DynamicMap re-runs HoloViews'
-element and plot pipeline per frame (20-27 ms for the Image alone in a separate try, more for the contour and the
-point layers of the overlay): under 10/s here even with nothing else in the process, and 1-2/s beside the training
-thread, with which it shares the GIL. So does the live network diagram (1.5-2.9 s per update as a DynamicMap).
-Everything drawn once per run or less is HoloViews (`views.py`, `data.py`, `compare.py`,
-`network.network_view`, the report).
+They change up to ~15 times a second while training, so their data sources are updated in place: a HoloViews
+DynamicMap update costs the server ~100x more (under 10 maps/s, 1-2/s beside training; docs/performance.md).
 Each object belongs to one Bokeh document: build them per session, never at import time.
 """
 

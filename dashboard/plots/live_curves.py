@@ -1,14 +1,8 @@
 """The live loss and accuracy curves, in plain Bokeh: every run of the current model on one continuing epoch axis.
 
-They grow up to 4 times a second while training, so each run's lines are a Bokeh data source that new epochs are
-streamed into (`source.stream`), not a HoloViews `Buffer`. Measured with `python bench/live_plots.py --updates 40
---seconds 8` (2026-11-30, this 2-core machine, load 2-3; panel 1.9.4, holoviews 1.23.2, bokeh 3.9.2), server ms
-per update of 10 new epochs (model changes + the PATCH-DOC message): in-place Bokeh 0.6 ms (~1600/s, 1 kB),
-hv.DynamicMap on a Buffer 98 ms (10.2/s, 2 kB); 162 ms against 0.6 ms on a busier machine (load 3-4.5).
-Served beside the training thread (training alone: 113 epochs/s), the HoloViews curves with the Bokeh map kept
-14.4 maps/s on the quieter machine but 2.2 on the busier one, and their ~100 ms of Python per update slowed the
-training 3.5 times (31 against 108 epochs/s with Bokeh curves): they stay Bokeh (the map's measurements are in
-`live.py`). Build them per session, never at import time.
+They grow up to 4 times a second while training, so new epochs are streamed into each run's data source: a
+HoloViews `Buffer` costs ~100 ms of server Python per update and slowed training 3.5 times (docs/performance.md).
+Build them per session, never at import time.
 """
 
 from __future__ import annotations

@@ -1,15 +1,7 @@
-"""A sweep's results as HoloViews plots: a heatmap of one metric over one or two varied settings, the spread of
-that metric over seeds, and the results as an HTML table. Built from engine results only (`engine.sweep.Sweep`
-and its `ModelResult`s), so the app's Sweep tab, the report and a notebook draw the same plots.
-
-    grid = sweep_grid(sweep, results, "test_accuracy")     # the cells, filled with what has finished
-    sweep_heatmap(grid, majority=0.733)                    # one axis per varied setting (one setting: one row)
-    sweep_spread(grid)                                     # every seed's value per cell, mean and std
-
-A cell holds the models of one combination of the varied settings, one per seed. Models that were stopped
-before their last epoch do not count (their numbers are of a shorter training); diverged ones do. The Bokeh
-models get names (figure `nnp-sweep-heatmap`, its source `nnp-sweep-heatmap-source`; `nnp-sweep-spread`) so
-that browser tests find them.
+"""A sweep's results as HoloViews plots: a heatmap of one metric over one or two varied settings (`sweep_grid`,
+`sweep_heatmap`), its spread over seeds (`sweep_spread`), and the results as an HTML table. Built from engine results
+only, so the Sweep tab, the report and a notebook draw the same plots. A cell holds one combination's models, one
+per seed; stopped models do not count, diverged ones do. The Bokeh models are named `nnp-sweep-*` for browser tests.
 """
 
 from __future__ import annotations

@@ -1,16 +1,8 @@
 """HoloViews views of an experiment's results: the decision map, the exact target, the loss and accuracy curves.
 
-Built from engine results only (a `GridMap`, a `Dataset`, an `Evaluation`, a `History`), so they serve a notebook
-(`Experiment.plot`), the Compare tab and the report alike, and can be restyled or overlaid like any HoloViews
-object. An overlay's `.opts` takes options per element type:
-
-    import holoviews as hv
-    hv.extension("bokeh")
-    decision_map(grid, dataset).opts(hv.opts.Image(cmap="viridis")) * hv.Points(dataset.x_test)
-    decision_map(grid, dataset).opts("Path", color="orange", line_width=4)
-
-Each function returns a new object: nothing here is shared between sessions. This module imports numpy,
-holoviews and the engine only (never panel, nor the dashboard's session).
+Built from engine results only (a `GridMap`, a `Dataset`, an `Evaluation`, a `History`; no panel, no session), so a
+notebook (`Experiment.plot`), the Compare tab and the report share them; each call returns a new object, which can be
+restyled or overlaid like any HoloViews object: `decision_map(grid, dataset).opts("Path", color="orange")`.
 """
 
 from __future__ import annotations

@@ -1,20 +1,9 @@
-"""One sweep started from the app: the grid read from text, the limits a shared server sets, and the sweep
-trained in a thread whose results are collected by `poll()` on the caller's thread (the server's event loop).
-This module imports param-free engine code only (no panel), so it runs headless too.
+"""One sweep started from the app: the grid read from text (`build_sweep`), the limits a shared server sets
+(`check_limits`), and the sweep trained in a thread whose results `SweepRun.poll()` collects on the caller's
+thread (the server's event loop). Param-free engine code only (no panel), so it runs headless too.
 
-    sweep = build_sweep(experiment.settings(), {"lr": "0.001 0.01 0.1", "hidden": "4 8 8,8"}, seeds=2, epochs=100)
-    problem = check_limits(sweep)                 # None, or the message saying why it is refused
-    run = SweepRun(sweep); run.start()
-    ... run.poll() ...                            # new ModelResults since the last poll; run.done when it ended
-    run.stop()                                    # what finished is kept; running models end "stopped"
-
-Limits, so that one student cannot take a class's server: at most `MAX_MODELS` models and `MAX_EPOCHS` epochs
-per model, every model's epoch within `engine.budget`'s per-epoch estimate, and the whole sweep within
-`MAX_SECONDS` by the same estimate. A sweep trains with `workers=1`: in the server process, in the session's
-thread, on one torch thread (the server sets one). Worker processes (one per core) would let each session's
-sweep take every core of a machine that a whole class shares, and each process costs ~300 MB and seconds to start;
-one thread per session keeps a sweep's cost that of one more student training. Models still train stacked
-(several at once, `engine.stacked`), in tasks of `CHUNK` models so that the heatmap fills in as they end.
+    run = SweepRun(build_sweep(experiment.settings(), {"lr": "0.001 0.01 0.1"}, seeds=2, epochs=100))
+    run.start(); ... run.poll() ...; run.stop()      # new ModelResults per poll; what finished is kept
 """
 
 from __future__ import annotations
@@ -36,6 +25,7 @@ from engine.settings import (
 )
 from engine.sweep import Sweep, run_sweep
 
+# Limits, so that one student cannot take a class's server (each model's epoch is also within engine.budget's).
 MAX_MODELS = 64  # models per app sweep (settings x seeds)
 MAX_EPOCHS = 2000  # epochs per model of an app sweep
 MAX_SECONDS = 240.0  # estimated training time of a whole app sweep (engine.budget's per-epoch estimate)
@@ -164,6 +154,9 @@ class SweepRun:
 
     def _train(self) -> None:
         try:
+            # One worker: this thread, on the server's one torch thread, so that a sweep costs what one more student
+            # training costs. Worker processes (one per core, ~300 MB and seconds each to start) would let every
+            # session's sweep take every core of the machine a class shares. Models still train stacked.
             run_sweep(self.sweep, progress=lambda done, total, result: self._queue.put(result), stop=self._stop,
                       workers=1, chunk_size=self._chunk)
         except Exception as error:  # noqa: BLE001 - shown to the user; the models that finished are kept

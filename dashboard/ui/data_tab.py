@@ -1,25 +1,9 @@
 """Your own data, in the Data tab: upload a CSV, draw points by clicking on a plot, download the data as CSV.
 
-Upload and drawing both end in `Experiment.use_points`, which makes the points the dataset (a drawing is named
-"drawn points", an upload by its file); a bad file or too few points change nothing and say why in the
-experiment's message. The drawing starts from the current dataset's points and follows the data until it is
-edited, so any dataset can be added to or thinned out; Clear starts from nothing. A downloaded file uploads back
-to the same dataset.
-
-The drawing is HoloViews: an `hv.Points` in a DynamicMap fed by a `Pipe` (every click sends all the points),
-clicks from an `hv.streams.Tap` (single and double clicks). Measured with `python bench/draw.py` (2026-11-30,
-this 2-core machine shared with other work, load 7-10; panel 1.9.4, holoviews 1.23.2, bokeh 3.9.2), server ms
-per click (update + PATCH-DOC message) and the message's size, by the points already drawn:
-
-    points drawn     HoloViews (this)            raw Bokeh (one point streamed, as before)
-    0                39 ms, 0.9 kB  (76 ms)      0.4 ms, 0.3 kB
-    600              33 ms, 13 kB   (100 ms)     0.2 ms, 0.3 kB
-    4000             26 ms, 79 kB   (65 ms)      0.4 ms, 0.3 kB
-
-(in brackets: a second run, with a test suite running beside it). Clicks come one at a time, a few a second at
-most, so 30-100 ms stays well under the ~150 ms at which a click would feel slow, and the drawing is HoloViews as
-the other plots. HoloViews handles the events that arrive while a click is being handled together, keeping the
-last of each kind: a third click within one click's handling would be lost (not seen in use).
+Upload and drawing both end in `Experiment.use_points` (a bad file or too few points change nothing and say why in
+the message). The drawing starts from the current dataset's points (Clear: from nothing), and a downloaded file
+uploads back to the same dataset. It is HoloViews, like the other plots: a click costs the server 30-100 ms, under
+the ~150 ms at which a click would feel slow (docs/performance.md).
 """
 
 from __future__ import annotations

@@ -1,21 +1,9 @@
 """Pages built ahead: a new session takes a page the server built while it was idle.
 
-A served page costs the server ~1.2 CPU-s to build (`python bench/page_build.py`: the Experiment and its
-views, then Panel's and Bokeh's models), so a class opening the app at once waits in a queue of builds: 30
-pages on two processes are ~18 s of builds each. `ReadyPages` builds up to `size` sessions' pages ahead, each
-exactly as a visitor's would be built (the app's own handler, in a document of its own, for a request to the
-app's address without a query), and a visitor's new session takes one: what is left to do then is what the
-visitor's address adds (the settings a link presets, applied as the browser's back button would). So a session
-opens in the time Bokeh needs to send its page.
-
-Pages are built on the server's event loop, one per tick, and only when the server is idle: no session opened
-in the last IDLE_SECONDS, and the process (its sessions' training included) used under QUIET_SHARE of a core.
-So a class arriving or training never waits behind a page built for nobody; a burst uses up the pages made
-before it, then is built page by page as before. A ready page holds no session, thread or file; each costs the
-memory of an idle session (~5.5 MiB) until it is taken. Nothing is shared between sessions: a page is used once.
-
-Bokeh has no hook for this; the one seam used is `ApplicationContext.create_session_if_needed`, replaced on the
-server's context for the app's route (`install`), doing what Bokeh's own does with a document built before.
+A page costs the server ~1.2 CPU-s to build, so a class opening the app at once queues behind builds
+(docs/performance.md). `ReadyPages` builds up to `size` pages as a visitor's would be built, one per tick, only while
+the server is idle; a visitor's session takes one, and only the settings in its address remain to apply. Bokeh has no
+hook for this: `install` replaces `ApplicationContext.create_session_if_needed` on the app's route.
 """
 
 from __future__ import annotations
@@ -38,7 +26,8 @@ TICK_MS = 250
 
 
 class ReadyPages:
-    """Up to `size` pages built ahead for the sessions of one application context (one route, one process)."""
+    """Up to `size` pages built ahead for the sessions of one application context (one route, one process). A
+    ready page holds no session, thread or file until it is taken, and is used once: nothing is shared."""
 
     def __init__(self, context: contexts.ApplicationContext, size: int, route: str) -> None:
         self.context, self.size, self.route = context, size, route

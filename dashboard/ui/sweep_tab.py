@@ -1,14 +1,9 @@
-"""The Sweep tab: vary one or two settings of the current experiment over a few values, with a few seeds, and
-read a heatmap of the chosen metric that fills in as models finish; click a cell to train that model.
+"""The Sweep tab: vary one or two settings of the current experiment over a few values, with a few seeds, and read a
+heatmap of the chosen metric that fills in as models finish; click a cell to train that model.
 
-The sweep trains in a thread (`session.sweep_run.SweepRun`: `engine.sweep.run_sweep`, one local worker, see
-there why); a periodic callback on the server's loop collects its results every `POLL_MS` and pushes them into
-the plots (`hv.streams.Pipe`), the progress bar and the table. Nothing on the loop waits for training. Stop keeps
-the models that finished. One sweep at a time per session; it stops when the session closes (`close`). The
-limits (models, epochs, estimated time) are `session.sweep_run`'s.
-
-A click on a heatmap cell (`hv.streams.Tap`) puts that cell's settings, with the seed that scored best, into
-the experiment and trains it: the Training tab then shows its decision map.
+The sweep trains in a thread (`session.sweep_run.SweepRun`, whose limits apply); a periodic callback collects its
+results every `POLL_MS` into the plots, the progress bar and the table, so nothing on the loop waits for training.
+One sweep at a time per session; Stop keeps the models that finished, and closing the session stops it (`close`).
 """
 
 from __future__ import annotations
