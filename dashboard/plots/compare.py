@@ -1,11 +1,8 @@
-"""The plots comparing two runs, for the Compare tab and the report, as HoloViews elements.
+"""The plots comparing two runs, for the Compare tab and the report, as HoloViews elements (`compare_views`).
 
-The two final decision maps (each with its 0.5 contour), a map of where their predicted classes differ (with both
-contours), their loss and accuracy curves over each run's own epochs (counted from the run's first), and a table
-of settings, results, time per epoch and parameter count, the rows that differ in bold. They change only when a
-run ends or the choice changes, so the tab builds them anew then (`compare_views`): no in-place updates needed.
-The Bokeh models get names (nnp-compare-a, -b, -diff, -loss, -accuracy; the sources nnp-compare-a-image and
-nnp-compare-curves-a/b), set by a plot hook, so that the browser tests and probes find them.
+The two final decision maps, a map of where their predicted classes differ, their curves over each run's own epochs,
+and a table whose differing rows are bold. Built anew when a run ends or the choice changes (no in-place updates).
+The Bokeh models are named `nnp-compare-*` by a plot hook (`named`), for the browser tests and probes.
 """
 
 from __future__ import annotations

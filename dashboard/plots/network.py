@@ -1,14 +1,9 @@
 """The network diagram and a neuron's map: what the network computes inside (Bokeh, updated in place).
 
-One diagram shows the inputs (named by their features, each drawn as a small map of what it feeds in), every
-hidden neuron drawn as a small map of its activation over the box, and the output as a small map of the model's
-P(class 1) (blue 0, white 0.5, red 1, as the decision map), joined by edges coloured by the weight's sign (orange +,
-purple -) and as thick as its magnitude; hovering an edge shows its weight. Clicking a neuron shows it large beside the model's
-decision map. Wide layers are drawn by their first MAX_NEURONS neurons (the diagram says so).
-
-The maps and weights come from the experiment's `neurons`, `weights` and `grid` (taken by the worker in one bundle,
-at one epoch) and, after training, from its `snapshots` under a slider. Like figures.py, these are plain Bokeh figures built per
-session whose sources change in place: only the changed columns go to the browser.
+The diagram draws the inputs, every hidden neuron and the output as small maps over the box (the output as the
+decision map's P(class 1)), joined by edges coloured by the weight's sign (orange +, purple -) and as thick as its
+magnitude; a clicked neuron is shown large. Wide layers show their first MAX_NEURONS neurons. Like live.py's maps,
+these are plain Bokeh figures built per session whose sources change in place (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -181,7 +176,7 @@ def network_view(features, hidden, neurons: list[np.ndarray], weights: list[np.n
 
 
 class NetworkDiagram:
-    """The network as a diagram whose hidden neurons are their activation maps (see the module's docstring)."""
+    """The network as a diagram whose hidden neurons are their activation maps; hovering an edge shows its weight."""
 
     def __init__(self) -> None:
         self.maps = ColumnDataSource(dict(EMPTY_MAPS), name="nnp-neuron-maps")

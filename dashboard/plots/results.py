@@ -1,12 +1,8 @@
 """Plots of the static report that the app does not have: curves of every run, snapshots under a slider, confusion.
 
-The curves, the decision map and target (views.py) and the confusion matrices are HoloViews, drawn once. The
-snapshot player stays the app's own Bokeh `DecisionMap` with a slider whose frames are all in the page, swapped
-by a CustomJS callback: measured with `python bench/report_player.py` (21 snapshots of 100x100, 2026-11-30),
-saving it takes 0.34 s for 3.95 MB against 4.5 s for 3.86 MB for a HoloViews HoloMap of the same maps saved with
-`embed=True`, whose frames hold only the image and contour (no points, no caption of the epoch's accuracies, no
-Play button): 13 times slower for less, in a page the dashboard builds at each Download report click. Colours
-come from `style.py`, so the report looks like the app.
+The curves and the confusion matrices are HoloViews, drawn once. The snapshot player is the app's own Bokeh
+`DecisionMap` with a CustomJS slider over frames all in the page: a HoloViews HoloMap with `embed=True` saved 13
+times slower, with less in it (docs/performance.md). Colours come from `style.py`, so the report looks like the app.
 """
 
 from __future__ import annotations
@@ -86,13 +82,9 @@ button.tags = [setInterval(() => {
 
 
 def snapshot_player(dataset: Dataset, history: History, snapshots: Snapshots):
-    """The decision map at each snapshot under a slider (and a Play button), all frames in the page.
-
-    The frames are a ColumnDataSource; moving the slider copies one into the map's sources in the browser
-    (CustomJS): no Python and no server. The map is the app's own `DecisionMap`, so it looks as it does live.
-    Bokeh, not a HoloViews HoloMap embed: that saved 13 times slower (4.5 s against 0.34 s for 21 frames, see
-    the module's docstring) and without the caption, the points and Play.
-    """
+    """The decision map at each snapshot under a slider (and a Play button), all frames in the page: the slider
+    copies one into the app's own `DecisionMap` in the browser (CustomJS), no Python, no server. Not a HoloViews
+    HoloMap embed: that saved 13 times slower (docs/performance.md), without the caption, the points and Play."""
     from bokeh.layouts import column, row
     from bokeh.models import (
         Button,

@@ -1,9 +1,8 @@
 """The report of a dashboard experiment: its current model, with its curves and runs as the app showed them.
 
-The map snapshots under the report's slider are the frames the session recorded while training (data flows one
-way: the report reads them, it does not train again). Only a loaded experiment, whose archive holds no frames, is
-trained again from its seed for them (if that takes at most REPLAY_SECONDS), which gives the same numbers bit for
-bit (checked). The page is built from copies taken at the click, in a worker thread when served.
+The slider's snapshots are the frames the session recorded while training; only a loaded experiment, whose archive
+holds none, is trained again from its seed for them (within REPLAY_SECONDS; the same numbers bit for bit). The page
+is built from copies taken at the click, in a worker thread when served.
 """
 
 from __future__ import annotations

@@ -1,14 +1,8 @@
 """The report: one self-contained HTML page about one experiment, which opens offline and runs no Python.
 
-    build_report(trainer, snapshots)     # the page as a Panel layout (render.py writes it as HTML)
-
-The page holds the title and date, the settings, the data and its train/test split, the loss and accuracy curves
-of every run, the final decision map beside the exact target (with the share of the square where they agree),
-the train and test points marked correct or wrong, the confusion matrices, the runs table, and a slider over
-snapshots of the decision map through training. The majority-class baseline stands beside every accuracy.
-
-The plots are Bokeh plots (zoom, pan and hover work). The slider's frames are computed here, before the page is
-written, and all go into the page; moving the slider swaps them in the browser (a CustomJS callback).
+`build_report(trainer, snapshots)` gives the page as a Panel layout (render.py writes it as HTML): the settings, the
+data and split, the curves of every run, the final map beside the exact target, the points right or wrong, the
+confusion matrices, the runs table, and a slider over decision-map snapshots whose frames are all in the page.
 """
 
 from __future__ import annotations
@@ -160,7 +154,7 @@ def build_report(trainer: Trainer, snapshots: Snapshots | None = None, *, histor
 
     `history` and `runs` default to the trainer's own (the dashboard passes what it showed: its run numbers).
     Without `snapshots`, the slider has the final map only, and the page says so. `notes` go under the title.
-    A `comparison` (compare_views.Comparison) of two runs of the session adds a section at the end.
+    A `comparison` (session.comparison.Comparison) of two runs of the session adds a section at the end.
     """
     history = trainer.history if history is None else history
     runs = engine_runs(trainer, history) if runs is None else runs

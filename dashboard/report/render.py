@@ -1,12 +1,9 @@
-"""A report page (from `build_report`) written as one self-contained HTML file that opens offline.
+"""A report page (from `build_report`) written as one self-contained HTML file that opens offline:
+`write_report(trainer, "report.html", snapshots)`, from the Python API or `nn-playground report`.
 
-    write_report(trainer, "report.html", snapshots)     # from the Python API or `nn-playground report`
-
-The page is saved without `embed=True`, which would re-run Python callbacks for every widget state: nothing needs
-it. `save(resources=INLINE)` inlines the JavaScript but leaves Panel's stylesheets, and the icons, as links to
-cdn.holoviz.org (panel issues #6759, #3590); `inline_resources` replaces each with the file Panel ships, as a
-data: URI, so the page opens with no network at all. The numbers the page shows are also in the page as JSON
-(`<script type="application/json" id="nnp-report">`), for tests and for anyone who wants to read them back.
+Saved with `resources=INLINE` and without `embed=True` (nothing needs widget states re-run); Panel's stylesheets and
+icons, which that leaves as links to cdn.holoviz.org (panel #6759, #3590), are inlined as data: URIs
+(`inline_resources`). The page's numbers are also in it as JSON (`<script id="nnp-report">`), for reading back.
 """
 
 from __future__ import annotations

@@ -1,13 +1,8 @@
-"""A sweep as a report section, and as a standalone offline HTML page (`nn-playground sweep ... --report FILE`,
-the Sweep tab's "Download sweep report").
+"""A sweep as a report section, and as a standalone offline HTML page (`nn-playground sweep ... --report FILE`, the
+Sweep tab's "Download sweep report"): `sweep_report_html(sweep, results)`, `write_sweep_report(..., "sweep.html")`.
 
-    html = sweep_report_html(sweep, results)          # one self-contained page: no URL to fetch
-    write_sweep_report(sweep, results, "sweep.html")
-
-The page holds what was varied and the base settings, the heatmap of the chosen metric (and of test accuracy,
-if another was chosen), the spread over seeds when there are several, and the table of every model. The numbers
-are also in the page as JSON (`<script type="application/json" id="nnp-report">`). Plots are HoloViews (zoom
-and hover work); rendering uses render.py's `render_page`, which inlines Panel's stylesheets.
+The page holds what was varied, the base settings, the heatmaps, the spread over seeds and every model's row; its
+numbers are also in the page as JSON (`<script id="nnp-report">`). Rendered by render.py's `render_page`.
 """
 
 from __future__ import annotations

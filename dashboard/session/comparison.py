@@ -1,13 +1,8 @@
-"""Comparing two runs of a session: what is kept of each run, and where two runs' decision maps disagree.
+"""Comparing two runs of a session: what is kept of each run (`RunResult`), and where two runs' decision maps disagree.
 
-When a run ends or pauses, the experiment keeps a `RunResult`: its final 200x200 map (the probability only,
-160 kB), its curves (at most MAX_CURVE_POINTS epochs, thinned evenly), its final numbers, its settings, seconds
-per epoch and parameter count. Results outlive the model (Train, settings changes), so any two runs of the
-session can be compared; at most MAX_RESULTS are kept (the oldest go first): about 10 MB per session at worst.
-
-Two maps are compared cell by cell only when they cover the same grid over the same axes (all toy and
-generated data share the unit square, Iris pairs too when the features are the same); otherwise `note` says why
-there is no disagreement map. This module imports numpy and the engine only, no panel.
+A result keeps the run's final 200x200 probability map, its curves (at most MAX_CURVE_POINTS epochs), numbers and
+settings; results outlive the model, at most MAX_RESULTS a session (~10 MB at worst, docs/performance.md). Two maps
+are compared cell by cell only over the same grid and axes; otherwise `note` says why. Numpy and the engine only.
 """
 
 from __future__ import annotations

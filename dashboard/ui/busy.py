@@ -1,13 +1,8 @@
 """A "working" badge over the views from the moment a setting changes, or a file is uploaded, until the server has
-handled it.
-
-Why in the browser: the server cannot reliably tell the page while it handles a change (tried with Panel 1.9: a
-`loading` set at a callback's start and cleared at its end reached the page as on, off, on again, and stayed on;
-`pn.state.busy` is one flag for all sessions and also counts periodic callbacks), and under load the change may
-wait behind other sessions before it is handled at all. So the page shows the badge itself as soon as it sends a change, then sends a numbered request
-after it; the server handles a session's messages in order, so when it echoes that number back, everything sent
-before has been handled and the badge goes. Work handed to a thread (an upload's parsing, `parts.in_thread`) is
-waited for before the echo.
+handled it. The page shows it as soon as it sends a change, then sends a numbered `request`; the server handles a
+session's messages in order (and waits for work handed to a thread, `parts.in_thread`), so its echo in `done` means
+all sent before is handled. Not server-side: with Panel 1.9 a `loading` set and cleared in a callback reached the
+page as on, off, on; `pn.state.busy` is one flag for all sessions; and under load a change waits behind others.
 """
 
 from __future__ import annotations
@@ -26,7 +21,7 @@ WATCHED_EVENTS = ("upload_event",)
 
 
 class BusyBadge(pn.custom.JSComponent):
-    """The badge (fixed at the top right of the window, over the views); see the module's docstring."""
+    """The badge (fixed at the top right of the window, over the views), shown from a change until it is handled."""
 
     request = param.Integer(default=0, doc="Set by the page after each change it sends.")
     done = param.Integer(default=0, doc="Set by the server to the last request it has handled.")

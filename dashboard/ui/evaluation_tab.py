@@ -1,9 +1,8 @@
 """The Evaluation tab: the train and test points on the model's class regions, right or wrong, and the train and
 test confusion matrices (the report's `confusion_view`).
 
-The point views re-render thousands of points, so while training they follow at most EVALUATION_INTERVAL apart;
-the map, the points and the matrices they are drawn from always come from one bundle of the worker (one epoch).
-Everything is brought up to date when a run ends or pauses.
+The point views re-render thousands of points, so while training they follow at most EVALUATION_INTERVAL apart,
+always from one worker bundle (one epoch); everything is brought up to date when a run ends or pauses.
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
-"""Tabs built when first opened: a new page costs the server only the tab it shows.
+"""Tabs built when first opened: a new page costs the server only the tab it shows (a page's cost: docs/performance.md).
 
-Building every tab for every new session cost each page more server CPU (bench/page_build.py measures a page);
-a class opening the app at once queued behind that. A tab that is not built yet holds a placeholder; opening
-it (or asking for it with `get`) builds it once and puts it in place. A view that draws only while its tab is
-open has a `follow(tabs)` method, called once the view is in place.
+A tab not built yet holds a placeholder; opening it (or `get`) builds it once and puts it in place. A view that
+draws only while its tab is open has a `follow(tabs)` method, called once the view is in place.
 """
 
 from __future__ import annotations

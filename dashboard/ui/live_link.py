@@ -1,10 +1,8 @@
 """Live updates on a Panel server or in Jupyter: poll the experiment's worker from the event loop.
 
-While a run is going, a periodic callback (every PERIOD_MS) moves the worker's results into the experiment's
-parameters, whose watchers update the views; it stops when the worker is done. The browser paces it: after
-each update the page acknowledges the next animation frame (`FrameAck`), and no new update is sent before
-that acknowledgement (or ACK_TIMEOUT, for a hidden tab), so a slow browser gets fewer, never queued, updates.
-When the session closes, the experiment's training is stopped.
+While a run is going, a periodic callback (every PERIOD_MS) moves the worker's results into the experiment; the
+browser paces it: no update is sent before the page acknowledged the last one at its next animation frame
+(`FrameAck`, or ACK_TIMEOUT for a hidden tab). When the session closes, the experiment's training is stopped.
 """
 
 from __future__ import annotations

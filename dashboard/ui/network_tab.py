@@ -1,9 +1,8 @@
 """The Network tab: the network diagram (plots/network.py) live while training, a clicked neuron shown large beside
 the decision map, and a slider that replays the frames recorded through training.
 
-The decision map, neuron maps and weights come from the experiment's `grid`, `neurons` and `weights` (taken by the
-worker in one bundle, at one epoch, and drawn together here; the diagram's output node is that decision map) and,
-after training, from its `snapshots`. The tab draws only while it is open, and catches up when opened.
+The maps and weights come from the experiment's `grid`, `neurons` and `weights` (one worker bundle, one epoch; the
+diagram's output node is that decision map) and, after training, its `snapshots`. It draws only while open.
 """
 
 from __future__ import annotations

@@ -1,12 +1,9 @@
 """The main area's header (status, state, message) and the Training tab, each a `pn.viewable.Viewer` following the
 result parameters of one experiment.
 
-One epoch per frame: the worker hands over one bundle per shown epoch (the history up to epoch e with the map,
-the points' correctness and the neuron maps at e, see worker.py), `Experiment.poll` sets them in one batch, and
-the Training tab redraws the map, its wrong-point crosses, the agreement and the curves in one watcher call, so
-that what is on screen always belongs to one epoch (the map's title names it). Only the runs table, which
-changes little while training, is drawn at most TABLE_INTERVAL apart. Everything is brought up to date when a
-run ends or pauses.
+One epoch per frame: `Experiment.poll` sets one worker bundle's map, points' correctness and history in one batch,
+and the tab redraws them in one watcher call, so what is on screen belongs to one epoch (the map's title names it).
+The runs table is redrawn at most TABLE_INTERVAL apart; everything is brought up to date when a run ends or pauses.
 """
 
 from __future__ import annotations

@@ -1,10 +1,8 @@
 """The hidden layers' editor: the typed widths ('8,8') with TensorFlow Playground's + / - buttons beside them.
 
-`− layer` / `+ layer` remove the last hidden layer or add one (as wide as the last, or 4 for the first), and each
-layer has its own `−` / `+` for one neuron less or more. The buttons only set the Experiment's `hidden` parameter,
-which the text box shows too (one source of truth): typing updates the buttons, the buttons update the text.
-They stop at the declared limits of the widths (`engine.settings`: MAX_HIDDEN_LAYERS layers of 1 to MAX_WIDTH),
-where they are disabled.
+`− layer` / `+ layer` remove the last layer or add one, each layer's `−` / `+` a neuron. The buttons only set the
+Experiment's `hidden`, which the text box shows too (one source of truth), and are disabled at the declared limits
+(`engine.settings`: MAX_HIDDEN_LAYERS layers of 1 to MAX_WIDTH).
 """
 
 from __future__ import annotations
