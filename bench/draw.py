@@ -3,10 +3,7 @@ clicks from an hv.streams.Tap) against the raw Bokeh one it replaced (a ColumnDa
 
     python bench/draw.py [--clicks N] [--points 0 600 4000]
 
-Each click is handled as a served session handles it (the Tap stream's event, or the Bokeh Tap event's handler),
-into a Bokeh Document whose change events are then built into the PATCH-DOC message the browser would get.
-Printed per starting size (the drawing starts from the data's points): median ms per click for the update and
-for the message, and the message's size. The browser's side is not measured.
+Median ms per click for the update and the PATCH-DOC message, and its size. Method and results: docs/performance.md.
 """
 
 from __future__ import annotations

@@ -1,10 +1,9 @@
 """Engine speed against the teaching notebook's own training loop, measured in one process on one thread.
 
-For each network it trains 200 full-batch epochs on toy_easy with the per-epoch train/test evaluation, first
-checks that the engine's history is identical to the notebook loop's, then prints the median time per epoch of
-each and the ratio engine/notebook (target: <= 0.5). It also times grid evaluation of 40,000 points.
-
     python bench/engine.py [--repeats 5] [--epochs 200]
+
+Checks that both give the same history, then prints the median time per epoch of each and the ratio engine/notebook
+(target: <= 0.5), and times grid evaluation of 40,000 points. Method: docs/performance.md.
 """
 
 from __future__ import annotations

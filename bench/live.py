@@ -1,13 +1,8 @@
 """Measure the served dashboard in Chromium: `python bench/live.py [--sessions N] [--json FILE]`.
 
-1. Latency: from the click on Train (the DOM event) to the first status line drawn with an epoch in it, on a
-   cold server (its first training) and warm (median of later ones).
-2. Updates per second while training a 3x64 network: visible changes of the status line and of the decision map
-   per second of training, and the training speed against the same run headless.
-3. The server's memory per open session: RSS of the server process with N extra sessions open, idle and after
-   each trained a model, minus the RSS with one, divided by N.
-
-The server runs in its own process (as `nn-playground serve` runs it); the browser is Debian's Chromium.
+Click-to-first-epoch latency (cold and warm), visible status and map updates per second while a 3x64 network trains
+(against the same run headless), and the server's memory per open session; the server in its own process, the
+browser Debian's Chromium (tools/chromium.py). The method: docs/performance.md.
 """
 
 from __future__ import annotations

@@ -1,30 +1,9 @@
 """Server-side cost of the live plots: today's in-place Bokeh updates against HoloViews DynamicMaps fed by streams.
 
-    python bench/live_plots.py [--updates N] [--json FILE]
+    python bench/live_plots.py [--updates N] [--seconds S] [--json FILE]
 
-One run of a 3x64 network (toy_xor, hidden 64,64,64, tanh, lr 0.01) is trained first with `engine.Trainer`,
-keeping what the worker hands the page at each live update: the decision map (100x100, what the worker draws
-for a net this size, and 200x200), the neuron maps and weights, and the history. Each route then replays the same
-updates into its own Bokeh `Document`, as a served session would:
-
-- bokeh: the app's `DecisionMap.show(grid)`, `Curves.update(history)` and `NetworkDiagram.show(...)`
-  (dashboard/plots/live.py, live_curves.py, network.py), which change the data sources in place;
-- holoviews: `pn.pane.HoloViews(dmap).get_root(doc)` of an `hv.DynamicMap` over an `hv.streams.Pipe` (the map:
-  probability Image and 0.5 contour Path, the point marks a static layer under the same overlay; the diagram:
-  `plots.network.network_view`) or over an `hv.streams.Buffer` (the curves: a DataFrame of new epochs streamed
-  into loss and accuracy Curves), then `pipe.send(...)` / `buffer.send(...)` per update.
-
-"update ms" is the time for the models to change; "message ms" the time to turn the document events of that
-update into the PATCH-DOC message the server sends (Bokeh's own protocol code, as the server calls it), with its
-size. "updates/s" is 1000 / (update ms + message ms): what one server core could sustain for that plot alone.
-Medians over the updates (the first one, which builds the plot, left out).
-
-"served" replays the app's schedule in one process, as `panel serve` runs it: a worker thread trains the 3x64
-net while the main thread draws the map as often as the page allows (at most 15 a second, live_link.PERIOD_MS)
-and the curves 4 times a second (training_tab.CURVE_INTERVAL) with the epochs trained since, for a few seconds
-per pair of routes; it reports the map and curve updates per second reached and the training speed beside the
-same training with no plots. The maps are the recorded ones, in turn (the worker's own grid evaluation is left
-out). The browser's side is not measured here (bench/live.py measures what the page shows).
+One recorded 3x64 run replayed into a Bokeh Document per route: ms per update and PATCH-DOC message, then the app's
+schedule beside a training thread ("served"). The method and the results: docs/performance.md.
 """
 
 from __future__ import annotations

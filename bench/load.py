@@ -1,28 +1,8 @@
 """A class on one server: `python bench/load.py [--sessions 30] [--num-procs 1] [--clients ws|chromium] [--json F]`.
 
-The app is served in its own process (`nn-playground serve`, as a teacher would start it, with its pages built
-ahead: `--ready-pages`, the server's default unless given), and the class arrives once the server has settled
-(its processes quiet for 8 s: `server_settled_s`). Then, all at once:
-1. N sessions open the app: time from the request to interactive, median and max;
-2. every session presses Train on a small XOR run, and meanwhile plain HTTP GETs of /app (a new student arriving)
-   are timed: median and max;
-3. Train-to-finished per session (the click to "finished" in the state line): median and max;
-4. the server's resident memory (all its processes) before the sessions open and after they have trained;
-5. where the machine's CPU went in each phase (opening, training): the server's processes against everything,
-   the server's own cost per page opened and per run trained, and each server process's share (sessions are
-   split between processes by whichever accepts the connection first, not evenly).
-
-Who the students are (`--clients`):
-- ws (the default): light clients (bench/ws_client.py), all N in one asyncio event loop in this process. Each
-  asks the server what a fresh browser asks: the page and its scripts and stylesheets, the document over the
-  websocket, the click on Train, an acknowledgement of every live update one frame later. Interactive = the
-  document has arrived (a browser would render it now). They cost this machine almost nothing ("client": CPU
-  seconds of this process per page), so the figures are the server's.
-- chromium: N real Chromium pages (one browser, a context each); interactive = the page has rendered the app.
-  On this 2-core machine they measure Chromium more than the server: one page costs Chromium 3-4.5 CPU-s to
-  render, the server ~0.4 CPU-s on a page built ahead (1.2-1.6 when built on arrival), and 30 pages took ~94 %
-  of the machine. A real class brings its own computers; this mode checks what a page sees, not what the server
-  can carry.
+`nn-playground serve` in its own process; once it has settled, N students open the app at once and each trains a
+small XOR run: time to interactive, GET /app while they train, Train-to-finished, memory, and where the CPU went.
+Students are light clients (ws, bench/ws_client.py) or real Chromium pages. Method and results: docs/performance.md.
 """
 
 from __future__ import annotations

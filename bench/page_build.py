@@ -1,9 +1,7 @@
 """Server time to build one session's page: `python bench/page_build.py [--pages 8]`.
 
-What a served page costs the server before the browser can show it: `create_app()` (the Experiment and the
-views) plus turning the template into Bokeh models for a document, as `panel serve` does for each new session.
-The first build of the process (imports, warm-up) is reported apart; then the median of `--pages` builds, and
-the same split into its parts (each tab's construction, and the models of the page).
+`create_app()` plus the template's Bokeh models for a document, as `panel serve` does per session: the first build
+(imports, warm-up) apart, then the median of `--pages` builds split into its parts (docs/performance.md).
 """
 
 from __future__ import annotations

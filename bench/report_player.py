@@ -3,8 +3,7 @@ HoloViews HoloMap over the epochs embedded with its widget (`save(embed=True)`).
 
     python bench/report_player.py [--json FILE]
 
-A toy_xor 8,8 tanh run of 200 epochs records 21 snapshots (100x100, as the report's default); each route is
-saved to an HTML string as the report is (`resources=INLINE`): seconds to build and save, and the bytes.
+21 snapshots of a toy_xor run, each route saved as the report is: seconds and bytes (docs/performance.md).
 """
 
 from __future__ import annotations

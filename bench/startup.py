@@ -1,11 +1,9 @@
 """Whole-process time of a command-line training run against the teaching notebook's loop run as a script.
 
-Each side is a fresh Python process (start-up, imports, data, training, output), timed from outside; the
-median of `--repeats` runs is printed with the ratio command/notebook (targets: <= 0.5 for 2-16-16-1 tanh
-1500 epochs, <= 0.6 for 2-64-64-64-1 relu 400 epochs). The notebook script is the notebook's code: numpy data,
-scikit-learn's split, an nn.Sequential, torch.optim.Adam and the per-epoch loop with train/test accuracy.
-
     python bench/startup.py [--repeats 3]
+
+Each side a fresh Python process, timed from outside; prints the median and the ratio command/notebook (targets:
+<= 0.5 for 2-16-16-1 tanh 1500 epochs, <= 0.6 for 2-64-64-64-1 relu 400 epochs). Method: docs/performance.md.
 """
 
 from __future__ import annotations

@@ -1,16 +1,9 @@
 """Sweep speed: the per-model cost of a batched sweep against the same models trained one after another.
 
-K models 2-8-8-1 tanh (seeds 0..K-1), 200 full-batch epochs of Adam on toy_xor, each with its final metrics,
-test-accuracy history and agreement with the exact target. "one after another" is the engine's single-model path
-(`Trainer` + grid evaluation, as `engine.stacked_training.train_alone`), timed on the first `--sample` models of the sweep
-(the per-model cost of that path does not depend on K); "batched" is `engine.sweep.run_sweep` with the local
-worker processes (one per core, started before timing; their start-up is printed apart) and in this process
-alone. Ratios < 1 mean the sweep is cheaper per model. It also checks that the batched results agree with the
-sampled single runs (largest difference in final loss and test accuracy).
-
-With CUDA (device="cuda") it also prints microseconds per model-epoch for K = 16,384 2-4-1 models.
-
     python bench/sweep.py [--ks 8 64 512] [--epochs 200] [--sample 16] [--workers 2]
+
+K models 2-8-8-1 tanh on toy_xor; ratios < 1 mean the sweep is cheaper per model; it also checks that the batched
+results agree with single runs. With CUDA, microseconds per model-epoch for K = 16,384. Method: docs/performance.md.
 """
 
 from __future__ import annotations

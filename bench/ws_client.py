@@ -1,23 +1,10 @@
 """A light student: asks the served app for what a fresh browser asks for, speaking Bokeh's server protocol.
 
-What a Chromium page does, copied from its websocket frames (captured with Playwright on the served app):
-1. GET /app?QUERY, then every script and stylesheet the page references from this server (no cache);
-2. open ws://host/app/ws?QUERY with subprotocols ["bokeh", token] (the token is in the page's render items),
-   receive ACK, send PULL-DOC-REQ, receive PULL-DOC-REPLY (the whole document: the page renders it now);
-3. report the page's location and browser settings (one PATCH-DOC per change) and the `document_ready` event;
-4. a click on a button is one PATCH-DOC: a MessageSent `bokeh_event` named `button_click` on the Button model;
-5. when the server sets `sent` on a FrameAck (dashboard/ui/live_link.py), the page sets `acked` to it at its
-   next animation frame (FRAME_S later here): without that the server would send one update a second.
-
-No Bokeh models are built: the document stays JSON, from which the ids of a few models are taken (the buttons,
-the status line, the line under it, the FrameAcks); incoming PATCH-DOCs are read only for those models' changes,
-and binary buffers are received and dropped. Many clients share one asyncio event loop in one thread.
+Many clients share one asyncio event loop in one thread (bench/load.py's default students); no Bokeh models are
+built. The protocol, as copied from a Chromium page's websocket frames, is described above `Client`.
 
     client = await open_session("http://localhost:5006", "?dataset=toy_xor&epochs=60")
-    client.interactive_s          # GET to the document received
-    await client.click("Train")
-    await client.wait_for_run_end(1, timeout=120)   # -> the line saying "Run 1 ... finished in ..."
-    await client.close()
+    await client.click("Train"); await client.wait_for_run_end(1, timeout=120); await client.close()
 """
 
 from __future__ import annotations
@@ -63,6 +50,17 @@ class BokehError(RuntimeError):
     """The server answered a message with ERROR."""
 
 
+# What a Chromium page does, copied from its websocket frames (captured with Playwright on the served app):
+# 1. GET /app?QUERY, then every script and stylesheet the page references from this server (no cache);
+# 2. open ws://host/app/ws?QUERY with subprotocols ["bokeh", token] (the token is in the page's render items),
+#    receive ACK, send PULL-DOC-REQ, receive PULL-DOC-REPLY (the whole document: the page renders it now);
+# 3. report the page's location and browser settings (one PATCH-DOC per change) and the `document_ready` event;
+# 4. a click on a button is one PATCH-DOC: a MessageSent `bokeh_event` named `button_click` on the Button model;
+# 5. when the server sets `sent` on a FrameAck (dashboard/ui/live_link.py), the page sets `acked` to it at its
+#    next animation frame (FRAME_S later here): without that the server would send one update a second.
+# The document stays JSON, from which the ids of a few models are taken (the buttons, the status line, the line
+# under it, the FrameAcks); incoming PATCH-DOCs are read only for those models' changes, and binary buffers are
+# received and dropped. `interactive_s` is the time from the GET to the document received.
 class Client:
     """One student's session, after `open_session`."""
 

@@ -1,15 +1,10 @@
-"""Make the README's screenshots with Debian's chromium: docs/app.png (the app after training on toy_xor),
-docs/report.png (the top of a report on the same network) and every tab at 1366x768 and 1920x1080
-(docs/app-1366.png for the Training tab, then evaluation-, data-, compare-, network- and sweep-1366.png, and the
-same with -1920).
+"""Make the README's screenshots with Debian's chromium (tools/chromium.py): docs/app.png (the app after training on
+toy_xor), docs/report.png (the top of a report) and every tab at 1366x768 and 1920x1080 (docs/<tab>-1366.png, ...).
 
     .venv/bin/python tools/screenshots.py               # writes all of them
     .venv/bin/python tools/screenshots.py --only tabs   # the tabs only (about 2 minutes on 2 cores)
 
-The app is served in this process (`dashboard.server.start`, a free port) and driven with Playwright: open it with
-the network preset in the URL, press Train, wait until the run has finished. The report is written by
-`dashboard.report.write_report` and opened from file:// with every other request blocked. Each PNG is reduced to
-256 colours so that it stays small (under 400 kB).
+The app is served in this process; each PNG is reduced to 256 colours to stay under 400 kB.
 """
 
 from __future__ import annotations
@@ -151,6 +146,7 @@ def tab_screenshots(browser, out: Path, sizes=SIZES) -> list[tuple[Path, int]]:
 
 
 def report_screenshot(browser, path: Path) -> int:
+    """The top of a report on the preset's network, opened from file:// with every other request blocked."""
     from dashboard.report import collect_snapshots, write_report
     from engine import Settings, Trainer
 
