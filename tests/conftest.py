@@ -34,7 +34,7 @@ def wait_for_http(url: str, timeout: float = 60) -> int:
 
 @pytest.fixture(scope="module")
 def server():
-    """The app served by `dashboard.server.start` (pn.serve, threaded) on a free port; its base URL."""
+    """The app served by `dashboard.ui.server.start` (pn.serve, threaded) on a free port; its base URL."""
     import panel as pn
 
     from dashboard.ui.server import close_all, start

@@ -1,6 +1,6 @@
 """The Network tab of the served dashboard in Chromium: live neuron maps, a picked neuron, the weighted diagram
 and the replay slider. What the page draws is read from its Bokeh sources and compared with the server's
-experiment (dashboard.app_factory.EXPERIMENTS). Every wait is a polled condition; nothing asserts a duration.
+experiment (dashboard.ui.factory.EXPERIMENTS). Every wait is a polled condition; nothing asserts a duration.
 """
 
 from __future__ import annotations
