@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .atomic import atomic_write, temporary_beside
+from .atomic import WriteError, atomic_write, temporary_beside
 from .csv_points import CsvError, PointsTable, parse_points_csv
 from .datasets import load_dataset
 from .network import build_model
@@ -127,7 +127,7 @@ def save_experiment(trainer: Trainer, directory: str | Path, snapshots: Snapshot
         if created:
             shutil.rmtree(directory, ignore_errors=True)
         if isinstance(error, OSError):  # a full disk, a file-size limit: one line
-            raise StorageError(f"{directory}: the experiment cannot be saved ({error.strerror or error}); "
+            raise WriteError(f"{directory}: the experiment cannot be saved ({error.strerror or error}); "
                                f"{'nothing was written' if created else 'what the folder held is unchanged'}") from None
         raise
     for name, path in written.items():
