@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import signal
 import sys
 import tempfile
@@ -39,12 +38,12 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def train(args: argparse.Namespace) -> int:
+    settings = settings_from(args)  # bad options fail before torch and scikit-learn load (seconds)
+    if args.save:
+        _check_folder(args.save)  # a bad folder fails now, not after training
     from engine.storage import save_experiment
     from engine.training import Trainer
 
-    settings = settings_from(args)
-    if args.save:
-        _check_folder(args.save)  # a bad folder fails now, not after training
     trainer = Trainer(settings)
     recorder = _snapshot_recorder(trainer) if args.save else None
     with _stop_on_interrupt(trainer):
@@ -93,17 +92,15 @@ def _check_folder(folder: str) -> None:
     _check_writable(path)
 
 
-def _check_output(file: str | Path) -> Path:
-    """Make sure the file `file` can be written (its folder exists and is writable), before any training."""
+def _check_output(file: str | Path, example: str = "report.html") -> Path:
+    """Make sure the file `file` can be written (its folder exists and is writable; it is absent or a regular
+    file, not a device or pipe), before any training."""
+    from engine.atomic import check_output
+
     output = Path(file)
     if output.is_dir():
-        raise ValueError(f"{output}: is a folder; give the HTML file to write, e.g. -o {output / 'report.html'}")
-    if not output.parent.is_dir():
-        raise ValueError(f"{output}: the folder {output.parent} does not exist")
-    if output.exists() and not os.access(output, os.W_OK):
-        raise ValueError(f"{output}: cannot be written (permission denied)")
-    _check_writable(output.parent)
-    return output
+        raise ValueError(f"{output}: is a folder; give the file to write, e.g. -o {output / example}")
+    return check_output(output)
 
 
 def _check_writable(folder: Path) -> None:
@@ -175,9 +172,12 @@ def _print_summary(trainer: Trainer, run, saved: str | None) -> None:
 
 
 def data(args: argparse.Namespace) -> int:
+    settings = settings_from(args)  # bad options fail before scikit-learn loads
+    if args.output:
+        _check_output(args.output, "data.csv")
     from engine.datasets import load_dataset, write_dataset_csv
 
-    dataset = load_dataset(settings_from(args))
+    dataset = load_dataset(settings)
     if args.output:
         write_dataset_csv(dataset, args.output)
         print(f"Wrote {len(dataset.points)} points ({len(dataset.train_index)} train, {len(dataset.test_index)} test) to {args.output}")
@@ -222,12 +222,12 @@ def report(args: argparse.Namespace) -> int:
 
 
 def _train_for_report(args: argparse.Namespace):
-    from engine.storage import save_experiment
-    from engine.training import Trainer
-
     settings = settings_from(args)
     if args.save:
         _check_folder(args.save)
+    from engine.storage import save_experiment
+    from engine.training import Trainer
+
     trainer = Trainer(settings)
     recorder = _snapshot_recorder(trainer)
     with _stop_on_interrupt(trainer):

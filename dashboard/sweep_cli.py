@@ -18,6 +18,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 from engine.settings import SPECS, Settings, SettingsError
 
@@ -86,7 +87,7 @@ def axis_value(name: str, text: str):
 
 
 def sweep_from_args(args: argparse.Namespace, base: Settings):
-    from engine.sweep import Sweep
+    from engine.sweep import MAX_MODELS, Sweep
 
     axes: dict[str, list] = {}
     for item in args.vary:
@@ -106,6 +107,9 @@ def sweep_from_args(args: argparse.Namespace, base: Settings):
     elif args.seeds is not None:
         if args.seeds < 1:
             raise SettingsError(f"--seeds: give at least 1, got {args.seeds}")
+        count = math.prod(len(values) for values in axes.values()) * args.seeds
+        if count > MAX_MODELS:  # counted before the list of seeds is built (a billion seeds would not fit)
+            raise SettingsError(f"the sweep has {count:,} models, more than the limit of {MAX_MODELS:,}")
         seeds = list(range(args.seeds))
     else:
         seeds = [base.seed]
@@ -125,7 +129,18 @@ def run_sweep_command(args: argparse.Namespace, settings_from_args: Callable[[ar
         sweep = sweep_from_args(args, base)
         if args.workers is not None and args.workers < 1:
             raise SettingsError(f"--workers: give at least 1, got {args.workers}")
-    except (SettingsError, ValueError) as error:
+        from engine.atomic import check_output
+
+        for option, path in (("-o", args.output), ("--report", args.report)):
+            if path is not None and Path(path).is_dir():
+                raise SettingsError(f"{option} {path}: is a folder; give the file to write")
+            if path is not None:
+                check_output(path)  # before any training: not a device, its folder writable
+        if args.scheduler:
+            from engine.sweep_dask import check_scheduler
+
+            check_scheduler(args.scheduler)  # a bad or silent address fails in seconds, with one line
+    except (SettingsError, ValueError, OSError) as error:
         return _error(str(error))
     total = len(sweep.models())
     stop = threading.Event()
@@ -137,16 +152,20 @@ def run_sweep_command(args: argparse.Namespace, settings_from_args: Callable[[ar
             results = run_sweep(sweep, scheduler=args.scheduler, device=base.device, progress=progress, stop=stop,
                                 workers=args.workers)
         except OSError as error:
-            return _error(f"cannot reach the Dask scheduler {args.scheduler}: {error}" if args.scheduler else str(error))
+            return _error(str(error) if "Dask scheduler" in str(error) or not args.scheduler else
+                          f"cannot reach the Dask scheduler {args.scheduler}: {error}")
     interrupted = stop.is_set()
-    if args.output:
-        write_csv(args.output, sweep, results)
-    if args.report:
-        from dashboard.report.sweep_section import (
-            write_sweep_report,  # panel and holoviews only when asked
-        )
+    try:
+        if args.output:
+            write_csv(args.output, sweep, results)
+        if args.report:
+            from dashboard.report.sweep_section import (
+                write_sweep_report,  # panel and holoviews only when asked
+            )
 
-        write_sweep_report(sweep, results, args.report)
+            write_sweep_report(sweep, results, args.report)
+    except OSError as error:  # a full disk: the file is left as it was (engine.atomic)
+        return _error(str(error))
     if args.json:
         print(json.dumps(report(results, total, interrupted)))
     elif not args.output:
@@ -209,10 +228,10 @@ def _shown(value) -> str:
 
 
 def write_csv(path: str, sweep, results) -> None:
+    from engine.atomic import write_text
     from engine.sweep_table import csv_text
 
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        handle.write(csv_text(results))
+    write_text(path, csv_text(results), newline="")
 
 
 def print_table(sweep, results) -> None:

@@ -69,6 +69,8 @@ def read_points(handle: TextIO, source: str = "CSV") -> PointsTable:
                 raise CsvError(f"{source}: more than {2 * MAX_ROWS + 1} lines")
             if not any(cell.strip() for cell in row):
                 continue
+            if any("\0" in cell for cell in row):  # csv reads a NUL; a name with one breaks plots later
+                raise CsvError(f"{source}, line {line}: a NUL character (not a text CSV file)")
             if first:
                 first = False
                 if len(row) in (3, 4) and not _is_number(row[0].strip()):

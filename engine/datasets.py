@@ -265,9 +265,14 @@ def _padded_box(points: np.ndarray) -> tuple[tuple[float, float], tuple[float, f
 
 def write_dataset_csv(dataset: Dataset, path: str) -> None:
     """Write points, labels and split as CSV: the two features (named), `label` and `split`."""
+    from .atomic import atomic_write
+    from .spreadsheet import safe_cell
+
+    # Written beside the target, then renamed (a failed write leaves the old file); names from an uploaded
+    # header are never spreadsheet formulas.
     split = np.where(dataset.is_train, "train", "test")
-    header = [name.replace(" ", "_") for name in dataset.feature_names] + ["label", "split"]
-    with open(path, "w", newline="") as handle:
+    header = [safe_cell(name.replace(" ", "_")) for name in dataset.feature_names] + ["label", "split"]
+    with atomic_write(path, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
         for (x, y), label, part in zip(dataset.points.tolist(), dataset.labels.tolist(), split):

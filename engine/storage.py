@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .atomic import WriteError, atomic_write, temporary_beside
 from .csv_points import CsvError, PointsTable, parse_points_csv
 from .datasets import load_dataset
 from .network import build_model
@@ -105,7 +106,13 @@ def save_experiment(trainer: Trainer, directory: str | Path, snapshots: Snapshot
             "generator": trainer.generator.get_state(),
         }
         written[WEIGHTS_FILE] = _temporary(directory, WEIGHTS_FILE)
-        torch.save(weights, written[WEIGHTS_FILE])
+        with open(written[WEIGHTS_FILE], "wb") as handle:  # a full disk: an OSError, not torch's RuntimeError
+            try:
+                torch.save(weights, handle)
+            except RuntimeError as error:  # torch's writer, closing after a failed write, adds its own error
+                if isinstance(error.__context__, OSError):
+                    raise error.__context__ from None
+                raise
         if snapshots is not None:
             written[SNAPSHOTS_FILE] = _temporary(directory, SNAPSHOTS_FILE)
             with open(written[SNAPSHOTS_FILE], "wb") as handle:
@@ -114,11 +121,14 @@ def save_experiment(trainer: Trainer, directory: str | Path, snapshots: Snapshot
         for path in written.values():  # on the disk before any rename, so a crash cannot leave a mix
             with open(path, "rb+") as handle:
                 os.fsync(handle.fileno())
-    except BaseException:
+    except BaseException as error:
         for path in written.values():
             path.unlink(missing_ok=True)
         if created:
             shutil.rmtree(directory, ignore_errors=True)
+        if isinstance(error, OSError):  # a full disk, a file-size limit: one line
+            raise WriteError(f"{directory}: the experiment cannot be saved ({error.strerror or error}); "
+                               f"{'nothing was written' if created else 'what the folder held is unchanged'}") from None
         raise
     for name, path in written.items():
         os.replace(path, directory / name)
@@ -246,18 +256,12 @@ def _build(files: dict[str, bytes], where, folder_csv: Path | None, csv_file, de
         snapshots = parse_snapshots(files[SNAPSHOTS_FILE], where(SNAPSHOTS_FILE), trainer)
     if table is not None and folder_csv is None and csv_file is not None:
         try:  # last: nothing is written for a file that fails
-            Path(csv_file).write_bytes(files[DATA_FILE])
+            with atomic_write(csv_file, "wb") as handle:
+                handle.write(files[DATA_FILE])
         except OSError as error:
             raise StorageError(f"{DATA_FILE}: cannot be written ({error.strerror or error})") from None
     return trainer, snapshots
 
 
 def _temporary(directory: Path, name: str) -> Path:
-    handle, path = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
-    os.close(handle)
-    os.chmod(path, 0o666 & ~_UMASK)  # as an ordinary new file (mkstemp makes it private)
-    return Path(path)
-
-
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
+    return temporary_beside(directory / name)

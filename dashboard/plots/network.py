@@ -35,7 +35,8 @@ NODE_COLOR = "#e9ecef"
 DIAGRAM_WIDTH, DIAGRAM_HEIGHT = 520, 400  # frame, in pixels
 MAX_CELL = 56  # largest neuron map in the diagram, in pixels
 EMPTY_MAPS = {"image": [], "x": [], "y": [], "dw": [], "dh": []}
-BLANK = np.full((2, 2), np.nan, np.float32)  # a map not drawn yet (no model): the node's plain colour
+BLANK = np.full((2, 2), np.nan, np.float32)
+NOT_FINITE = (153, 153, 153)  # a map's NaN or inf cells (a diverged model), drawn grey  # a map not drawn yet (no model): the node's plain colour
 
 
 def _names(features, hidden) -> list[list[str]]:
@@ -53,20 +54,30 @@ def input_maps(features, size: int = NEURON_MAP_SIZE) -> list[np.ndarray]:
     return [columns[:, i].reshape(size, size) for i in range(columns.shape[1])]
 
 
+def _peak(values: np.ndarray) -> float:
+    """The largest finite |value| of a map (0 if none is finite)."""
+    finite = np.abs(values[np.isfinite(values)])
+    return float(finite.max()) if finite.size else 0.0
+
+
 def scaled_bytes(values: np.ndarray) -> np.ndarray:
-    """A neuron map scaled by its largest |value| to -1..1, as bytes 0..255 (127.5 is 0)."""
-    peak = float(np.abs(values).max())
+    """A neuron map scaled by its largest finite |value| to -1..1, as bytes 0..255 (127.5 is 0; NaN, inf: 127.5)."""
+    peak = _peak(values)
     scaled = values / peak if peak > 0 else values
-    return np.round((scaled + 1) * 127.5).astype(np.uint8)
+    return np.round((np.nan_to_num(np.clip(scaled, -1, 1), nan=0.0) + 1) * 127.5).astype(np.uint8)
 
 
 def output_bytes(probability: np.ndarray, size: int = NEURON_MAP_SIZE) -> np.ndarray:
     """The model's P(class 1) map (any NxN grid) picked down to (size, size) as bytes 0..255 (p = 0.5 is 127.5):
     the output node is drawn as small as a neuron, so the full 200x200 map would only cost bytes."""
+    picked = np.nan_to_num(_picked(probability, size), nan=0.5)  # NaN (a diverged model): p = 0.5
+    return np.round(np.clip(picked, 0.0, 1.0) * 255).astype(np.uint8)
+
+
+def _picked(probability: np.ndarray, size: int = NEURON_MAP_SIZE) -> np.ndarray:
     rows = np.round(np.linspace(0, probability.shape[0] - 1, size)).astype(int)
     columns = np.round(np.linspace(0, probability.shape[1] - 1, size)).astype(int)
-    picked = np.asarray(probability, dtype=np.float32)[np.ix_(rows, columns)]
-    return np.round(np.clip(picked, 0.0, 1.0) * 255).astype(np.uint8)
+    return np.asarray(probability, dtype=np.float32)[np.ix_(rows, columns)]
 
 
 def edge_style(weights: np.ndarray) -> dict:
@@ -121,8 +132,9 @@ class DiagramLayout:
 def _rgba(values: np.ndarray) -> np.ndarray:
     """A map scaled to -1..1 as RGBA bytes in the activation palette (row 0 at the bottom, as the grid's)."""
     palette = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in ACTIVATION_PALETTE], dtype=np.uint8)
-    index = np.clip(np.round((values + 1) * 127.5), 0, 255).astype(int)
-    rgb = palette[index]
+    finite = np.isfinite(values)
+    index = np.clip(np.round((np.where(finite, values, 0.0) + 1) * 127.5), 0, 255).astype(int)
+    rgb = np.where(finite[..., None], palette[index], np.uint8(NOT_FINITE))  # NaN or inf (a diverged model): grey
     return np.dstack([rgb, np.full(values.shape, 255, np.uint8)])
 
 
@@ -140,7 +152,7 @@ def network_view(features, hidden, neurons: list[np.ndarray], weights: list[np.n
         maps += [m for layer in neurons for m in np.asarray(layer, dtype=np.float32)]
     tiles = []
     for (x, y), values in zip(g.mapped, maps):
-        peak = float(np.abs(values).max())
+        peak = _peak(values)
         scaled = values / peak if peak > 0 else values
         tile = np.flipud(_rgba(scaled))  # an RGB array's first row is its top
         tiles.append(hv.RGB(tile, bounds=(x - g.w / 2, y - g.h / 2, x + g.w / 2, y + g.h / 2), kdims=["x", "y"],
@@ -148,7 +160,8 @@ def network_view(features, hidden, neurons: list[np.ndarray], weights: list[np.n
     if probability is not None:
         x, y = g.output
         palette = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in probability_palette()], np.uint8)
-        rgb = palette[output_bytes(probability)]
+        rgb = np.where(np.isfinite(_picked(probability))[..., None], palette[output_bytes(probability)],
+                       np.uint8(NOT_FINITE))
         tile = np.flipud(np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)]))
         tiles.append(hv.RGB(tile, bounds=(x - g.w / 2, y - g.h / 2, x + g.w / 2, y + g.h / 2), kdims=["x", "y"],
                             group="Output").opts(tools=[]))

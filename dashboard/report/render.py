@@ -12,9 +12,7 @@ import base64
 import io
 import json
 import mimetypes
-import os
 import re
-import tempfile
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +22,7 @@ import panel as pn
 from bokeh.resources import INLINE
 
 from engine import Trainer
+from engine.atomic import write_text
 from engine.snapshots import Snapshots
 
 from .page import REPORT_ID, TITLE, ReportError, build_report
@@ -152,18 +151,4 @@ def write_report(trainer: Trainer, path: str | Path, snapshots: Snapshots | None
 
 def _write_atomically(path: Path, text: str) -> None:
     """Write beside `path` under a temporary name, then rename: a failed write leaves an earlier file as it was."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o666 & ~_UMASK)  # as an ordinary new file (mkstemp makes it private)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
+    write_text(path, text)

@@ -7,6 +7,7 @@ generator state, so a loaded experiment continues training exactly as the saved 
 from __future__ import annotations
 
 import io
+import logging
 
 import panel as pn
 
@@ -19,12 +20,39 @@ from .parts import MAX_UPLOAD_BYTES, file_dropper, in_thread, take_upload, uploa
 FILENAME = "nn-playground-experiment.zip"
 # How browsers name a .zip file's type (Windows: application/x-zip-compressed).
 ZIP_TYPES = [".zip", "application/zip", "application/x-zip-compressed", "application/x-zip", "multipart/x-zip"]
+LOG = logging.getLogger(__name__)
+
+
+class Download(pn.widgets.FileDownload):
+    """A FileDownload whose callback may return None: then nothing is downloaded (the callback has said why in
+    the experiment's message), instead of Panel's "Cannot transfer ... NoneType" traceback in the server's log."""
+
+    def _sync_data(self, fileobj):
+        if fileobj is not None:
+            super()._sync_data(fileobj)
+
+
+def _failed(experiment, what: str, error: Exception) -> None:
+    """One message in the app for a download that cannot be made (a full disk, a model that cannot be drawn)."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    experiment.param.update(message=f"{what} failed: {text}", message_kind="danger")
+    if isinstance(error, (OSError, ValueError)):
+        LOG.warning("%s failed: %s", what, text)
+    else:  # not foreseen: the server's log keeps the traceback
+        LOG.error("%s failed", what, exc_info=error)
 
 
 def save_download(experiment: Experiment, **options) -> pn.widgets.FileDownload:
     """A Save experiment button: enabled while there is a model and no run is going."""
-    button = pn.widgets.FileDownload(
-        callback=lambda: io.BytesIO(experiment_archive(experiment_trainer(experiment))), filename=FILENAME,
+    def archive():
+        try:
+            return io.BytesIO(experiment_archive(experiment_trainer(experiment)))
+        except Exception as error:  # a full temporary disk (StorageError), a run that started meanwhile
+            _failed(experiment, "Save experiment", error)
+            return None
+
+    button = Download(
+        callback=archive, filename=FILENAME,
         label="Save experiment", embed=False, variant="outline", css_classes=["nnp-save"],
         description="The model, its settings, history and runs as a .zip: load it later to look at it or train on.",
         **options)
@@ -62,9 +90,13 @@ def report_download(experiment, compared=lambda: [], **options) -> pn.widgets.Fi
     The report is built in a worker thread from copies, so the server keeps serving every session meanwhile.
     """
     async def callback():
-        return io.StringIO(await report_page_async(experiment, compared()))
+        try:
+            return io.StringIO(await report_page_async(experiment, compared()))
+        except Exception as error:
+            _failed(experiment, "Download report", error)
+            return None
 
-    button = pn.widgets.FileDownload(
+    button = Download(
         callback=callback, filename="nn-playground-report.html", label="Download report", embed=False,
         color="primary", variant="outline",
         description="A self-contained HTML page: settings, data, curves, maps, evaluation and runs. It opens offline.",

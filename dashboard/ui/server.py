@@ -31,10 +31,11 @@ from ..session.experiment import stop_all_training
 from .factory import EXPERIMENTS, create_app
 from .parts import UPLOAD_CHUNK_BYTES, WEBSOCKET_MAX_MESSAGE_BYTES
 from .ready_pages import install
+from .request_limits import HTTP_SERVER_OPTIONS, guard_requests
 
 # A closed tab's session (and its training) is dropped a few seconds after its websocket closes.
 SESSION_OPTIONS = dict(check_unused_sessions_milliseconds=2000, unused_session_lifetime_milliseconds=5000,
-                       websocket_max_message_size=WEBSOCKET_MAX_MESSAGE_BYTES)
+                       websocket_max_message_size=WEBSOCKET_MAX_MESSAGE_BYTES, http_server_kwargs=HTTP_SERVER_OPTIONS)
 ROUTE = "app"
 WARM_REQUESTS = 3  # per server process: the requests that make the cached sessions land on every process
 SHUTDOWN_SECONDS = 3.0  # how long the end of `serve` waits for training threads to end
@@ -59,12 +60,18 @@ def serve(port: int = 5006, show: bool = False, ready_pages: int = 0, **options)
     `ready_pages`: how many pages each server process builds ahead while idle (dashboard/ui/ready_pages.py)."""
     pn.config.reuse_sessions = True
     pn.config.global_loading_spinner = True
-    processes = options.get("num_procs", 1)
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)  # inherited by the processes forked for --num-procs
+    global _PROCESSES
+    processes = _PROCESSES = options.get("num_procs", 1)
+    first = os.getpid()
+    for number in STOP_SIGNALS:  # inherited by the processes forked for --num-procs (Panel's replaces SIGINT's)
+        signal.signal(number, _stop_on_signal)
     threading.Thread(target=warm, args=(port, WARM_REQUESTS * processes), name="nn-playground-warm", daemon=True).start()
     try:  # with several processes, each one (forked in Server()) goes on from here with its own sessions
         server = pn.serve({ROUTE: session_page}, port=port, show=show, title="nn-playground", threaded=False,
                           start=False, **{**SESSION_OPTIONS, **options})
+        if tornado.process.task_id() is not None:
+            _end_with_parent(first)
+        guard_requests(server._tornado)
         install(server, ROUTE, ready_pages)
         server.start()
         server.io_loop.start()
@@ -74,16 +81,33 @@ def serve(port: int = 5006, show: bool = False, ready_pages: int = 0, **options)
         close_all()
 
 
-def _stop_on_sigterm(signum, frame) -> None:
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_PROCESSES = 1
+
+
+def _stop_on_signal(signum, frame) -> None:
     """Stop as on Ctrl-C. With several processes, the first one only waits for the serving processes it forked
     (Tornado's), which would go on serving without it: it passes the stop on to them and ends after them."""
-    if tornado.process.task_id() is None:
-        children = _forked_processes()
-        for pid in children:
+    if _PROCESSES > 1 and tornado.process.task_id() is None:
+        for pid in _forked_processes():
             os.kill(pid, signal.SIGINT)
-        if children:
-            return
+        return
+    if signal.getsignal(signal.SIGINT) is _stop_on_signal:  # before Panel's Ctrl-C handler is installed
+        raise KeyboardInterrupt
     signal.raise_signal(signal.SIGINT)  # a serving process: Panel's Ctrl-C handler stops its loop
+
+
+def _end_with_parent(parent: int) -> None:
+    """In a forked serving process: get SIGTERM when the first process ends, however it ends (even killed with
+    SIGKILL, which it cannot pass on), so that no serving process is left behind (Linux; elsewhere nothing)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it ended before this was set
+        signal.raise_signal(signal.SIGTERM)
 
 
 def _forked_processes() -> list[int]:
@@ -122,10 +146,11 @@ def start(port: int = 0, ready_pages: int = 0, **options):
     server_id = uuid.uuid4().hex
     thread = pn.serve({ROUTE: session_page}, port=port, show=False, title="nn-playground", threaded=True,
                       server_id=server_id, **{**SESSION_OPTIONS, **options})
+    while server_id not in pn.state._servers:  # the thread makes its server
+        time.sleep(0.01)
+    server = pn.state._servers[server_id][0]
+    guard_requests(server._tornado)
     if ready_pages:
-        while server_id not in pn.state._servers:  # the thread makes its server
-            time.sleep(0.01)
-        server = pn.state._servers[server_id][0]
         thread.ready_pages = None  # the ReadyPages, once installed on the server's loop
         server.io_loop.add_callback(lambda: setattr(thread, "ready_pages", install(server, ROUTE, ready_pages)))
     return thread
