@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from engine import Settings, SettingsError, load_dataset
-from engine.datasets import EXACT_FUNCTIONS
+from engine.catalog import DATASETS
 from engine.settings import SPECS
 
 # sha256 (first 16 hex digits) of points, labels, train and test rows, computed before `jitter` was added
