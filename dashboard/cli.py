@@ -3,7 +3,7 @@
 This module builds the parser: one option per setting, derived from its declaration in `engine.settings` (type,
 allowed values, help, default), grouped by part, and each sub-command's own options and examples. What the
 sub-commands do is `dashboard.cli_commands` (and `dashboard.sweep_cli`). `train` and `data` use the engine only:
-they never import panel, param, holoviews or bokeh.
+they never import panel, holoviews or bokeh (param, which declares the settings, is light).
 """
 
 from __future__ import annotations
