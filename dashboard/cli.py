@@ -3,7 +3,7 @@
 This module builds the parser: one option per setting, derived from its declaration in `engine.settings` (type,
 allowed values, help, default), grouped by part, and each sub-command's own options and examples. What the
 sub-commands do is `dashboard.cli_commands` (and `dashboard.sweep_cli`). `train` and `data` use the engine only:
-they never import panel, param, holoviews or bokeh.
+they never import panel, holoviews or bokeh (param, which declares the settings, is light).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sys
 from importlib.metadata import version
 
 # Only the settings load at start: torch and scikit-learn load when a command needs them, so --help is quick.
-from engine.settings import PARTS, SPECS, Settings, Spec, format_value
+from engine.settings import PARTS, SPECS, FilePath, Setting, Settings, YesNo, format_value
 
 from . import cli_commands
 from .cli_commands import EXIT_ERROR, EXIT_INTERRUPTED, PROG
@@ -46,7 +46,7 @@ def _port(text: str) -> int:
     return int(text)
 
 
-def _option_type(spec: Spec):
+def _option_type(spec: Setting):
     """argparse's type for a setting: its text form read by its declaration (the range is checked by Settings)."""
     def parse(text: str):
         try:
@@ -108,11 +108,11 @@ def _add_options(parser: argparse.ArgumentParser, part: str) -> None:
         if spec.part != part:
             continue
         default = getattr(DEFAULTS, spec.name)
-        text = spec.help if spec.kind == "path" else f"{spec.help} Allowed: {spec.allowed()}"
+        text = spec.doc if isinstance(spec, FilePath) else f"{spec.doc} Allowed: {spec.allowed()}"
         if default is not None:
             text += f" (default: {format_value(default) or 'none'})"
         # Options left out are not set at all, so that Settings supplies its defaults.
-        bare = dict(nargs="?", const=True) if spec.kind == "bool" else {}  # `--notebook-draw` alone means yes
+        bare = dict(nargs="?", const=True) if isinstance(spec, YesNo) else {}  # `--notebook-draw` alone means yes
         group.add_argument(spec.option, dest=spec.name, type=_option_type(spec), metavar=spec.metavar,
                            help=text.replace("%", "%%"), default=argparse.SUPPRESS, **bare)
 

@@ -1,4 +1,5 @@
-"""The datasets: five toy patterns labelled by an exact function, three generated shapes, Iris and CSV files.
+"""The datasets declared in `engine.catalog` loaded: toy patterns labelled by an exact function, generated shapes,
+Iris and CSV files.
 
 Every dataset is binary, in two inputs, and comes split into train and test sets exactly as the teaching
 notebook split it (`train_test_split(test_size=0.25, random_state=2, stratify=labels)` by default).
@@ -13,67 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from .catalog import DATASETS
 from .csv_points import PointsTable, read_points_csv
 from .settings import IRIS_FEATURES, Settings
 
 UNIT_BOX = ((0.0, 1.0), (0.0, 1.0))
 
 
-# Exact classification functions of the toy patterns: (n, 2) points in the unit square -> 0/1 float32 labels.
-def toy_easy(points: np.ndarray) -> np.ndarray:
-    """Class 1 inside a disc at (0.3, 0.6) of radius 0.25 or a disc at (0.55, 0.15) of radius 0.15."""
-    x, y = np.asarray(points).T
-    in_first = (x - 0.3) ** 2 + (y - 0.6) ** 2 <= 0.25**2
-    in_second = (x - 0.55) ** 2 + (y - 0.15) ** 2 <= 0.15**2
-    return (in_first | in_second).astype(np.float32)
-
-
-def toy_hard(points: np.ndarray) -> np.ndarray:
-    """Spiral-like: around the centre, class 1 where cos(3 theta + 10 r) >= 0, and inside r <= 0.1."""
-    x, y = np.asarray(points).T - 0.5
-    r = np.sqrt(x**2 + y**2)
-    theta = np.arctan2(y, x)
-    return ((np.cos(3 * theta + 10 * r) >= 0.0) | (r <= 0.1)).astype(np.float32)
-
-
-def toy_xor(points: np.ndarray) -> np.ndarray:
-    """Class 1 in the top-left and bottom-right quadrants."""
-    x, y = np.asarray(points).T
-    return np.logical_xor(x >= 0.5, y >= 0.5).astype(np.float32)
-
-
-def toy_cross(points: np.ndarray) -> np.ndarray:
-    """Class 1 in a vertical or horizontal band of half-width 0.12 through the centre."""
-    x, y = np.asarray(points).T
-    return ((np.abs(x - 0.5) <= 0.12) | (np.abs(y - 0.5) <= 0.12)).astype(np.float32)
-
-
-def toy_ring(points: np.ndarray) -> np.ndarray:
-    """Class 1 in the ring 0.18 <= r <= 0.32 around the centre."""
-    x, y = np.asarray(points).T - 0.5
-    r = np.sqrt(x**2 + y**2)
-    return ((r >= 0.18) & (r <= 0.32)).astype(np.float32)
-
-
-EXACT_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "toy_easy": toy_easy,
-    "toy_hard": toy_hard,
-    "toy_xor": toy_xor,
-    "toy_cross": toy_cross,
-    "toy_ring": toy_ring,
-}
-TITLES = {
-    "toy_easy": "Toy dataset: easy (two discs)",
-    "toy_hard": "Toy dataset: hard (spiral-like)",
-    "toy_xor": "Toy dataset: XOR",
-    "toy_cross": "Toy dataset: cross",
-    "toy_ring": "Toy dataset: ring",
-    "spiral": "Two spirals",
-    "gaussians": "Two Gaussians",
-    "moons": "Two moons",
-    "iris": "Iris: versicolor vs virginica",
-    "csv": "Your data",
-}
 IRIS_NAMES = {name: name.replace("_", " ") for name in IRIS_FEATURES}
 
 
@@ -142,24 +89,24 @@ def load_dataset(settings: Settings, table: PointsTable | None = None) -> Datase
     For the csv dataset, `table` (already read, e.g. from an archive in memory) is used instead of reading
     `settings.csv_path`."""
     name = settings.dataset
+    spec = DATASETS[name]
     rng = np.random.default_rng(settings.data_seed)
-    names, units, classes, box, exact = ("x", "y"), ("", ""), ("class 0", "class 1"), UNIT_BOX, None
-    if name in EXACT_FUNCTIONS:
-        exact = EXACT_FUNCTIONS[name]
+    names, units, classes, box, exact = ("x", "y"), ("", ""), ("class 0", "class 1"), UNIT_BOX, spec.exact
+    if exact is not None:
         points = rng.random((settings.samples, 2), dtype=np.float32)
         labels = exact(points)
+    elif spec.generate is not None:
+        points, labels = spec.generate(settings.samples, rng)
     elif name == "iris":
         points, labels, names = _iris(settings.iris_features)
         units, classes = ("cm, scaled to 0-1", "cm, scaled to 0-1"), ("versicolor", "virginica")
-    elif name == "csv":
+    else:  # csv: your own points
         if table is None:
             table = read_points_csv(settings.csv_path)
         points, labels, names = table.points, table.labels, table.feature_names
         box = _padded_box(points)
-    else:
-        points, labels = GENERATORS[name](settings.samples, rng)
     labels = _flip_labels(labels, settings.noise, rng)
-    if name in EXACT_FUNCTIONS or name in GENERATORS:
+    if spec.kind in ("toy", "generated"):
         points = _jitter(points, settings.jitter, rng)
     _check_two_classes(labels, settings.test_share)
     train_index, test_index = train_test_split(
@@ -170,7 +117,7 @@ def load_dataset(settings: Settings, table: PointsTable | None = None) -> Datase
     )
     return Dataset(
         name=name,
-        title=TITLES[name],
+        title=spec.title,
         points=points,
         labels=labels,
         train_index=train_index,
@@ -195,37 +142,6 @@ def _iris(features: tuple[str, str]) -> tuple[np.ndarray, np.ndarray, tuple[str,
     labels = (iris.target[keep] == 2).astype(np.float32)
     low, high = points.min(axis=0), points.max(axis=0)
     return (points - low) / (high - low), labels, tuple(IRIS_NAMES[name] for name in features)
-
-
-def _spiral(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Two interleaved spiral arms, one per class, with a little jitter."""
-    labels = (np.arange(n) % 2).astype(np.float32)
-    t = np.sqrt(rng.random(n)) * 2.5 * np.pi
-    angle = t + np.pi * labels
-    radius = t / (2.5 * np.pi) * 0.45
-    points = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)]) + 0.5
-    points += rng.normal(scale=0.015, size=points.shape)
-    return np.clip(points, 0, 1).astype(np.float32), labels
-
-
-def _gaussians(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Two overlapping round clouds centred at (0.35, 0.35) and (0.65, 0.65)."""
-    labels = (np.arange(n) % 2).astype(np.float32)
-    centres = np.where(labels[:, None] == 1, 0.65, 0.35)
-    points = centres + rng.normal(scale=0.1, size=(n, 2))
-    return np.clip(points, 0, 1).astype(np.float32), labels
-
-
-def _moons(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's two moons, moved into the unit square."""
-    from sklearn.datasets import make_moons
-
-    points, labels = make_moons(n, noise=0.08, random_state=int(rng.integers(2**31)))
-    points = (points - [-1.0, -0.5]) / [3.0, 1.5] * 0.8 + 0.1
-    return np.clip(points, 0, 1).astype(np.float32), labels.astype(np.float32)
-
-
-GENERATORS = {"spiral": _spiral, "gaussians": _gaussians, "moons": _moons}
 
 
 def _flip_labels(labels: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:

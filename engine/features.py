@@ -6,7 +6,7 @@ import numpy as np
 
 from .settings import INPUT_FEATURES, SPECS
 
-LABELS = {name: SPECS["features"].names.get(name, name) for name in INPUT_FEATURES}  # x2 -> x², as shown
+LABELS = {name: SPECS["features"].label_of(name) for name in INPUT_FEATURES}  # x2 -> x², as shown
 
 
 def feature_columns(unit_points: np.ndarray, names: tuple[str, ...]) -> np.ndarray:

@@ -1,23 +1,23 @@
-"""Every setting of one experiment, declared once: its type, default, allowed values, label, help, group, when it
-matters, and its command-line flag.
+"""Every setting of one experiment, declared once as a param Parameter of `Settings`: default, bounds, step, label,
+doc, and in `metadata` what the app and the command line need beyond param (group, part, shown_when, flag,
+metavar, how an empty value reads, example sweep values).
 
-`Settings` is a frozen dataclass whose every field carries its `Spec` (`dataclasses.field(metadata=...)`). All
-else is derived from these declarations: `Settings.validate`, the text form of a value (a URL query, a CLI
-option) in both directions, the dashboard's parameters and widgets, the command line's options and help, the
-report's settings table, the runs and comparison tables. Adding a setting means adding one field here, plus the
-code that uses its value.
+The Parameter classes below are param's own with what a setting adds: its text form both ways (a URL query, a CLI
+option), what it allows in words, how a table shows it. Everything else derives from `Settings.param`: the command
+line's options, the URL, the sidebar's widgets, the report's settings table, the runs tables, the sweep axes, and
+the app's Experiment, which is built on this class. Adding a setting means declaring it here, plus the code that
+uses its value.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
-from dataclasses import dataclass, field
 
-TOY_DATASETS = ("toy_easy", "toy_hard", "toy_xor", "toy_cross", "toy_ring")
-GENERATED_DATASETS = ("spiral", "gaussians", "moons")
-DATASETS = TOY_DATASETS + GENERATED_DATASETS + ("iris", "csv")
+import param
+
+from .catalog import SAMPLED, dataset_names
+
 IRIS_FEATURES = ("sepal_length", "sepal_width", "petal_length", "petal_width")
 INPUT_FEATURES = ("x", "y", "x2", "y2", "xy", "sinx", "siny")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "leaky_relu", "gelu", "silu", "softplus", "linear")
@@ -32,7 +32,6 @@ MAX_EPOCHS = 1_000_000
 SEED_MAX = 2**32 - 1
 GROUPS = ("Data", "Network", "Training", "Seeds")
 PARTS = ("data", "network", "training")
-KINDS = ("choice", "choices", "pair", "int", "float", "bool", "widths", "device", "path")
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
 
@@ -41,123 +40,8 @@ class SettingsError(ValueError):
     """A setting is out of range or unknown; the message names it and says what is allowed."""
 
 
-@dataclass(frozen=True)
-class Spec:
-    """How one setting is declared (its name is the field's name; its default the field's default).
-
-    kind: choice (one of `choices`), choices (one or more, different), pair (two different), int, float (within
-    `bounds`, the low end excluded if `open_low`), widths (hidden layer widths), device, path (a file).
-    part: what a change affects: data (a new dataset), network (a new model) or training (the next run).
-    group: where the app shows it (Data, Network, Training, Seeds); "" for settings the app sets itself or does
-    not offer (the CSV file, the device, torch threads).
-    shown_when: {other setting: values for which this one matters}, e.g. momentum only for sgd.
-    """
-
-    kind: str
-    label: str
-    help: str
-    part: str = "training"
-    group: str = ""
-    choices: tuple = ()
-    names: dict = field(default_factory=dict)  # how some choices are shown, e.g. {"x2": "x²"}
-    bounds: tuple[float, float] | None = None
-    open_low: bool = False
-    step: float | None = None
-    shown_when: dict = field(default_factory=dict)
-    flag: str = ""  # the command-line option; "--" + the name with dashes by default
-    metavar: str = ""
-    zero: str = ""  # how an empty or zero value reads in tables, e.g. "full batch"
-    name: str = ""  # set from the field's name
-
-    @property
-    def option(self) -> str:
-        return self.flag or "--" + self.name.replace("_", "-")
-
-    def allowed(self) -> str:
-        """What the setting allows, in words."""
-        if self.kind in ("int", "float"):
-            low, high = (format_value(bound) for bound in self.bounds)
-            what = "a whole number" if self.kind == "int" else "a number"
-            return f"{what} {'>' if self.open_low else '>='} {low} and <= {high}"
-        if self.kind == "choice":
-            return "one of " + ", ".join(self.choices)
-        if self.kind == "choices":
-            return "one or more different ones of " + ", ".join(self.choices)
-        if self.kind == "pair":
-            return "two different ones of " + ", ".join(self.choices)
-        if self.kind == "widths":
-            return f"widths such as 8,8: up to {MAX_HIDDEN_LAYERS} layers of 1 to {MAX_WIDTH}, empty or 0 for none"
-        if self.kind == "device":
-            return "cpu, cuda or cuda:N"
-        if self.kind == "bool":
-            return "yes or no (1/0, true/false, on/off)"
-        return "a file's path"
-
-    def check(self, value) -> None:
-        """SettingsError naming the setting if `value` is not allowed."""
-        ok = {
-            "choice": lambda: value in self.choices,
-            "choices": lambda: _names_ok(value, self.choices) and len(value) >= 1,
-            "pair": lambda: _names_ok(value, self.choices) and len(value) == 2,
-            "int": lambda: _is_int(value) and self.bounds[0] <= value <= self.bounds[1],
-            "float": lambda: _is_number(value) and self._within(value),
-            "bool": lambda: isinstance(value, bool),
-            "widths": lambda: isinstance(value, tuple) and len(value) <= MAX_HIDDEN_LAYERS
-            and all(_is_int(width) and 1 <= width <= MAX_WIDTH for width in value),
-            "device": lambda: isinstance(value, str) and re.fullmatch(r"cpu|cuda(:\d+)?", value) is not None,
-            "path": lambda: value is None or isinstance(value, str),
-        }[self.kind]()
-        if not ok:
-            raise SettingsError(f"{self.name}: {format_value(value)!r} is not allowed; {self.allowed()}")
-
-    def _within(self, value: float) -> bool:
-        low, high = self.bounds
-        return math.isfinite(value) and (low < value if self.open_low else low <= value) and value <= high
-
-    def parse(self, text: str):
-        """A value from its text form (a URL query, a command line): '8,8', '0.01', 'x,y,xy'. ValueError if
-        it cannot be read (its range is checked by `check`)."""
-        text = text.strip()
-        if self.kind == "int":
-            return int(text)
-        if self.kind == "float":
-            value = float(text)
-            if not math.isfinite(value):
-                raise ValueError(f"{text!r} is not a finite number")
-            return value
-        if self.kind == "bool":
-            if text.lower() not in TRUE_WORDS + FALSE_WORDS:
-                raise ValueError(f"{text!r} is not yes or no")
-            return text.lower() in TRUE_WORDS
-        if self.kind in ("choices", "pair"):
-            return tuple(part.strip() for part in text.split(",") if part.strip())
-        if self.kind == "widths":
-            if text in ("", "0"):
-                return ()
-            if not re.fullmatch(r"\d+(\s*,\s*\d+)*", text):
-                raise ValueError(f"{text!r} is not a list of layer widths such as 8,8")
-            return tuple(int(part) for part in text.split(","))
-        return text
-
-    def text(self, value) -> str:
-        """The value as a table shows it: '8, 8', 'full batch' for a batch size of 0, a CSV file's name."""
-        if self.zero and not value:
-            return self.zero
-        if self.kind == "bool":
-            return "yes" if value else "no"
-        if self.kind == "path":
-            return re.split(r"[\\/]", value)[-1] if value else ""
-        if self.kind in ("choices", "pair", "widths"):
-            return ", ".join(self.names.get(item, str(item)) for item in value)
-        return f"{value:g}" if isinstance(value, float) else self.names.get(value, str(value))
-
-    def shown(self, values) -> bool:
-        """Whether this setting matters for these settings (anything with the settings as attributes)."""
-        return all(getattr(values, other) in allowed for other, allowed in self.shown_when.items())
-
-
 def format_value(value) -> str:
-    """The text form of a value (the inverse of `Spec.parse`)."""
+    """The text form of a value, as a URL or a command line carries it (the inverse of `Setting.parse`)."""
     if isinstance(value, (list, tuple)):
         return ",".join(map(str, value))
     if isinstance(value, bool):
@@ -167,128 +51,404 @@ def format_value(value) -> str:
     return "" if value is None else str(value)
 
 
-def setting(default, kind: str, label: str, help: str, **spec):
-    """A dataclass field declared with its Spec."""
-    return field(default=default, metadata={"spec": Spec(kind, label, help, **spec)})
+class Setting:
+    """What a setting's Parameter adds to param's: text forms, what it allows in words, and the `metadata` extras:
+    group (where the app shows it; none for what the app sets itself), part (what a change affects: data, network or
+    training), shown_when ({other setting: values for which this one matters}), flag, metavar, zero (how an empty
+    or zero value reads), examples (a sweep axis's first values)."""
+
+    __slots__ = ()
+    many = False  # a value is several items written with commas, '8,8'
+
+    def parse(self, text: str):
+        """A value from its text form: ValueError if it cannot be read (its range is checked on setting it)."""
+        return text.strip()
+
+    def allowed(self) -> str:
+        raise NotImplementedError
+
+    def value_of(self, value):
+        """The value as stored: a list given for a tuple setting becomes a tuple, '8,8' hidden widths (8, 8)."""
+        return value
+
+    def check(self, value):
+        """The value as stored if this setting allows it; else SettingsError naming the setting."""
+        value = self.value_of(value)
+        self._validate(value)
+        return value
+
+    def __set__(self, obj, val):
+        super().__set__(obj, self.value_of(val))
+
+    def text(self, value) -> str:
+        """The value as a table shows it: '8, 8', 'full batch' for a batch size of 0."""
+        if self.zero and not value:
+            return self.zero
+        if isinstance(value, float):
+            return f"{value:g}"
+        return self.label_of(value)
+
+    def label_of(self, item) -> str:
+        return str(item)
+
+    def shown(self, values) -> bool:
+        """Whether this setting matters for these values (anything with the settings as attributes)."""
+        return all(getattr(values, other) in allowed for other, allowed in self.shown_when.items())
+
+    def _validate(self, val):
+        try:
+            super()._validate(val)
+        except ValueError as error:
+            if isinstance(error, SettingsError):
+                raise
+            raise SettingsError(f"{self.name}: {format_value(val)!r} is not allowed; {self.allowed()}") from None
+
+    def _meta(self, key: str, default):
+        return (self.metadata or {}).get(key, default)
+
+    @property
+    def group(self) -> str:
+        return self._meta("group", "")
+
+    @property
+    def part(self) -> str:
+        return self._meta("part", "training")
+
+    @property
+    def shown_when(self) -> dict:
+        return self._meta("shown_when", {})
+
+    @property
+    def option(self) -> str:
+        return self._meta("flag", "--" + self.name.replace("_", "-"))
+
+    @property
+    def metavar(self) -> str:
+        return self._meta("metavar", "")
+
+    @property
+    def zero(self) -> str:
+        return self._meta("zero", "")
+
+    @property
+    def examples(self) -> str:
+        return self._meta("examples", "")
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def _bounds_text(what: str, bounds, inclusive_low: bool = True) -> str:
+    low, high = (format_value(bound) for bound in bounds)
+    return f"{what} {'>=' if inclusive_low else '>'} {low} and <= {high}"
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+def _refuse_bool(name: str, value) -> None:
+    if isinstance(value, bool):
+        raise ValueError(f"{name}: a yes or no is not a number")
 
 
-def _names_ok(value, choices) -> bool:
-    return isinstance(value, tuple) and len(set(value)) == len(value) and all(name in choices for name in value)
+class Number(Setting, param.Number):
+    __slots__ = ()
+
+    def parse(self, text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            raise ValueError(f"{text!r} is not allowed")
+        return value
+
+    def allowed(self) -> str:
+        return _bounds_text("a number", self.bounds, self.inclusive_bounds[0])
+
+    def _validate_value(self, val, allow_None):
+        _refuse_bool(self.name, val)
+        super()._validate_value(val, allow_None)
 
 
-@dataclass(frozen=True)
-class Settings:
-    """What defines one experiment: data, network and training. Defaults follow the teaching notebook."""
+class Integer(Setting, param.Integer):
+    __slots__ = ()
+
+    def parse(self, text: str) -> int:
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not allowed") from None
+
+    def allowed(self) -> str:
+        return _bounds_text("a whole number", self.bounds)
+
+    def _validate_value(self, val, allow_None):
+        _refuse_bool(self.name, val)
+        super()._validate_value(val, allow_None)
+
+
+class YesNo(Setting, param.Boolean):
+    __slots__ = ()
+
+    def parse(self, text: str) -> bool:
+        if text.strip().lower() not in TRUE_WORDS + FALSE_WORDS:
+            raise ValueError(f"{text!r} is not yes or no")
+        return text.strip().lower() in TRUE_WORDS
+
+    def allowed(self) -> str:
+        return "yes or no (1/0, true/false, on/off)"
+
+    def text(self, value) -> str:
+        return "yes" if value else "no"
+
+
+class Choice(Setting, param.Selector):
+    """One of `objects`; given as {label: value} where some are shown by another name."""
+
+    __slots__ = ()
+
+    def allowed(self) -> str:
+        return "one of " + ", ".join(self.objects)
+
+    def label_of(self, item) -> str:
+        return next((label for label, value in self.names.items() if value == item), str(item))
+
+
+class Choices(Choice, param.ListSelector):
+    """One or more different ones of `objects`, as a tuple (a list given is stored as a tuple)."""
+
+    __slots__ = ()
+    many = True
+
+    def value_of(self, value):
+        return tuple(value) if isinstance(value, list) else value
+
+    def parse(self, text: str) -> tuple:
+        return tuple(part.strip() for part in text.split(",") if part.strip())
+
+    def allowed(self) -> str:
+        return "one or more different ones of " + ", ".join(self.objects)
+
+    def text(self, value) -> str:
+        return ", ".join(self.label_of(item) for item in value)
+
+    def _validate_type(self, val):
+        if not isinstance(val, tuple):
+            raise ValueError(f"{self.name}: not a list of choices")
+
+    def _validate_value(self, value, allow_None=None):
+        super()._validate_value(value, allow_None)
+        if len(value) < 1 or len(set(value)) != len(value):
+            raise ValueError(f"{self.name}: give one or more different ones")
+
+
+class FeaturePair(Choices):
+    """Two different features, on x and on y."""
+
+    __slots__ = ()
+
+    def allowed(self) -> str:
+        return "two different features of " + ", ".join(self.objects)
+
+    def _validate_value(self, value, allow_None=None):
+        super()._validate_value(value, allow_None)
+        if len(value) != 2:
+            raise ValueError(f"{self.name}: give two different features")
+
+
+class Widths(Setting, param.Parameter):
+    """Hidden layer widths as a tuple, (8, 8); given as a list or as text, '8,8' ('' or '0' for none)."""
+
+    __slots__ = ()
+    many = True
+
+    def value_of(self, value):
+        if isinstance(value, str):
+            try:
+                return self.parse(value)
+            except ValueError as error:
+                raise SettingsError(f"{self.name}: {error}") from None
+        return tuple(value) if isinstance(value, list) else value
+
+    def parse(self, text: str) -> tuple[int, ...]:
+        text = text.strip()
+        if text in ("", "0"):
+            return ()
+        if not re.fullmatch(r"\d+(\s*,\s*\d+)*", text):
+            raise ValueError(f"{text!r} is not a list of layer widths such as 8,8")
+        return tuple(int(part) for part in text.split(","))
+
+    def allowed(self) -> str:
+        return f"widths such as 8,8: up to {MAX_HIDDEN_LAYERS} layers of 1 to {MAX_WIDTH}, empty or 0 for none"
+
+    def text(self, value) -> str:
+        return ", ".join(map(str, value)) if value else self.zero
+
+    def _validate_value(self, val, allow_None):
+        ok = isinstance(val, tuple) and len(val) <= MAX_HIDDEN_LAYERS and all(
+            isinstance(width, int) and not isinstance(width, bool) and 1 <= width <= MAX_WIDTH for width in val)
+        if not ok:
+            raise ValueError(f"{self.name}: not allowed")
+
+
+class Device(Setting, param.String):
+    __slots__ = ()
+
+    def allowed(self) -> str:
+        return "cpu, cuda or cuda:N"
+
+    def _validate_value(self, val, allow_None):
+        super()._validate_value(val, allow_None)
+        if re.fullmatch(r"cpu|cuda(:\d+)?", val) is None:
+            raise ValueError(f"{self.name}: not a device")
+
+
+class FilePath(Setting, param.String):
+    __slots__ = ()
+
+    def allowed(self) -> str:
+        return "a file's path"
+
+    def text(self, value) -> str:
+        return re.split(r"[\\/]", value)[-1] if value else ""
+
+
+def _data(group: str = "Data", **more) -> dict:
+    return dict(group=group, part="data", **more)
+
+
+class Settings(param.Parameterized):
+    """What defines one experiment: data, network and training. Defaults follow the teaching notebook.
+
+    A value object: immutable once built (`replace` gives a changed copy), equal and hashed by its values."""
+
+    _mutable = False  # the app's Experiment, whose settings the user changes, is built on these declarations
 
     # Data
-    dataset: str = setting("toy_easy", "choice", "Dataset", (
+    dataset = Choice(default="toy_easy", objects=dataset_names(), label="Dataset", doc=(
         "Toy patterns (points in the unit square labelled by an exact rule), generated shapes, Iris (versicolor "
         "against virginica), or your own data (csv: upload or draw points in the Data tab first)."),
-        group="Data", choices=DATASETS, names={"csv": "your own data (uploaded or drawn)"}, metavar="NAME", part="data")
-    iris_features: tuple[str, str] = setting(("petal_length", "petal_width"), "pair", "Iris features",
-        "Iris only: the two features on the x and y axes.", group="Data", choices=IRIS_FEATURES,
-        shown_when={"dataset": ("iris",)}, metavar="A,B", part="data")
-    csv_path: str | None = setting(None, "path", "CSV file", (
+        metadata=_data(metavar="NAME", examples="toy_easy toy_xor toy_ring"))
+    iris_features = FeaturePair(default=("petal_length", "petal_width"), objects=list(IRIS_FEATURES),
+        label="Iris features", doc="Iris only: the two features on the x and y axes.", metadata=_data(
+            shown_when={"dataset": ("iris",)}, metavar="A,B",
+            examples="petal_length,petal_width sepal_length,sepal_width sepal_length,petal_length"))
+    csv_path = FilePath(default=None, allow_None=True, label="CSV file", doc=(
         "Your own points: rows of x, y, label (0 or 1), a header optional; implies --dataset csv."),
-        shown_when={"dataset": ("csv",)}, flag="--csv", metavar="FILE", part="data")
-    samples: int = setting(4000, "int", "Points", "Number of points of toy and generated data (Iris has 100).",
-        group="Data", bounds=(10, MAX_SAMPLES), shown_when={"dataset": TOY_DATASETS + GENERATED_DATASETS}, metavar="N", part="data")
-    noise: float = setting(0.0, "float", "Label noise", "Share of labels flipped at random, 0 to 0.5.",
-        group="Data", bounds=(0.0, 0.5), step=0.05, metavar="SHARE", part="data")
-    jitter: float = setting(0.0, "float", "Position noise", (
+        metadata=_data("", shown_when={"dataset": ("csv",)}, flag="--csv", metavar="FILE"))
+    samples = Integer(4000, bounds=(10, MAX_SAMPLES), label="Points",
+        doc="Number of points of toy and generated data (Iris has 100).",
+        metadata=_data(shown_when={"dataset": SAMPLED}, metavar="N", examples="200 1000 4000"))
+    noise = Number(0.0, bounds=(0.0, 0.5), step=0.05, label="Label noise",
+        doc="Share of labels flipped at random, 0 to 0.5.", metadata=_data(metavar="SHARE", examples="0 0.1 0.2"))
+    jitter = Number(0.0, bounds=(0.0, 0.25), step=0.01, label="Position noise", doc=(
         "Toy and generated data only: each point moved by Gaussian noise of this standard deviation (a share of "
         "the unit square's side), 0 to 0.25, after it is labelled, so points near the boundary get the other "
         "side's label, as TensorFlow Playground's noise does; the exact target stays as it is. Points pushed off "
         "the square stay on its edge."),
-        group="Data", bounds=(0.0, 0.25), step=0.01, shown_when={"dataset": TOY_DATASETS + GENERATED_DATASETS},
-        metavar="SD", part="data")
-    test_share: float = setting(0.25, "float", "Test share",
-        "Share of the points held out as the test set, 0.05 to 0.95.", group="Data", bounds=(0.05, 0.95),
-        step=0.05, metavar="SHARE", part="data")
-    data_seed: int = setting(2, "int", "Data seed", "Seed of the random points and of the label noise.",
-        group="Seeds", bounds=(0, SEED_MAX), shown_when={"dataset": TOY_DATASETS + GENERATED_DATASETS}, metavar="N", part="data")
-    split_seed: int = setting(2, "int", "Split seed", "Seed of the train/test split.", group="Seeds",
-        bounds=(0, SEED_MAX), metavar="N", part="data")
+        metadata=_data(shown_when={"dataset": SAMPLED}, metavar="SD", examples="0 0.03 0.06"))
+    test_share = Number(0.25, bounds=(0.05, 0.95), step=0.05, label="Test share",
+        doc="Share of the points held out as the test set, 0.05 to 0.95.",
+        metadata=_data(metavar="SHARE", examples="0.25 0.5 0.75"))
+    data_seed = Integer(2, bounds=(0, SEED_MAX), label="Data seed", doc="Seed of the random points and of the label noise.",
+        metadata=_data("Seeds", shown_when={"dataset": SAMPLED}, metavar="N"))
+    split_seed = Integer(2, bounds=(0, SEED_MAX), label="Split seed", doc="Seed of the train/test split.",
+        metadata=_data("Seeds", metavar="N"))
     # Network
-    features: tuple[str, ...] = setting(("x", "y"), "choices", "Inputs",
-        "What the network sees: x, y and products or sines of them (one or more).", group="Network",
-        choices=INPUT_FEATURES, names={"x2": "x²", "y2": "y²", "sinx": "sin x", "siny": "sin y"}, metavar="LIST", part="network")
-    hidden: tuple[int, ...] = setting((4,), "widths", "Hidden layers", (
+    features = Choices(default=("x", "y"), label="Inputs",
+        objects={"x": "x", "y": "y", "x²": "x2", "y²": "y2", "xy": "xy", "sin x": "sinx", "sin y": "siny"},
+        doc="What the network sees: x, y and products or sines of them (one or more).",
+        metadata=dict(group="Network", part="network", metavar="LIST", examples="x,y x,y,xy x,y,x2,y2"))
+    hidden = Widths(default=(4,), label="Hidden layers", doc=(
         f"Widths of the hidden layers, e.g. 8,8 for two layers of 8; empty or 0 for none. At most "
-        f"{MAX_HIDDEN_LAYERS} layers of 1 to {MAX_WIDTH}."), group="Network", zero="none (a linear model)",
-        metavar="WIDTHS", part="network")
-    activation: str = setting("relu", "choice", "Activation", "The non-linearity after each hidden layer.",
-        group="Network", choices=ACTIVATIONS, metavar="NAME", part="network")
-    dropout: float = setting(0.0, "float", "Dropout",
-        "Dropout probability after each hidden layer while training, 0 to 0.9.", group="Network",
-        bounds=(0.0, 0.9), step=0.05, metavar="P", part="network")
-    notebook_draw: bool = setting(False, "bool", "Notebook's extra draw", (
+        f"{MAX_HIDDEN_LAYERS} layers of 1 to {MAX_WIDTH}."), metadata=dict(
+            group="Network", part="network", zero="none (a linear model)", metavar="WIDTHS", examples="4 8 8,8"))
+    activation = Choice(default="relu", objects=list(ACTIVATIONS), label="Activation",
+        doc="The non-linearity after each hidden layer.",
+        metadata=dict(group="Network", part="network", metavar="NAME", examples="relu tanh sigmoid"))
+    dropout = Number(0.0, bounds=(0.0, 0.9), step=0.05, label="Dropout",
+        doc="Dropout probability after each hidden layer while training, 0 to 0.9.",
+        metadata=dict(group="Network", part="network", metavar="P", examples="0 0.1 0.3"))
+    notebook_draw = YesNo(False, label="Notebook's extra draw", doc=(
         "Build the teaching notebook's throw-away Linear(2, 8) right after seeding, before the model, as the "
         "notebook does: with the defaults this reproduces its run exactly (loss 0.5669, 73.3 %)."),
-        group="Seeds", metavar="YES|NO", part="network")
-    seed: int = setting(10, "int", "Weight seed",
-        "torch.manual_seed(seed) right before the network is built: the initial weights.", group="Seeds",
-        bounds=(0, SEED_MAX), metavar="N", part="network")
+        metadata=dict(group="Seeds", part="network", metavar="YES|NO"))
+    seed = Integer(10, bounds=(0, SEED_MAX), label="Weight seed",
+        doc="torch.manual_seed(seed) right before the network is built: the initial weights.",
+        metadata=dict(group="Seeds", part="network", metavar="N"))
     # Training
-    optimizer: str = setting("adam", "choice", "Optimizer", "How the gradients update the weights.",
-        group="Training", choices=OPTIMIZERS, metavar="NAME")
-    lr: float = setting(5e-3, "float", "Learning rate", "Step size of the optimizer, > 0 and <= 10.",
-        group="Training", bounds=(0.0, 10.0), open_low=True, step=0.001, metavar="RATE")
-    momentum: float = setting(0.0, "float", "Momentum", "SGD only: momentum, 0 (plain SGD) to 0.999.",
-        group="Training", bounds=(0.0, 0.999), step=0.1, shown_when={"optimizer": ("sgd",)}, metavar="M")
-    batch_size: int = setting(0, "int", "Batch size", "Points per step; 0 uses the whole training set (full batch).",
-        group="Training", bounds=(0, MAX_SAMPLES), zero="full batch", metavar="N")
-    reg: str = setting("none", "choice", "Regularisation", "Penalty on the weights: none, L1 (sum |w|) or L2 (sum w²).",
-        group="Training", choices=REGULARIZATIONS, metavar="KIND")
-    reg_rate: float = setting(0.0, "float", "Regularisation rate", "Weight of the penalty, 0 to 10.",
-        group="Training", bounds=(0.0, 10.0), step=0.001, shown_when={"reg": ("l1", "l2")}, metavar="RATE")
-    schedule: str = setting("constant", "choice", "Rate schedule", (
+    optimizer = Choice(default="adam", objects=list(OPTIMIZERS), label="Optimizer",
+        doc="How the gradients update the weights.",
+        metadata=dict(group="Training", metavar="NAME", examples="adam sgd rmsprop"))
+    lr = Number(5e-3, bounds=(0.0, 10.0), inclusive_bounds=(False, True), step=0.001, label="Learning rate",
+        doc="Step size of the optimizer, > 0 and <= 10.",
+        metadata=dict(group="Training", metavar="RATE", examples="0.001 0.01 0.1"))
+    momentum = Number(0.0, bounds=(0.0, 0.999), step=0.1, label="Momentum",
+        doc="SGD only: momentum, 0 (plain SGD) to 0.999.",
+        metadata=dict(group="Training", shown_when={"optimizer": ("sgd",)}, metavar="M", examples="0 0.5 0.9"))
+    batch_size = Integer(0, bounds=(0, MAX_SAMPLES), label="Batch size",
+        doc="Points per step; 0 uses the whole training set (full batch).",
+        metadata=dict(group="Training", zero="full batch", metavar="N", examples="0 16 64"))
+    reg = Choice(default="none", objects=list(REGULARIZATIONS), label="Regularisation",
+        doc="Penalty on the weights: none, L1 (sum |w|) or L2 (sum w²).",
+        metadata=dict(group="Training", metavar="KIND", examples="none l1 l2"))
+    reg_rate = Number(0.0, bounds=(0.0, 10.0), step=0.001, label="Regularisation rate",
+        doc="Weight of the penalty, 0 to 10.", metadata=dict(
+            group="Training", shown_when={"reg": ("l1", "l2")}, metavar="RATE", examples="0 0.001 0.01"))
+    schedule = Choice(default="constant", objects=list(SCHEDULES), label="Rate schedule", doc=(
         "The learning rate over a run: constant, step decay, or cosine down to 0 at the run's last epoch. Each "
         "Train or Continue starts the schedule again from the learning rate; pausing and resuming keep it going."),
-        group="Training", choices=SCHEDULES, metavar="NAME")
-    decay_every: int = setting(100, "int", "Decay every", "Step decay: epochs between two decays of the rate.",
-        group="Training", bounds=(1, MAX_EPOCHS), shown_when={"schedule": ("step",)}, metavar="N")
-    decay_factor: float = setting(0.5, "float", "Decay factor",
-        "Step decay: what the rate is multiplied by at each decay, 0.01 to 1.", group="Training",
-        bounds=(0.01, 1.0), step=0.05, shown_when={"schedule": ("step",)}, metavar="F")
-    epochs: int = setting(200, "int", "Epochs", f"Epochs of each Train or Continue, 1 to {MAX_EPOCHS}.",
-        group="Training", bounds=(1, MAX_EPOCHS), metavar="N")
-    device: str = setting("cpu", "device", "Device", "Where the model lives and trains: cpu, cuda or cuda:N.",
-        part="network", metavar="DEVICE")
-    threads: int = setting(1, "int", "Torch threads", "Torch threads for CPU training; tiny nets are fastest on one.",
-        bounds=(1, 256), metavar="N")
+        metadata=dict(group="Training", metavar="NAME", examples="constant step cosine"))
+    decay_every = Integer(100, bounds=(1, MAX_EPOCHS), label="Decay every",
+        doc="Step decay: epochs between two decays of the rate.", metadata=dict(
+            group="Training", shown_when={"schedule": ("step",)}, metavar="N", examples="50 100 200"))
+    decay_factor = Number(0.5, bounds=(0.01, 1.0), step=0.05, label="Decay factor",
+        doc="Step decay: what the rate is multiplied by at each decay, 0.01 to 1.", metadata=dict(
+            group="Training", shown_when={"schedule": ("step",)}, metavar="F", examples="0.25 0.5 0.75"))
+    epochs = Integer(200, bounds=(1, MAX_EPOCHS), label="Epochs", doc=f"Epochs of each Train or Continue, 1 to {MAX_EPOCHS}.",
+        metadata=dict(group="Training", metavar="N", examples="50 100 200"))
+    device = Device(default="cpu", label="Device", doc="Where the model lives and trains: cpu, cuda or cuda:N.",
+        metadata=dict(part="network", metavar="DEVICE"))
+    threads = Integer(1, bounds=(1, 256), label="Torch threads",
+        doc="Torch threads for CPU training; tiny nets are fastest on one.", metadata=dict(metavar="N"))
 
-    def __post_init__(self) -> None:
-        # Accept lists (from JSON or a CLI) but store tuples so settings stay hashable and comparable.
-        for spec in SPECS.values():
-            value = getattr(self, spec.name)
-            if spec.kind in ("choices", "pair", "widths") and isinstance(value, list):
-                object.__setattr__(self, spec.name, tuple(value))
-        self.validate()
+    def __init__(self, **values):
+        super().__init__(**values)  # each value checked by its parameter
+        if not self._mutable:
+            self.validate()
+            # Only what was given is read back (param's reads are slow): 100,000 settings for a sweep stay quick.
+            self._values = tuple(getattr(self, name) if name in values else spec.default for name, spec in SPECS.items())
 
     def validate(self) -> None:
-        for spec in SPECS.values():
-            spec.check(getattr(self, spec.name))
+        """What the parameters cannot check one by one."""
         if self.dataset == "csv" and not self.csv_path:
             raise SettingsError("csv_path: the csv dataset needs a file")
 
-    def described(self) -> list[tuple[Spec, str]]:
+    def __setattr__(self, name: str, value) -> None:
+        if name in SPECS and not self._mutable and self._param__private.initialized:
+            raise AttributeError(f"Settings cannot change: use settings.replace({name}=...)")
+        super().__setattr__(name, value)
+
+    def __eq__(self, other) -> bool:
+        return type(other) is type(self) and other._values == self._values
+
+    def __hash__(self) -> int:
+        return hash(self._values)
+
+    def __repr__(self) -> str:
+        changed = [f"{name}={value!r}" for name, value in self.values().items() if value != SPECS[name].default]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+    __str__ = __repr__
+
+    def described(self) -> list[tuple[Setting, str]]:
         """The settings that matter for these ones (momentum only for sgd, ...), each with its text."""
-        return [(spec, spec.text(getattr(self, spec.name))) for spec in SPECS.values() if spec.shown(self)]
+        return [(spec, spec.text(getattr(self, name))) for name, spec in SPECS.items() if spec.shown(self)]
 
     def replace(self, **changes) -> Settings:
-        return dataclasses.replace(self, **changes)
+        kept = {name: value for name, value in zip(SPECS, self._values) if value != SPECS[name].default}
+        return Settings(**{**kept, **changes})  # defaults left to param: building a Settings stays cheap
+
+    def values(self) -> dict:
+        return {name: getattr(self, name) for name in SPECS}
 
     def to_dict(self) -> dict:
-        return {name: list(v) if isinstance(v := getattr(self, name), tuple) else v for name in SPECS}
+        return {name: list(value) if isinstance(value, tuple) else value for name, value in zip(SPECS, self._values)}
 
     @classmethod
     def from_dict(cls, values: dict) -> Settings:
@@ -298,13 +458,6 @@ class Settings:
         return cls(**values)
 
 
-def _specs() -> dict[str, Spec]:
-    specs = {}
-    for item in dataclasses.fields(Settings):
-        spec = item.metadata["spec"]
-        object.__setattr__(spec, "name", item.name)
-        specs[item.name] = spec
-    return specs
-
-
-SPECS: dict[str, Spec] = _specs()  # every setting's declaration, in the order declared
+SPECS: dict[str, Setting] = {name: parameter for name, parameter in Settings.param.objects().items()
+                             if isinstance(parameter, Setting)}  # every setting's declaration, in declared order
+GROUPED = tuple(name for name, spec in SPECS.items() if spec.group)  # the settings the app offers, in order

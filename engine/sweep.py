@@ -23,7 +23,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .settings import Settings, SettingsError
+from .settings import SPECS, Settings, SettingsError
 
 MAX_MODELS = 100_000  # the most models one sweep may have
 CPU_CHUNK = 16
@@ -42,9 +42,7 @@ class Sweep:
     seeds: Sequence[int] = (10,)
 
     def models(self) -> list[Settings]:
-        from dataclasses import fields
-
-        known = {f.name for f in fields(Settings)}
+        known = set(SPECS)
         names = list(self.axes)
         for name in names:
             if name not in known:

@@ -53,8 +53,8 @@ def metric_value(result, metric: str) -> float | None:
 
 def axis_label(name: str, value) -> str:
     """A setting's value as an axis shows it: '8,8' (0 for no hidden layer), '0.01', 'relu'."""
-    if SPECS[name].kind == "widths":
-        return format_value(value) or "0"
+    if isinstance(value, tuple) and not value:  # no hidden layer
+        return "0"
     if isinstance(value, float):
         return f"{value:g}"
     return format_value(value)

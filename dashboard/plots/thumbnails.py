@@ -16,14 +16,11 @@ import zlib
 import numpy as np
 
 from engine import Settings, load_dataset
-from engine.datasets import EXACT_FUNCTIONS
-from engine.settings import DATASETS
+from engine.catalog import DATASETS
 
 from .style import CLASS_COLORS, REGION_COLORS
 
 SIZE = 48  # pixels of a thumbnail's side (shown at ~40 px: sharp on screens of up to 1.2 device pixels a pixel)
-SHORT_NAMES = {"toy_easy": "easy", "toy_hard": "hard", "toy_xor": "XOR", "toy_cross": "cross", "toy_ring": "ring",
-               "spiral": "spiral", "gaussians": "Gaussians", "moons": "moons", "iris": "Iris", "csv": "own data"}
 BACKGROUND = "#f4f6f8"
 POINTS = 500  # points drawn of a generated shape
 
@@ -53,7 +50,7 @@ def _cell_centres() -> np.ndarray:
 
 
 def _exact_map(name: str) -> np.ndarray:
-    labels = EXACT_FUNCTIONS[name](_cell_centres()).reshape(SIZE, SIZE).astype(int)
+    labels = DATASETS[name].exact(_cell_centres()).reshape(SIZE, SIZE).astype(int)
     return np.stack([_rgb(REGION_COLORS[0]), _rgb(CLASS_COLORS[1])])[labels]
 
 
@@ -84,7 +81,7 @@ def thumbnails() -> dict[str, str]:
     """{dataset name: its picture as a data: URL}, for every dataset; made once per process (~0.1 s, plus
     scikit-learn's dataset module on first use)."""
     pictures = {}
-    for name in DATASETS:
-        pixels = _exact_map(name) if name in EXACT_FUNCTIONS else _blank() if name == "csv" else _points(name)
+    for name, spec in DATASETS.items():
+        pixels = _exact_map(name) if spec.exact else _blank() if spec.kind == "own" else _points(name)
         pictures[name] = "data:image/png;base64," + base64.b64encode(_png(pixels)).decode("ascii")
     return pictures

@@ -22,10 +22,10 @@ import numpy as np
 from engine import Dataset, Settings, SettingsError, Trainer, load_dataset
 from engine.csv_points import CsvError, parse_points_csv
 from engine.evaluation import evaluate_grid, evaluate_points
+from engine.settings import GROUPED
 from engine.storage import StorageError, load_experiment_archive
 
 from .frames import neuron_view, weight_view
-from .parameters import settings_values
 from .runs import DRAWN, DRAWN_FILE, is_drawn
 from .worker import FINAL_MAP_SIZE
 
@@ -93,7 +93,7 @@ def titled(dataset: Dataset, settings: Settings) -> Dataset:
     return dataclasses.replace(dataset, title=DRAWN.capitalize()) if is_drawn(settings) else dataset
 
 
-def prepare_archive(data: bytes, files: SessionFolder, parameters) -> Prepared:
+def prepare_archive(data: bytes, files: SessionFolder) -> Prepared:
     """The slow half of `load_archive`: read and check the whole file, rebuild its model and evaluate it.
     Changes no parameter (a thread may run it); a bad file gives a `Prepared` with only its message."""
     folder = None
@@ -103,9 +103,7 @@ def prepare_archive(data: bytes, files: SessionFolder, parameters) -> Prepared:
             csv_file = files.new_file("data")
             folder = csv_file.parent
         trainer = load_experiment_archive(data, csv_file=csv_file, device="cpu", threads=1)
-        values = settings_values(trainer.settings)
-        for name, value in values.items():
-            parameters[name]._validate(value)
+        values = {name: getattr(trainer.settings, name) for name in GROUPED}  # checked by Settings already
         runs = [(run, Settings.from_dict(run.settings)) for run in trainer.runs]
         views = dict(grid=evaluate_grid(trainer, FINAL_MAP_SIZE), evaluation=evaluate_points(trainer),
                      neurons=neuron_view(trainer), weights=weight_view(trainer))

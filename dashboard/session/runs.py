@@ -10,7 +10,7 @@ import dataclasses
 import html
 from pathlib import Path
 
-from engine import Settings
+from engine import Dataset, History, Settings
 from engine.settings import SPECS, format_value
 
 ALWAYS_SHOWN = ("dataset", "hidden", "activation", "lr")  # setting columns a runs table always shows; others only where runs differ
@@ -18,6 +18,7 @@ ALWAYS_SHOWN = ("dataset", "hidden", "activation", "lr")  # setting columns a ru
 # upload's file is named after the uploaded file, with no space: `own_files.SessionFolder.new_file`).
 DRAWN = "drawn points"
 DRAWN_FILE = f"{DRAWN}.csv"
+BASELINE_MARGIN = 0.01  # a run this close to the majority-class baseline has learnt nothing useful
 RESULTS = ("epochs", "ended", "loss", "train acc %", "test acc %", "majority %", "agreement %", "seconds")
 
 
@@ -79,7 +80,7 @@ def cell_text(name: str, value) -> str:
         return ""
     spec = None if name in RESULTS else SPECS.get(name)
     if spec is not None:
-        return spec.text(spec.parse(value) if isinstance(value, str) and spec.kind != "choice" else value)
+        return spec.text(spec.parse(value) if isinstance(value, str) else value)
     return format(value)
 
 
@@ -127,3 +128,23 @@ class RunRecord:
                        last_epoch=self.last_epoch, ended=self.ended, loss=self.loss,
                        train_accuracy=self.train_accuracy, test_accuracy=self.test_accuracy, majority=self.majority,
                        agreement=self.agreement, seconds=self.seconds)
+
+
+def status_line(record: RunRecord, history: History) -> str:
+    """The notebook's status line of the run's last epoch (and the rate, when a schedule changes it)."""
+    epoch = history.epoch[-1] - record.first_epoch + 1
+    line = (f"Epoch {epoch:02d}/{record.requested:02d} | loss = {history.loss[-1]:.4f} | "
+            f"train acc = {100 * history.train_accuracy[-1]:5.1f}% | test acc = {100 * history.test_accuracy[-1]:5.1f}%")
+    return line + (f" | lr = {history.lr[-1]:.2e}" if record.settings.schedule != "constant" else "")
+
+
+def baseline_advice(record: RunRecord, data: Dataset) -> str:
+    """What a run means when it ends within a point of the majority-class baseline ("" otherwise)."""
+    if record.test_accuracy is None or record.majority is None \
+            or abs(record.test_accuracy - record.majority) > BASELINE_MARGIN:
+        return ""
+    common = data.class_names[int(data.y_test.mean() > 0.5)]
+    return (f"Test accuracy {100 * record.test_accuracy:.1f} % is the majority baseline "
+            f"({100 * record.majority:.1f} %): the model answers the most common class ({common}) almost everywhere, "
+            "so its decision map is flat, and so are the neuron maps in the Network tab. "
+            "Try Continue (more training), more epochs, a higher learning rate (e.g. 0.02) or more neurons (e.g. 8,8).")

@@ -15,14 +15,8 @@ import time
 
 from engine import sweep as sweep_module
 from engine.budget import epoch_seconds, over_budget
-from engine.settings import (
-    GENERATED_DATASETS,
-    SPECS,
-    TOY_DATASETS,
-    Settings,
-    SettingsError,
-    format_value,
-)
+from engine.catalog import SAMPLED
+from engine.settings import SPECS, Settings, SettingsError, format_value
 from engine.sweep import Sweep, run_sweep
 
 # Limits, so that one student cannot take a class's server (each model's epoch is also within engine.budget's).
@@ -37,17 +31,8 @@ FIRST_AXES = ("lr", "hidden", "activation", "dataset", "optimizer", "batch_size"
 # asked-for first, then any other in declared order, so that a newly declared setting is an axis too.
 AXES = FIRST_AXES + tuple(name for name, spec in SPECS.items()
                           if spec.group in ("Data", "Network", "Training") and name not in FIRST_AXES)
-EXAMPLES = {  # what a newly chosen axis starts with
-    "lr": "0.001 0.01 0.1", "hidden": "4 8 8,8", "activation": "relu tanh sigmoid",
-    "dataset": "toy_easy toy_xor toy_ring", "optimizer": "adam sgd rmsprop", "batch_size": "0 16 64",
-    "reg": "none l1 l2", "reg_rate": "0 0.001 0.01", "features": "x,y x,y,xy x,y,x2,y2",
-    "iris_features": "petal_length,petal_width sepal_length,sepal_width sepal_length,petal_length",
-    "noise": "0 0.1 0.2", "epochs": "50 100 200", "samples": "200 1000 4000", "momentum": "0 0.5 0.9",
-    "dropout": "0 0.1 0.3", "test_share": "0.25 0.5 0.75", "jitter": "0 0.03 0.06",
-    "schedule": "constant step cosine", "decay_every": "50 100 200", "decay_factor": "0.25 0.5 0.75",
-}
-# an axis without an example starts with its default, for the user to add values to
-EXAMPLES = {name: format_value(getattr(Settings(), name)) for name in AXES} | EXAMPLES
+# what a newly chosen axis starts with: its declared examples, else its default for the user to add values to
+EXAMPLES = {name: SPECS[name].examples or format_value(SPECS[name].default) for name in AXES}
 
 
 def parse_values(name: str, text: str) -> list:
@@ -55,8 +40,7 @@ def parse_values(name: str, text: str) -> list:
     lists keep their commas: `4 8 8,8` is three hidden-layer choices. Commas separate values too for settings
     that are not lists (`0.01, 0.1`)."""
     spec = SPECS[name]
-    listy = spec.kind in ("widths", "choices", "pair")
-    separators = text.replace(";", " ") if listy else text.replace(";", " ").replace(",", " ")
+    separators = text.replace(";", " ") if spec.many else text.replace(";", " ").replace(",", " ")
     values = []
     for part in separators.split():
         try:
@@ -64,7 +48,7 @@ def parse_values(name: str, text: str) -> list:
         except ValueError:
             raise SettingsError(f"{spec.label}: {part!r} is not allowed; {spec.allowed()}") from None
         try:
-            spec.check(value)
+            value = spec.check(value)
         except SettingsError as error:
             raise SettingsError(f"{spec.label}: {error}".replace(f"{name}: ", "")) from None
         if value not in values:
@@ -95,7 +79,7 @@ def build_sweep(base: Settings, axes: dict[str, str], seeds: int, epochs: int) -
 
 def points(settings: Settings, csv_points: int | None = None) -> tuple[int, int]:
     """Training and test points the settings' data has (estimated without loading it)."""
-    if settings.dataset in TOY_DATASETS + GENERATED_DATASETS:
+    if settings.dataset in SAMPLED:
         total = settings.samples
     elif settings.dataset == "iris":
         total = 100

@@ -14,9 +14,9 @@ import functools
 
 import panel as pn
 
-from engine.settings import DATASETS
+from engine.catalog import DATASETS
 
-from ..plots.thumbnails import SHORT_NAMES, thumbnails
+from ..plots.thumbnails import thumbnails
 from ..session.experiment import Experiment
 
 TILE_CSS = """
@@ -43,6 +43,6 @@ def tiles_css() -> str:
 def dataset_tiles(experiment: Experiment) -> pn.widgets.RadioButtonGroup:
     """The thumbnails of every dataset, bound to the experiment's dataset."""
     return pn.widgets.RadioButtonGroup.from_param(
-        experiment.param.dataset, options={SHORT_NAMES[name]: name for name in DATASETS}, name="", description=None,
+        experiment.param.dataset, options={spec.short: name for name, spec in DATASETS.items()}, name="", description=None,
         color="light", stylesheets=[tiles_css()], sizing_mode="stretch_width", margin=(2, 4, 6, 4),
         css_classes=["nnp-dataset-tiles"])

@@ -11,7 +11,6 @@ import numpy as np
 import panel as pn
 
 from engine.evaluation import GridMap, grid_points
-from engine.settings import SPECS
 
 from ..plots.live import DecisionMap
 from ..plots.network import NetworkDiagram, NeuronMap
@@ -52,7 +51,7 @@ class NetworkTab(pn.viewable.Viewer):
     @on_loop
     def _on_shape(self, *events) -> None:
         e = self.experiment
-        self.diagram.layout(e.features, SPECS["hidden"].parse(e.hidden))
+        self.diagram.layout(e.features, e.hidden)
         self.picked = (0, 0)
         self.diagram.neurons.selected.indices = [0] if self.diagram.neurons.data["x"] else []
         self._show()
@@ -143,7 +142,7 @@ class NetworkTab(pn.viewable.Viewer):
         if layer < len(neurons) and index < len(neurons[layer]):
             when = f" at epoch {self.frame.epoch}" if self.frame is not None else ""
             self.neuron.show(neurons[layer][index], f"Layer {layer + 1}, neuron {index + 1}{when}: activation")
-        elif not SPECS["hidden"].parse(self.experiment.hidden):
+        elif not self.experiment.hidden:
             self.neuron.show(None, "No hidden layer: the inputs go straight to the output")
         else:
             self.neuron.show(None, "Neuron: none yet (press Train)")

@@ -1,9 +1,9 @@
 """The sidebar: one widget per setting, grouped as the engine declares them (Data, Network, Training, Seeds), and
 the action buttons.
 
-The widgets are Panel's own, made from the Experiment's parameters (`Widget.from_param`) by the setting's kind
-(`WIDGETS`). They carry no bounds of their own: whatever is typed goes to the parameter, and a value it refuses
-keeps the last valid one (the Experiment says why in its message); Panel then shows that value again. Changes
+The widgets are Panel's own, chosen by the setting's Parameter class and labelled as declared. They carry no
+bounds of their own: whatever is typed goes to the Experiment's `set_value`, and a value it refuses keeps the last
+valid one (the Experiment says why in its message); the widget then shows that value again. Changes
 made elsewhere (the URL, code) flow back into the widgets. A setting that only matters for some values of
 others (its declared `shown_when`) is shown only then.
 """
@@ -13,10 +13,21 @@ from __future__ import annotations
 import panel as pn
 import param
 
-from engine.settings import GROUPS
+from engine.settings import (
+    GROUPS,
+    SPECS,
+    Choice,
+    Choices,
+    FeaturePair,
+    Integer,
+    Number,
+    Setting,
+    Widths,
+    YesNo,
+    format_value,
+)
 
-from ..session.experiment import Experiment
-from ..session.parameters import APP_SPECS
+from ..session.experiment import SETTINGS, Experiment
 from .dataset_picker import dataset_tiles
 from .parts import LiveHTML
 from .widths import WidthsEditor
@@ -54,34 +65,57 @@ class PairSelect(pn.widgets.CompositeWidget):
             select.value = chosen
 
 
-def _widget_kinds() -> dict:
-    """(widget class, its options) for each kind of setting."""
-    return {
-        "choice": (pn.widgets.Select, {}),
-        "choices": (pn.widgets.CheckButtonGroup, dict(color="primary", variant="outline")),
-        "pair": (PairSelect, {}),
-        "int": (pn.widgets.IntInput, dict(start=None, end=None, step=1)),
-        "float": (pn.widgets.FloatInput, dict(start=None, end=None)),
-        "bool": (pn.widgets.Checkbox, {}),
-        "widths": (pn.widgets.TextInput, dict(placeholder="e.g. 8,8 (empty: no hidden layer)")),
-    }
+def _widget_type(spec: Setting) -> tuple[type, dict]:
+    """Panel's widget for a setting's Parameter class (by its type, most specific first), with its options."""
+    if isinstance(spec, FeaturePair):
+        return PairSelect, dict(options=dict(spec.names) or list(spec.objects))
+    if isinstance(spec, Choices):
+        return pn.widgets.CheckButtonGroup, dict(options=dict(spec.names) or list(spec.objects), color="primary",
+                                                 variant="outline")
+    if isinstance(spec, Choice):
+        return pn.widgets.Select, dict(options=dict(spec.names) or list(spec.objects))
+    if isinstance(spec, Integer):
+        return pn.widgets.IntInput, dict(step=1)
+    if isinstance(spec, Number):
+        return pn.widgets.FloatInput, dict(step=spec.step or 0.01)
+    if isinstance(spec, YesNo):
+        return pn.widgets.Checkbox, {}
+    return pn.widgets.TextInput, dict(placeholder="e.g. 8,8 (empty: no hidden layer)")  # hidden layer widths
+
+
+def widget_value(spec: Setting, value):
+    """A setting's value as its widget holds it: lists for several choices, text for layer widths."""
+    if isinstance(spec, Widths):
+        return format_value(value)
+    return list(value) if isinstance(value, tuple) else value
 
 
 def _wide(name: str) -> bool:
-    spec = APP_SPECS[name]
-    return spec.kind in ("choices", "pair", "widths", "bool") or any(
-        len(spec.names.get(choice, choice)) > WIDE_LABEL for choice in spec.choices)
+    spec = SPECS[name]
+    return spec.many or isinstance(spec, YesNo) or (isinstance(spec, Choice) and any(
+        len(label) > WIDE_LABEL for label in dict(spec.names) or spec.objects))
 
 
 def setting_widget(experiment: Experiment, name: str) -> pn.widgets.Widget:
-    """The widget of one setting, bound to the Experiment's parameter by Panel."""
-    spec = APP_SPECS[name]
-    kind, options = _widget_kinds()[spec.kind]
+    """The widget of one setting, showing the Experiment's value; what is typed goes to `set_value`, so a refused
+    value keeps the last valid one and says why (the widget shows the kept value again)."""
+    spec = SPECS[name]
+    kind, options = _widget_type(spec)
     size = dict(sizing_mode="stretch_width") if _wide(name) else dict(width=INPUT_WIDTH)
-    step = dict(step=spec.step or 0.01) if spec.kind == "float" else {}
     # A Checkbox has no tooltip (`description`) in Panel 1.9: its label says enough, the CLI's help the rest.
-    tip = dict(description=f"{spec.help} Allowed: {spec.allowed()}.") if "description" in kind.param else {}
-    return kind.from_param(experiment.param[name], **tip, **options, **step, **size)
+    tip = dict(description=f"{spec.doc} Allowed: {spec.allowed()}.") if "description" in kind.param else {}
+    widget = kind(name=spec.label, value=widget_value(spec, getattr(experiment, name)), **tip, **options, **size)
+
+    def typed(event) -> None:
+        if event.new == widget_value(spec, getattr(experiment, name)):
+            return  # the Experiment's value shown again (after a refusal, or a change made elsewhere)
+        if not experiment.set_value(name, event.new):
+            shown = widget_value(spec, getattr(experiment, name))
+            if widget.value != shown:
+                widget.value = shown
+
+    widget.param.watch(typed, "value")
+    return widget
 
 
 class Sidebar:
@@ -89,9 +123,9 @@ class Sidebar:
 
     def __init__(self, experiment: Experiment) -> None:
         self.experiment = experiment
-        self.widgets = {name: setting_widget(experiment, name) for name in APP_SPECS}
+        self.widgets = {name: setting_widget(experiment, name) for name in SETTINGS}
         self._views = {name: [widget] for name, widget in self.widgets.items()}  # every widget showing a setting
-        experiment.param.watch(self._resync, list(APP_SPECS), precedence=1)  # after Panel's own links
+        experiment.param.watch(self._resync, list(SETTINGS), precedence=1)
         button = dict(sizing_mode="stretch_width", margin=(4, 4))
         self.buttons = {
             "train": pn.widgets.Button(label="Train", color="primary", description="Train a new model", **button),
@@ -114,19 +148,19 @@ class Sidebar:
             if key != "reset":
                 self.buttons[key].on_click(self._disarm)
         experiment.param.watch(self._state_changed, ["state", "has_model"])
-        self._conditional = [name for name, spec in APP_SPECS.items() if spec.shown_when]
+        self._conditional = [name for name in SETTINGS if SPECS[name].shown_when]
         experiment.param.watch(self._visibility, sorted({other for name in self._conditional
-                                                          for other in APP_SPECS[name].shown_when}))
+                                                          for other in SPECS[name].shown_when}))
         self._grids: list = []
         self._state_changed()
         self._visibility()
 
     def _resync(self, *events) -> None:
-        """Show each changed setting's value in all its widgets. The Experiment puts a refused value back inside its
-        own watcher; Panel's link to a widget other than the one used then still sets the refused value after that
-        (it takes the event's value, not the parameter's), so the tiles or the Select would show a refused dataset."""
+        """Show each changed setting's value in all its widgets (a change from the URL, code, or another widget
+        of the same setting; the Experiment puts a value that does not fit back inside its own watcher, and Panel's
+        link to the tiles takes the event's value, not the parameter's, so they would show a refused dataset)."""
         for event in events:
-            current = getattr(self.experiment, event.name)
+            current = widget_value(SPECS[event.name], getattr(self.experiment, event.name))
             for widget in self._views[event.name]:
                 if widget.value != current:
                     widget.value = current
@@ -165,7 +199,7 @@ class Sidebar:
         buttons["continue"].disabled = not self.experiment.has_model and state == "idle"
 
     def _shown(self, name: str) -> bool:
-        return APP_SPECS[name].shown(self.experiment)
+        return SPECS[name].shown(self.experiment)
 
     def _visibility(self, *events) -> None:
         for name, grid in self._grids:  # a grid has no holes: it holds only the widgets shown
@@ -182,7 +216,7 @@ class Sidebar:
             tiles = dataset_tiles(self.experiment)
             self._views[name].append(tiles)
             return pn.Column(self.widgets[name], tiles, sizing_mode="stretch_width", margin=0)
-        if APP_SPECS[name].kind == "widths":
+        if isinstance(SPECS[name], Widths):
             return WidthsEditor(self.experiment, self.widgets[name])
         return self.widgets[name]
 
@@ -198,7 +232,7 @@ class Sidebar:
             return pn.Column(*wide, box, sizing_mode="stretch_width", margin=0)
 
         card = dict(sizing_mode="stretch_width", margin=(4, 0), header_background="#f4f6f8")
-        cards = [pn.Card(grid([name for name, spec in APP_SPECS.items() if spec.group == group]), title=group,
+        cards = [pn.Card(grid([name for name in SETTINGS if SPECS[name].group == group]), title=group,
                          collapsed=group == "Seeds", **card) for group in GROUPS]
         return pn.Column(*cards, sizing_mode="stretch_width", margin=0)
 

@@ -24,8 +24,7 @@ from ..plots.sweep import (
     sweep_spread,
     sweep_table_html,
 )
-from ..session.experiment import Experiment
-from ..session.parameters import settings_values
+from ..session.experiment import SETTINGS, Experiment
 from ..session.sweep_run import (
     AXES,
     EXAMPLES,
@@ -259,9 +258,7 @@ class SweepTab(pn.viewable.Viewer):
         if best is None:
             self._say(f"{' | '.join(cell.labels)}: no model of this cell has finished yet.", "info")
             return False
-        values = settings_values(best)
-        self.experiment.param.update(values)
-        if any(getattr(self.experiment, name) != value for name, value in values.items()):
+        if self.experiment.set_values({name: getattr(best, name) for name in SETTINGS}):
             self._say("That cell's settings could not all be used: " + self.experiment.message, "warning")
             return False
         self.experiment.train()

@@ -9,8 +9,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import param
 
-from ..session.experiment import Experiment
-from ..session.parameters import SETTINGS
+from ..session.experiment import SETTINGS, Experiment
 
 
 def apply_query(experiment: Experiment, search: str) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import panel as pn
 
-from engine.settings import MAX_HIDDEN_LAYERS, MAX_WIDTH, SPECS, format_value
+from engine.settings import MAX_HIDDEN_LAYERS, MAX_WIDTH
 
 from ..session.experiment import Experiment
 
@@ -43,10 +43,10 @@ class WidthsEditor(pn.viewable.Viewer):
 
     @property
     def widths(self) -> tuple[int, ...]:
-        return SPECS["hidden"].parse(self.experiment.hidden)
+        return self.experiment.hidden
 
     def _set(self, widths: tuple[int, ...]) -> None:
-        self.experiment.hidden = format_value(widths)
+        self.experiment.set_value("hidden", widths)
 
     def _resize(self, layer: int, change: int) -> None:
         widths = list(self.widths)

@@ -207,7 +207,7 @@ def test_help_describes_and_gives_examples(capsys, command):
         assert "--hidden WIDTHS" in out and "(default: 4)" in out and "(default: adam)" in out
 
 
-DASHBOARD_LIBRARIES = {"panel", "param", "holoviews", "bokeh"}
+DASHBOARD_LIBRARIES = {"panel", "holoviews", "bokeh"}  # param is the engine's: it declares the settings
 
 
 def command(*args):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from engine import Settings, SettingsError, load_dataset
-from engine.datasets import EXACT_FUNCTIONS
+from engine.catalog import DATASETS
 from engine.settings import SPECS
 
 # sha256 (first 16 hex digits) of points, labels, train and test rows, computed before `jitter` was added
@@ -32,7 +32,7 @@ def test_no_jitter_gives_exactly_the_data_of_before(case):
     assert digest(load_dataset(Settings(**dict(case), jitter=0.0))) == BEFORE_JITTER[case]
 
 
-@pytest.mark.parametrize("name", sorted(EXACT_FUNCTIONS))
+@pytest.mark.parametrize("name", sorted(name for name, spec in DATASETS.items() if spec.exact))
 def test_jitter_moves_the_points_and_keeps_their_labels(name):
     still = load_dataset(Settings(dataset=name, noise=0.1))
     moved = load_dataset(Settings(dataset=name, noise=0.1, jitter=0.05))

@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-DECLARATION = '''    wobble: float = setting(0.25, "float", "Wobble factor", "How much the points wobble, 0 to 1.",
-        group="Training", bounds=(0.0, 1.0), step=0.05, metavar="W")
+DECLARATION = '''    wobble = Number(0.25, bounds=(0.0, 1.0), step=0.05, label="Wobble factor",
+        doc="How much the points wobble, 0 to 1.", metadata=dict(group="Training", metavar="W"))
 '''
-ANCHOR = "    device: str = setting("
+ANCHOR = "    device = Device("
 PROBE = r'''
 import panel as pn
 from dashboard.cli import build_parser
@@ -28,8 +28,11 @@ args = build_parser().parse_args(["train", "--wobble", "0.5", "--epochs", "1"])
 print("PARSED", args.wobble)
 experiment = Experiment()
 print("PARAM", experiment.param["wobble"].label, experiment.param["wobble"].bounds, experiment.wobble)
-experiment.wobble = 2.0
-print("REFUSED", experiment.wobble, "Wobble factor" in experiment.message)
+try:
+    experiment.wobble = 2.0
+except ValueError as error:
+    print("RAISED", experiment.wobble, "wobble" in str(error), "<= 1" in str(error))
+print("REFUSED", experiment.set_text("wobble", "2"), experiment.wobble, "Wobble factor" in experiment.message)
 experiment.wobble = 0.75
 print("SETTINGS", experiment.settings().wobble, query_text(experiment))
 sidebar = Sidebar(experiment)
@@ -37,6 +40,8 @@ widget = sidebar.widgets["wobble"]
 print("WIDGET", type(widget).__name__, widget.name, widget.value)
 widget.value = 0.5
 print("BOUND", experiment.wobble)
+widget.value = 3.0
+print("WIDGET_REFUSED", experiment.wobble, widget.value, "Wobble factor: 3.0 refused" in experiment.message)
 trainer = Trainer(experiment.settings().replace(epochs=1))
 print("REPORT", "Wobble factor" in settings_tables(trainer))
 '''
@@ -56,8 +61,10 @@ def test_a_setting_declared_once_appears_everywhere(tmp_path):
     assert lines["CLI"] == "True True"
     assert lines["PARSED"] == "0.5"
     assert lines["PARAM"] == "Wobble factor (0.0, 1.0) 0.25"
-    assert lines["REFUSED"] == "0.25 True"  # out of bounds: the last valid value kept, and said why
+    assert lines["RAISED"] == "0.25 True True"  # the Python API fails fast, naming the setting and its bounds
+    assert lines["REFUSED"] == "False 0.25 True"  # the URL's path: the last valid value kept, and said why
     assert lines["SETTINGS"] == "0.75 ?wobble=0.75"
     assert lines["WIDGET"] == "FloatInput Wobble factor 0.75"
     assert lines["BOUND"] == "0.5"
+    assert lines["WIDGET_REFUSED"] == "0.5 0.5 True"  # the sidebar's path: refused, said why, the value kept
     assert lines["REPORT"] == "True"

@@ -156,7 +156,7 @@ def test_load_archive_restores_the_plots_and_continues_identically():
     data = experiment_archive(original.trainer)
     loaded = Experiment()  # the defaults: another dataset and network
     assert loaded.load_archive(data) is True
-    assert loaded.settings() == original.settings() and loaded.hidden == "8,8" and loaded.lr == 0.02
+    assert loaded.settings() == original.settings() and loaded.hidden == (8, 8) and loaded.lr == 0.02
     assert loaded.has_model and loaded.state == "idle" and loaded.data.name == "toy_xor"
     # The same runs table; the archive has only the last model, so only the last run has its map's agreement.
     assert [{**row, "agreement %": None} for row in loaded.runs[:-1]] == \

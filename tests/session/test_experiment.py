@@ -10,8 +10,7 @@ import time
 import param
 import pytest
 
-from dashboard.session.experiment import Experiment
-from dashboard.session.parameters import PARTS, SETTINGS
+from dashboard.session.experiment import PARTS, SETTINGS, Experiment
 from engine import Settings, Trainer
 from engine.settings import GROUPS, MAX_EPOCHS, SPECS
 
@@ -205,10 +204,10 @@ def test_the_iris_pair_is_checked_as_one_setting():
     experiment = Experiment(dataset="iris")
     assert experiment.set_value("iris_features", ["petal_width", "petal_width"]) is False  # the same one twice
     assert "two different features" in experiment.message
-    assert experiment.iris_features == ["petal_length", "petal_width"]
+    assert experiment.iris_features == ("petal_length", "petal_width")
     # Swapping both at once (as a URL does) is fine.
     assert experiment.set_texts({"iris_features": "petal_width,petal_length"}) == []
-    assert experiment.iris_features == ["petal_width", "petal_length"]
+    assert experiment.iris_features == ("petal_width", "petal_length")
     assert experiment.data.feature_names == ("petal width", "petal length")
 
 
@@ -216,8 +215,8 @@ def test_text_settings_as_a_url_gives_them():
     experiment = Experiment()
     problems = experiment.set_texts({"dataset": "toy_xor", "hidden": "8,8", "lr": "0.01", "features": "x,y,xy",
                                      "epochs": "lots", "bogus": "1"})
-    assert (experiment.dataset, experiment.hidden, experiment.lr) == ("toy_xor", "8,8", 0.01)
-    assert experiment.features == ["x", "y", "xy"]
+    assert (experiment.dataset, experiment.hidden, experiment.lr) == ("toy_xor", (8, 8), 0.01)
+    assert experiment.features == ("x", "y", "xy")
     assert len(problems) == 2 and experiment.epochs == 200
     assert experiment.changed_settings() == {"dataset": "toy_xor", "features": "x,y,xy", "hidden": "8,8",
                                              "lr": "0.01"}

@@ -58,7 +58,7 @@ def test_url_preset_is_applied_to_the_new_session(server):
     status, _ = get(f"{server}/app?dataset=toy_xor&hidden=8,8&lr=0.01")
     assert status == 200
     (experiment,) = new_experiments(before)
-    assert (experiment.dataset, experiment.hidden, experiment.lr) == ("toy_xor", "8,8", 0.01)
+    assert (experiment.dataset, experiment.hidden, experiment.lr) == ("toy_xor", (8, 8), 0.01)
     assert experiment.message == ""
 
 
@@ -66,7 +66,7 @@ def test_out_of_range_url_value_is_refused_with_a_message(server):
     before = set(map(id, app_factory.EXPERIMENTS))
     get(f"{server}/app?lr=100&epochs=50&hidden=999")
     (experiment,) = new_experiments(before)
-    assert experiment.lr == 0.005 and experiment.hidden == "4"  # the defaults stay
+    assert experiment.lr == 0.005 and experiment.hidden == (4,)  # the defaults stay
     assert experiment.epochs == 50  # the valid one is applied
     assert "Learning rate" in experiment.message and "Hidden layers" in experiment.message
     assert experiment.message_kind == "warning"

@@ -69,7 +69,7 @@ def test_csv_without_points_is_refused_with_a_message():
     assert experiment.dataset == "toy_easy" and "no points of your own yet" in experiment.message
     linked = Experiment()
     assert apply_query(linked, "?dataset=csv&hidden=8")
-    assert linked.dataset == "toy_easy" and linked.hidden == "8" and "no points of your own" in linked.message
+    assert linked.dataset == "toy_easy" and linked.hidden == (8,) and "no points of your own" in linked.message
     # The sidebar offers it, named as your own data; choosing it there is refused the same way.
     sidebar = Sidebar(experiment)
     select = sidebar.widgets["dataset"]

@@ -71,8 +71,8 @@ def test_sessions_open_on_pages_built_ahead_each_with_its_own_address(served):
     assert built == [] and pages.ready == [] and document is ahead[1]
     experiments = {e.dataset: e for e in this_servers() if e.dataset in ("toy_xor", "toy_ring")}
     xor, ring = experiments["toy_xor"], experiments["toy_ring"]
-    assert (xor.hidden, xor.lr, xor.activation) == ("8,8", 0.02, "relu")
-    assert (ring.hidden, ring.lr, ring.activation) == ("4", 0.005, "tanh")  # the rest is the defaults
+    assert (xor.hidden, xor.lr, xor.activation) == ((8, 8), 0.02, "relu")
+    assert (ring.hidden, ring.lr, ring.activation) == ((4,), 0.005, "tanh")  # the rest is the defaults
     assert len(first.document.roots) == len(ahead[0].roots) > 0  # their pages reached the clients
     third, built, _ = open_session(url, pages, dataset="toy_cross")  # none left: built on arrival, as before
     assert len(built) == 1 and built[0].dataset == "toy_cross"

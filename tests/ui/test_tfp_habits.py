@@ -21,7 +21,8 @@ from dashboard.ui.sidebar import Sidebar
 from dashboard.ui.urlsync import apply_query, query_text
 from dashboard.ui.widths import WidthsEditor
 from engine import Settings, Trainer
-from engine.settings import DATASETS, MAX_HIDDEN_LAYERS, MAX_WIDTH
+from engine.catalog import DATASETS
+from engine.settings import MAX_HIDDEN_LAYERS, MAX_WIDTH
 from engine.stacked import stack_key
 
 
@@ -33,7 +34,9 @@ def test_position_noise_is_everywhere_a_setting_goes():
 
     experiment = Experiment(dataset="toy_xor")
     still = experiment.data.points.copy()
-    experiment.jitter = 0.3
+    with pytest.raises(ValueError, match=r"jitter: .*<= 0.25"):
+        experiment.jitter = 0.3  # from Python, as param does: at once
+    assert experiment.set_value("jitter", 0.3) is False  # the app's path: refused with a message
     assert experiment.jitter == 0 and "Position noise" in experiment.message and "<= 0.25" in experiment.message
     experiment.jitter = 0.05
     assert not np.array_equal(experiment.data.points, still)  # the data is made again
@@ -75,19 +78,19 @@ def test_plus_and_minus_change_the_widths_and_the_text_shows_them():
     text = sidebar.widgets["hidden"]
     editor = WidthsEditor(experiment, text)
     editor.add_layer.clicks += 1
-    assert experiment.hidden == "8,8,8" and text.value == "8,8,8" and len(editor._layers) == 3
+    assert experiment.hidden == (8, 8, 8) and text.value == "8,8,8" and len(editor._layers) == 3
     editor._layers[1][2].clicks += 1  # + on the second layer
     editor._layers[0][0].clicks += 1  # - on the first
-    assert experiment.hidden == "7,9,8" == text.value
+    assert experiment.hidden == (7, 9, 8) and text.value == "7,9,8"
     editor.remove_layer.clicks += 1
-    assert experiment.hidden == "7,9" and len(editor._layers) == 2
+    assert experiment.hidden == (7, 9) and len(editor._layers) == 2
     text.value = "3"  # typed: the buttons follow
     assert len(editor._layers) == 1 and editor._layers[0][1].object.endswith(">3</span>")
     assert editor.count.object == "1 hidden layer"
     editor.remove_layer.clicks += 1
-    assert experiment.hidden == "" and editor.count.object == "no hidden layer" and not editor._layers
+    assert experiment.hidden == () and editor.count.object == "no hidden layer" and not editor._layers
     editor.add_layer.clicks += 1  # a first layer: the lesson's 4
-    assert experiment.hidden == "4"
+    assert experiment.hidden == (4,)
 
 
 def test_the_buttons_stop_at_the_declared_limits():
@@ -100,7 +103,7 @@ def test_the_buttons_stop_at_the_declared_limits():
     assert state["layer +"] and state["layer -"] and state["1 -"] is False and state["1 +"]
     assert state[f"{last} +"] is False and state[f"{last} -"]
     editor.add_layer.clicks += 1  # the new layer as wide as the last: MAX_WIDTH
-    assert len(experiment.hidden.split(",")) == MAX_HIDDEN_LAYERS and buttons(editor)["layer +"] is False
+    assert len(experiment.hidden) == MAX_HIDDEN_LAYERS and buttons(editor)["layer +"] is False
     before = experiment.hidden
     editor._resize(MAX_HIDDEN_LAYERS - 1, +1)  # past the limit: nothing changes
     editor._resize(0, -1)
