@@ -22,7 +22,7 @@ import pytest
 
 from dashboard.cli import main
 from engine.csv_points import CsvError, parse_points_csv
-from tests.support.probe import free_port
+from tools.chromium import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = "".join(f"{i / 12},{(i * 7 % 12) / 12},{i % 2}\n" for i in range(12))
