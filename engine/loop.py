@@ -132,24 +132,24 @@ class Loop:
 
     def full_batch_epoch(self, index: int) -> bool:
         """Forward, loss, guard, step; False when no model is left to train."""
-        logits, saved, probability, losses = self.forward()
+        saved, probability, losses = self.forward()
         if not self.guard(losses, index):
             if self.ended[self.models[0]] == "diverged":
                 return False  # all of them
-            logits, saved, probability, losses = self.forward()  # the models that are left
+            saved, probability, losses = self.forward()  # the models that are left
         self._pending["loss"].append(losses)
         self.backup.copy_(self.net.flat)
         self.step(probability, self.data.y, saved)
         return True
 
     def forward(self) -> tuple:
-        """The training forward pass: logits, saved tensors, probabilities, per-model losses."""
+        """The training forward pass: saved tensors, probabilities and per-model losses."""
         logits, saved = self.net.forward(self.data.x, train=True)
         probability = torch.sigmoid(logits)
         if self._train_pending:
             self._pending["train_accuracy"].append(self.net.correct(probability, self._truth[0]))
             self._train_pending = False
-        return logits, saved, probability, self.net.losses(logits, self.data.y)
+        return saved, probability, self.net.losses(logits, self.data.y)
 
     def step(self, probability: torch.Tensor, targets: torch.Tensor, saved: list) -> None:
         """Backward pass (d(mean BCE)/d(logits) as autograd computes it), penalty gradient, one optimizer step."""
