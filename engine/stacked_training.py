@@ -1,19 +1,9 @@
-"""Training many models at once as one stack (`engine.stacked.StackedMLP`), one optimizer step over the stack
-(`engine.optim`, K independent optimizers in one), and what a sweep keeps of each model (`ModelResult`).
+"""Training many models at once: a stack (`engine.stacked.StackedMLP`) run by the one training loop
+(`engine.loop.Loop`), and what a sweep keeps of each model (`ModelResult`).
 
-The per-model numbers follow the single-model engine's loop: loss of the pre-step forward, one step, then
-train/test accuracy and test loss after the step; a model whose loss is not finite (or above `EXPLODED_LOSS`)
-ends "diverged" with its last finite weights, and the others go on. A model that cannot stack (dropout,
-mini-batches: `engine.stacked.can_stack`) is a task of its own (`engine.sweep.plan`) trained with the
-single-model `Trainer` (`train_alone`), so its numbers are the engine's exactly.
-
-Numbers: the matmuls sum in another order than the single model's (and the loss is a mean per row), so results
-agree to float rounding, not bit for bit; the optimizer step itself is torch's, bit for bit. Measured (CPU,
-torch 2.13): final loss within ~1e-7 after 60 epochs for adam/adamw/sgd (tanh, relu, sigmoid), within 2e-5 and
-test accuracy within 3 points of 1000 after 200 epochs of 2-8-8-1 tanh Adam on toy_xor (bench/sweep.py).
-RMSprop drifts more (its first steps divide by the root of near-zero running means, which scales rounding up to
-whole steps): ~1e-5 after 30 epochs, up to ~1e-2 after 60 epochs at lr 0.05 with ELU. The tests bound the loss
-at 1e-5 relative (2e-4 for RMSprop) after 30 epochs and accuracies at one point of the set.
+A model that cannot stack (dropout, mini-batches: `engine.stacked.can_stack`) is a task of its own
+(`engine.sweep.plan`) trained with the single-model `Trainer` (`train_alone`). Stacked results agree with single
+runs to float rounding, not bit for bit (the matmuls sum in another order): docs/performance.md has the numbers.
 """
 
 from __future__ import annotations

@@ -268,9 +268,8 @@ class Trainer:
 
         def report() -> None:
             record()
-            if callback is not None:
-                callback(self.last_progress())
+            callback(self.last_progress())
 
-        loop.run(epochs, every, report)
+        loop.run(epochs, every, report if callback is not None else None)
         record()
         run.ended, run.message = loop.ended[0], loop.message[0]
