@@ -1,4 +1,8 @@
-"""Training: the notebook's loop (BCE with logits, per-epoch train/test accuracy), fast, stoppable, resumable."""
+"""One model's experiment (`Trainer`): its data, model, runs and per-epoch history, stoppable and resumable.
+
+Each run is the one training loop (`engine.loop.Loop`) over the model as a stack of one (`FlatMLP`): the numbers
+are the notebook's and plain PyTorch's, bit for bit.
+"""
 
 from __future__ import annotations
 
