@@ -25,9 +25,9 @@ def record(updates: int, epochs_per_update: int = EPOCHS_PER_UPDATE):
     """Train the 3x64 net, keeping per update: grid 100, grid 200, neurons, weights, history length."""
     import torch
 
-    from dashboard.session.frames import neuron_view, weight_view
     from engine import Settings, Trainer
     from engine.evaluation import evaluate_grid
+    from engine.snapshots import neuron_view, weight_view
 
     torch.set_num_threads(1)
     trainer = Trainer(Settings(dataset="toy_xor", hidden=(64, 64, 64), activation="tanh", lr=0.01,

@@ -15,7 +15,7 @@ _HOMES = {
     "build_model": "network",
     "Settings": "settings",
     "SettingsError": "settings",
-    "ModelResult": "stacked",
+    "ModelResult": "stacked_training",
     "Sweep": "sweep",
     "run_sweep": "sweep",
     "History": "training",

@@ -51,7 +51,10 @@ def build_model(inputs: int, hidden: tuple[int, ...], activation: str, dropout: 
 
 
 class FlatMLP:
-    """The weights of an MLP as views of one flat tensor, with a forward and a hand-called backward pass."""
+    """The weights of an MLP as views of one flat tensor, with a forward and a hand-called backward pass: a stack
+    of one model for `engine.loop` (inputs laid out (n, features), logits (n, 1))."""
+
+    models = 1
 
     def __init__(self, model: torch.nn.Sequential, activation: str, dropout: float = 0.0) -> None:
         linears = [layer for layer in model if isinstance(layer, torch.nn.Linear)]
@@ -106,6 +109,16 @@ class FlatMLP:
             if mask is not None:
                 g = g * mask
             g = self._act_backward(g, pre, post)
+
+    @staticmethod
+    def losses(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Mean BCE with logits, as torch.nn.BCEWithLogitsLoss (a 0-d tensor)."""
+        return F.binary_cross_entropy_with_logits(logits, targets)
+
+    @staticmethod
+    def correct(probability: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
+        """How many points the 0.5 threshold classifies right (a 0-d tensor)."""
+        return ((probability >= 0.5) == truth).sum()
 
     def parameters(self) -> list[torch.Tensor]:
         return [p for pair in zip(self.weights, self.biases) for p in pair]

@@ -108,6 +108,22 @@ class StackedOptimizer:
         self._steps = {index: float(entry["step"]) for index, entry in state.items() if "step" in entry}
         self._factors = {}
 
+    def select(self, keep: list[int], flat: torch.Tensor) -> StackedOptimizer:
+        """The optimizer of the models at rows `keep` only, over `flat` (their weights: one tensor, models first)."""
+        state = self.state_dict()
+        index = torch.tensor(keep, device=flat.device)
+        for entry in state["state"].values():
+            for key, value in entry.items():
+                if key != "step" and isinstance(value, torch.Tensor) and value.dim():
+                    entry[key] = value.index_select(0, index)
+        group = state["param_groups"][0]
+        for name in ("lr", "initial_lr"):
+            if isinstance(group.get(name), (list, tuple)):
+                group[name] = one_or_each(group[name][p] for p in keep)
+        selected = StackedOptimizer([flat], self.kind, group["lr"], group.get("momentum", 0.0))
+        selected.load_state_dict(state)
+        return selected
+
     # ----- the step -----
     @torch.no_grad()
     def step(self) -> None:
@@ -224,8 +240,10 @@ class StackedOptimizer:
             param.add_(grad.mul(self._scale(rates, lambda r: -r, param)).div_(avg))
 
 
-def optimizer_for(kind: str, params: Sequence[torch.Tensor], lr, momentum: float = 0.0) -> StackedOptimizer:
-    return StackedOptimizer(params, kind, lr, momentum)
+def one_or_each(values) -> float | tuple[float, ...]:
+    """One float when all the values are equal (the scalar path, torch's own), else a tuple of them."""
+    values = tuple(float(v) for v in values)
+    return values[0] if len(set(values)) == 1 else values
 
 
 class RateSchedule:
@@ -260,6 +278,12 @@ class RateSchedule:
         if (epoch - 1 - t_max) % (2 * t_max) == 0:
             return lr + (base - eta_min) * (1 - math.cos(math.pi / t_max)) / 2
         return (1 + math.cos(math.pi * epoch / t_max)) / (1 + math.cos(math.pi * (epoch - 1) / t_max)) * (lr - eta_min) + eta_min
+
+    def select(self, keep: list[int], optimizer) -> None:
+        """Go on for the models at rows `keep` only, whose rates `optimizer` now holds."""
+        self.optimizer = optimizer
+        if not isinstance(self.base, (int, float)):
+            self.base = one_or_each(self.base[p] for p in keep)
 
     def step(self) -> None:
         self.last_epoch += 1

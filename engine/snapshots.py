@@ -1,15 +1,17 @@
-"""Snapshots of the decision map through training: the model's probability on a coarse grid at chosen epochs.
+"""Snapshots of the model through training, taken at round epochs: what the live app's Network tab and the
+report's slider replay, so that one can watch the map form without any Python behind the page.
 
-A report shows them under a slider, so that a reader can watch the map form without any Python behind the page.
-`SnapshotRecorder` is a training callback that records about `count` evenly spaced maps:
+`SnapshotRecorder` is the one recorder: a training callback that takes a `Frame` (decision map, neuron maps,
+drawn weights) about `count` times, at multiples of a round spacing (1, 2, 5, 10, 20, 50... epochs):
 
-    recorder = SnapshotRecorder(trainer)                  # records the map before training (epoch 0)
+    recorder = SnapshotRecorder(trainer)                  # takes the model before training (epoch 0)
     trainer.train(callback=recorder, every=recorder.every)
-    snapshots = recorder.finish()                         # ... and always the last epoch
+    snapshots = recorder.finish()                         # ... and always the last epoch: the report's `Snapshots`
 
-`replay` rebuilds the snapshots of a trainer that did not record them, by training a fresh copy of it again run by
-run (training is reproducible bit for bit), and returns None unless the replayed history equals the original;
-`replay_training` does the same from copies of a trainer's runs and history, and returns the fresh trainer too.
+The live worker takes the frames as they come (`take`). `replay` rebuilds the snapshots of a trainer that did not
+record them, by training a fresh copy of it again run by run (training is reproducible bit for bit), and returns
+None unless the replayed history equals the original; `replay_training` does the same from copies of a trainer's
+runs and history, and returns the fresh trainer too.
 """
 
 from __future__ import annotations
@@ -21,12 +23,44 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .datasets import Dataset
-from .evaluation import evaluate_grid, grid_points
+from .evaluation import evaluate_grid, grid_points, neuron_maps
 from .settings import Settings
 from .training import HISTORY_KEYS, History, Progress, Run, Trainer
 
-SNAPSHOT_COUNT = 25  # at most about this many maps per training (at least 2/5 of it), plus the start
-SNAPSHOT_SIZE = 100  # a 100x100 grid: a quarter of the final map's cells, enough to watch the map form
+SNAPSHOT_COUNT = 25  # about this many snapshots per run (at least 2/5 of it), plus the start
+SNAPSHOT_SIZE = 100  # a 100x100 map: a quarter of the final map's cells, enough to watch the map form
+MAX_NEURONS = 16  # neurons per layer drawn (and kept): the first ones; drawn smaller, a map shows nothing
+NEURON_MAP_SIZE = 32  # the grid of a neuron map
+
+
+def neuron_view(trainer: Trainer, size: int = NEURON_MAP_SIZE) -> list[np.ndarray]:
+    """Per hidden layer, the activations of its first MAX_NEURONS neurons over the grid: (k, size, size) float32."""
+    return [layer[:MAX_NEURONS].copy() for layer in neuron_maps(trainer, size)]
+
+
+def weight_view(trainer: Trainer) -> list[np.ndarray]:
+    """Per layer, the (out, in) weights between the drawn neurons (all inputs, the output), as numpy copies."""
+    return [weight[:MAX_NEURONS, :MAX_NEURONS].detach().cpu().numpy().copy() for weight in trainer.net.weights]
+
+
+@dataclass(eq=False)
+class Frame:
+    """The model at one epoch: its decision map, neuron maps and drawn weights (at most ~0.3 MB: float16 maps)."""
+
+    epoch: int
+    probability: np.ndarray  # (SNAPSHOT_SIZE, SNAPSHOT_SIZE) float16, rows follow y
+    neurons: list[np.ndarray]  # as neuron_view, float16
+    weights: list[np.ndarray]  # as weight_view
+
+    @classmethod
+    def of(cls, trainer: Trainer, size: int = SNAPSHOT_SIZE) -> Frame:
+        probability = evaluate_grid(trainer, size).probability.astype(np.float16)
+        neurons = [layer.astype(np.float16) for layer in neuron_view(trainer)]
+        return cls(trainer.epochs_done, probability, neurons, weight_view(trainer))
+
+    @property
+    def nbytes(self) -> int:
+        return sum(array.nbytes for array in (self.probability, *self.neurons, *self.weights))
 
 
 @dataclass
@@ -42,6 +76,14 @@ class Snapshots:
     def for_box(cls, box, size: int = SNAPSHOT_SIZE) -> Snapshots:
         xs, ys, _ = grid_points(box, size)
         return cls(xs, ys)
+
+    @classmethod
+    def of_frames(cls, box, frames: list[Frame]) -> Snapshots:
+        """The decision maps of recorded frames (all of one size)."""
+        snapshots = cls.for_box(box, len(frames[0].probability) if frames else SNAPSHOT_SIZE)
+        for frame in frames:
+            snapshots.add(frame.epoch, frame.probability)
+        return snapshots
 
     def __len__(self) -> int:
         return len(self.epochs)
@@ -82,45 +124,59 @@ def nice_spacing(epochs: float) -> int:
 
 
 class SnapshotRecorder:
-    """A training callback recording the map about `count` times, evenly spaced up to epoch `until`.
+    """A training callback taking a `Frame` at each multiple of a round spacing: about `count` up to epoch `until`
+    (default: the end of the next run, `trainer.settings.epochs` more epochs), and, if `first`, one now.
 
-    Snapshots fall on multiples of a round spacing (1, 2, 5, 10, 20, 50... epochs). `until` defaults to the end
-    of the next run (`trainer.settings.epochs` more epochs). Pass `every` to `Trainer.train` (or a divisor of it):
-    the recorder must be called at each multiple of the spacing. `then` is called with every progress too (a
-    progress bar, say), so the recorder can ride along with another callback.
+    It must be called at each multiple of the spacing: pass `every` to `Trainer.train`, or `every_near(wanted)`.
+    `then` is called with every progress too (a progress bar, say), so the recorder can ride along.
     """
 
     def __init__(self, trainer: Trainer, until: int | None = None, count: int = SNAPSHOT_COUNT,
-                 size: int = SNAPSHOT_SIZE, then: Callable[[Progress], None] | None = None) -> None:
-        self.trainer = trainer
-        self.size = size
-        self.then = then
+                 size: int = SNAPSHOT_SIZE, then: Callable[[Progress], None] | None = None, first: bool = True) -> None:
+        self.trainer, self.size, self.then = trainer, size, then
         start = trainer.epochs_done
         until = start + trainer.settings.epochs if until is None else until
         self.spacing = nice_spacing((until - start) / max(1, count))
-        self.snapshots = Snapshots.for_box(trainer.dataset.box, size)
-        self._next = start + self.spacing
-        self.record()  # where the model starts from
+        self._next = (start // self.spacing + 1) * self.spacing
+        self.frames: list[Frame] = []
+        self._taken = 0
+        if first:
+            self.record()  # where the model starts from
 
     @property
     def every(self) -> int:
         return self.spacing
 
+    def every_near(self, wanted: int) -> int:
+        """The callback interval nearest below `wanted` that still meets every multiple of the spacing."""
+        return max(d for d in range(1, min(wanted, self.spacing) + 1) if self.spacing % d == 0)
+
+    def due(self, epoch: int) -> bool:
+        if epoch < self._next:
+            return False
+        self._next = (epoch // self.spacing + 1) * self.spacing
+        return True
+
     def __call__(self, progress: Progress) -> None:
-        if progress.epoch >= self._next:
+        if self.due(progress.epoch):
             self.record()
-            self._next = (progress.epoch // self.spacing + 1) * self.spacing
         if self.then is not None:
             self.then(progress)
 
     def record(self) -> None:
-        """Add the map of the model as it is now (once per epoch)."""
-        self.snapshots.add(self.trainer.epochs_done, evaluate_grid(self.trainer, self.size).probability)
+        """Take the model as it is now (once per epoch)."""
+        if not self.frames or self.frames[-1].epoch != self.trainer.epochs_done:
+            self.frames.append(Frame.of(self.trainer, self.size))
+
+    def take(self) -> list[Frame]:
+        """The frames taken since the last `take`."""
+        frames, self._taken = self.frames[self._taken:], len(self.frames)
+        return frames
 
     def finish(self) -> Snapshots:
-        """Record the last epoch (a run may end between two snapshots) and return the snapshots."""
+        """Take the last epoch (a run may end between two snapshots) and return the decision maps."""
         self.record()
-        return self.snapshots
+        return Snapshots.of_frames(self.trainer.dataset.box, self.frames)
 
 
 def replay(trainer: Trainer, count: int = SNAPSHOT_COUNT, size: int = SNAPSHOT_SIZE,

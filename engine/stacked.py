@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+import torch.nn.functional as F
 
 from .network import ACTIVATIONS, build_model
 from .settings import SPECS, Settings
@@ -48,7 +49,10 @@ def stack_key(settings: Settings) -> tuple:
 
 # ----- the stacked network -----
 class StackedMLP:
-    """K MLPs of one shape: every model's weights and biases (as FlatMLP orders them) in a row of `flat` (K, P)."""
+    """K MLPs of one shape: every model's weights and biases (as FlatMLP orders them) in a row of `flat` (K, P).
+    Inputs are laid out (features, n) and targets (1, 1, n); logits come out (K, 1, n)."""
+
+    dropout = 0.0  # stacks do not drop out (`can_stack`)
 
     def __init__(self, flat: torch.Tensor, inputs: int, hidden: Sequence[int], activation: str) -> None:
         self.inputs, self.hidden, self.activation = inputs, tuple(hidden), activation
@@ -86,7 +90,21 @@ class StackedMLP:
     def models(self) -> int:
         return self.flat.shape[0]
 
-    def forward(self, inputs_t: torch.Tensor) -> tuple[torch.Tensor, list]:
+    def select(self, index: torch.Tensor) -> StackedMLP:
+        """The stack of the models at rows `index` only (a copy)."""
+        return StackedMLP(self.flat.detach().index_select(0, index), self.inputs, self.hidden, self.activation)
+
+    @staticmethod
+    def losses(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Each model's mean BCE with logits: (K, 1)."""
+        return F.binary_cross_entropy_with_logits(logits, targets.expand_as(logits), reduction="none").mean(-1)
+
+    @staticmethod
+    def correct(probability: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
+        """Per model, how many points the 0.5 threshold classifies right: (K, 1)."""
+        return ((probability >= 0.5) == truth).sum(-1)
+
+    def forward(self, inputs_t: torch.Tensor, train: bool = False) -> tuple[torch.Tensor, list]:
         """Logits (K, 1, n) from inputs laid out (features, n), shared by all models, or (K, features, n)."""
         saved = []
         h = inputs_t

@@ -1,19 +1,9 @@
-"""Training many models at once as one stack (`engine.stacked.StackedMLP`), one optimizer step over the stack
-(`engine.optim`, K independent optimizers in one), and what a sweep keeps of each model (`ModelResult`).
+"""Training many models at once: a stack (`engine.stacked.StackedMLP`) run by the one training loop
+(`engine.loop.Loop`), and what a sweep keeps of each model (`ModelResult`).
 
-The per-model numbers follow the single-model engine's loop: loss of the pre-step forward, one step, then
-train/test accuracy and test loss after the step; a model whose loss is not finite (or above `EXPLODED_LOSS`)
-ends "diverged" with its last finite weights, and the others go on. A model that cannot stack (dropout,
-mini-batches: `engine.stacked.can_stack`) is a task of its own (`engine.sweep.plan`) trained with the
-single-model `Trainer` (`train_alone`), so its numbers are the engine's exactly.
-
-Numbers: the matmuls sum in another order than the single model's (and the loss is a mean per row), so results
-agree to float rounding, not bit for bit; the optimizer step itself is torch's, bit for bit. Measured (CPU,
-torch 2.13): final loss within ~1e-7 after 60 epochs for adam/adamw/sgd (tanh, relu, sigmoid), within 2e-5 and
-test accuracy within 3 points of 1000 after 200 epochs of 2-8-8-1 tanh Adam on toy_xor (bench/sweep.py).
-RMSprop drifts more (its first steps divide by the root of near-zero running means, which scales rounding up to
-whole steps): ~1e-5 after 30 epochs, up to ~1e-2 after 60 epochs at lr 0.05 with ELU. The tests bound the loss
-at 1e-5 relative (2e-4 for RMSprop) after 30 epochs and accuracies at one point of the set.
+A model that cannot stack (dropout, mini-batches: `engine.stacked.can_stack`) is a task of its own
+(`engine.sweep.plan`) trained with the single-model `Trainer` (`train_alone`). Stacked results agree with single
+runs to float rounding, not bit for bit (the matmuls sum in another order): docs/performance.md has the numbers.
 """
 
 from __future__ import annotations
@@ -25,15 +15,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .datasets import Dataset, load_dataset
 from .features import feature_columns
-from .optim import RateSchedule, StackedOptimizer
+from .loop import COLUMNS, Data, Loop, Penalty, new_optimizer, rate_schedule
 from .settings import Settings
 from .stacked import StackedMLP, can_stack, data_key, stack_key
 
-EXPLODED_LOSS = 100 * math.log(2)  # as engine.training
 HISTORY_KEYS = ("epoch", "loss", "train_accuracy", "test_accuracy", "test_loss")
 HISTORY_POINTS = 100  # a result keeps about this many epochs of its history (and always the last)
 GRID_SIZE = 200  # the agreement with the exact target is measured on this grid, as the dashboard's map
@@ -122,169 +110,31 @@ def train_stack(indices: Sequence[int], settings: Sequence[Settings], dataset: D
     if not can_stack(first, len(dataset.y_train)):
         raise ValueError("train_stack: dropout and mini-batches train with the single-model Trainer (train_alone)")
     started = time.perf_counter()
-    total = len(settings)
     net = StackedMLP.from_seeds(settings, device)
-    x_t = _inputs(dataset, first, dataset.x_train, device).t().contiguous()
-    x_test_t = _inputs(dataset, first, dataset.x_test, device).t().contiguous()
-    y = torch.tensor(dataset.y_train, device=device)[None, None, :]
-    y_test = torch.tensor(dataset.y_test, device=device)[None, None, :]
-    y_true, y_test_true = y >= 0.5, y_test >= 0.5
-    n, n_test = y.shape[-1], y_test.shape[-1]
+    data = Data(_inputs(dataset, first, dataset.x_train, device).t().contiguous(),
+                torch.tensor(dataset.y_train, device=device)[None, None, :],
+                _inputs(dataset, first, dataset.x_test, device).t().contiguous(),
+                torch.tensor(dataset.y_test, device=device)[None, None, :])
+    optimizer = new_optimizer(net.flat, settings)
+    loop = Loop(net, data, optimizer, rate_schedule(optimizer, first, first.epochs), Penalty.of(settings),
+                [s.lr for s in settings], stop.is_set if stop is not None else lambda: False)
+    loop.run(first.epochs)
+    seconds = (time.perf_counter() - started) / len(settings)
 
-    def rates_of(values):
-        values = tuple(float(v) for v in values)
-        return values[0] if len(set(values)) == 1 else values
-
-    optimizer = StackedOptimizer([net.flat], first.optimizer, rates_of(s.lr for s in settings), first.momentum)
-    optimizer.param_groups[0]["initial_lr"] = optimizer.param_groups[0]["lr"]
-    schedule = None
-    if first.schedule != "constant":
-        schedule = RateSchedule(optimizer, first.schedule, first.epochs, first.decay_every, first.decay_factor)
-    reg_rates = [float(s.reg_rate) if s.reg != "none" else 0.0 for s in settings]
-    penalty = None if not any(reg_rates) else rates_of(reg_rates)
-
-    epochs = first.epochs
-    # Per epoch and model (all K rows, models that left the stack keep NaN): loss, train correct, test correct,
-    # test loss, and the learning rate column comes from the schedule.
-    metrics = torch.full((epochs, 4, total), float("nan"), device=device)
-    rows = torch.arange(total, device=device)  # which model each row of the stack is
-    row_ids = list(range(total))
-    last_epoch = [epochs] * total  # epochs each model completed
-    ended = ["finished"] * total
-    messages = [""] * total
-    final_weights = torch.empty_like(net.flat)  # each model's weights at its end
-    backup = net.flat.detach().clone()
-    stopped_at = None
-
-    scales: dict = {}
-
-    def penalty_scale(factor):
-        key = (penalty, factor)
-        if key not in scales:
-            scales.clear()
-            scales[key] = torch.tensor([factor * r for r in penalty], dtype=torch.float64).to(
-                device=device, dtype=net.flat.dtype).view(-1, 1, 1)
-        return scales[key]
-
-    def penalty_gradient():
-        if penalty is None:
-            return
-        for weight, grad in zip(net.weights, net.weight_grads):
-            source = torch.sign(weight) if first.reg == "l1" else weight
-            factor = 1 if first.reg == "l1" else 2
-            if isinstance(penalty, float):
-                grad.add_(source, alpha=factor * penalty)
-            else:
-                grad.addcmul_(source, penalty_scale(factor))
-
-    def leave(positions: list[int], epoch: int, loss_values) -> None:
-        """Models at these stack rows diverged at `epoch` (0-based): keep their last finite weights, drop them."""
-        nonlocal net, optimizer, rows, row_ids, backup, penalty
-        for position in positions:
-            model = row_ids[position]
-            final_weights[model] = backup[position]
-            last_epoch[model] = epoch
-            ended[model] = "diverged"
-            rate = settings[model].lr
-            messages[model] = (f"The loss reached {loss_values[position]:.4g} at epoch {epoch + 1}: training diverged. "
-                               f"Try a smaller learning rate (now {rate:g}).")
-        keep = [p for p in range(len(row_ids)) if p not in set(positions)]
-        if not keep:
-            row_ids = []
-            return
-        index = torch.tensor(keep, device=device)
-        flat = net.flat.detach().index_select(0, index)
-        state = optimizer.state_dict()
-        for entry in state["state"].values():
-            for key, value in entry.items():
-                if key != "step" and isinstance(value, torch.Tensor) and value.dim():
-                    entry[key] = value.index_select(0, index)
-        group = state["param_groups"][0]
-        for name in ("lr", "initial_lr"):
-            if isinstance(group.get(name), (list, tuple)):
-                group[name] = rates_of([group[name][p] for p in keep])
-        net = StackedMLP(flat, net.inputs, net.hidden, net.activation)
-        new_optimizer = StackedOptimizer([net.flat], first.optimizer, group["lr"], first.momentum)
-        new_optimizer.load_state_dict(state)
-        if schedule is not None:
-            schedule.optimizer = new_optimizer
-            if not isinstance(schedule.base, (int, float)):
-                schedule.base = tuple(schedule.base[p] for p in keep)
-        optimizer = new_optimizer
-        if penalty is not None and not isinstance(penalty, float):
-            penalty = rates_of([penalty[p] for p in keep])
-        rows = rows.index_select(0, index)
-        row_ids = [row_ids[p] for p in keep]
-        backup = backup.index_select(0, index)
-
-    train_pending = False
-    with torch.no_grad():
-        for epoch in range(epochs):
-            if stop is not None and stop.is_set():
-                stopped_at = epoch
-                break
-            logits, saved = net.forward(x_t)
-            losses = F.binary_cross_entropy_with_logits(logits, y.expand_as(logits), reduction="none").mean(-1)[:, 0]
-            probability = torch.sigmoid(logits)
-            if train_pending:
-                metrics[epoch - 1, 1].index_copy_(0, rows, ((probability >= 0.5) == y_true).sum(-1)[:, 0].float())
-            bad = ~(losses <= EXPLODED_LOSS)
-            if bool(bad.any()):
-                positions = bad.nonzero()[:, 0].tolist()
-                values = losses.tolist()
-                leave(positions, epoch, values)
-                if not row_ids:
-                    break
-                keep = torch.tensor([p for p in range(len(values)) if p not in set(positions)], device=device)
-                probability = probability.index_select(0, keep)
-                saved = [tuple(t if t is None or t.dim() == 2 else t.index_select(0, keep) for t in entry) for entry in saved]
-                losses = losses.index_select(0, keep)
-            metrics[epoch, 0].index_copy_(0, rows, losses)
-            backup.copy_(net.flat)
-            net.backward((probability - y) / n, saved)
-            penalty_gradient()
-            optimizer.step()
-            if schedule is not None:
-                schedule.step()
-            test_logits = net.forward(x_test_t)[0]
-            test_losses = F.binary_cross_entropy_with_logits(
-                test_logits, y_test.expand_as(test_logits), reduction="none").mean(-1)[:, 0]
-            metrics[epoch, 2].index_copy_(0, rows, ((torch.sigmoid(test_logits) >= 0.5) == y_test_true).sum(-1)[:, 0].float())
-            metrics[epoch, 3].index_copy_(0, rows, test_losses)
-            train_pending = True
-        if row_ids:
-            done = stopped_at if stopped_at is not None else epochs
-            if train_pending and done > 0:
-                logits = net.forward(x_t)[0]
-                metrics[done - 1, 1].index_copy_(0, rows, ((torch.sigmoid(logits) >= 0.5) == y_true).sum(-1)[:, 0].float())
-            for position, model in enumerate(row_ids):
-                final_weights[model] = net.flat[position]
-                last_epoch[model] = done
-                if stopped_at is not None:
-                    ended[model] = "stopped"
-                    messages[model] = f"Stopped after {done} of {epochs} epochs."
-    seconds = (time.perf_counter() - started) / total
-
-    final_net = StackedMLP(final_weights, net.inputs, net.hidden, net.activation)
+    final = net.flat.detach().clone()  # each model's weights at its end
+    for position, model in enumerate(loop.models):
+        final[model] = loop.net.flat[position]
+    for model, weights in loop.left.items():
+        final[model] = weights
+    final_net = StackedMLP(final, net.inputs, net.hidden, net.activation)
     agreement = _grid_agreement(dataset, first, lambda points: final_net.logits(_inputs(dataset, first, points, device)))
-    values = metrics.cpu()
-    # accuracies as the single-model engine computes them: float32 counts / n in float32
-    train_acc = (values[:, 1] / n).tolist()
-    test_acc = (values[:, 2] / n_test).tolist()
-    losses_host, test_losses_host = values[:, 0].tolist(), values[:, 3].tolist()
     results = []
-    for model in range(total):
-        count = last_epoch[model]
-        history = {
-            "epoch": list(range(1, count + 1)),
-            "loss": [losses_host[e][model] for e in range(count)],
-            "train_accuracy": [train_acc[e][model] for e in range(count)],
-            "test_accuracy": [test_acc[e][model] for e in range(count)],
-            "test_loss": [test_losses_host[e][model] for e in range(count)],
-        }
-        results.append(summarise(indices[model], settings[model], history,
-                                 None if agreement is None else float(agreement[model]), seconds, ended[model],
-                                 messages[model], True))
+    for model, model_settings in enumerate(settings):
+        history = {key: loop.columns[key][model] for key in COLUMNS}
+        history["epoch"] = list(range(1, len(history["loss"]) + 1))
+        results.append(summarise(indices[model], model_settings, history,
+                                 None if agreement is None else float(agreement[model]), seconds, loop.ended[model],
+                                 loop.message[model], True))
     return results
 
 

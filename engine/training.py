@@ -1,24 +1,25 @@
-"""Training: the notebook's loop (BCE with logits, per-epoch train/test accuracy), fast, stoppable, resumable."""
+"""One model's experiment (`Trainer`): its data, model, runs and per-epoch history, stoppable and resumable.
+
+Each run is the one training loop (`engine.loop.Loop`) over the model as a stack of one (`FlatMLP`): the numbers
+are the notebook's and plain PyTorch's, bit for bit.
+"""
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .datasets import Dataset, load_dataset
 from .features import feature_columns
+from .loop import COLUMNS, Data, Loop, Penalty, new_optimizer, rate_schedule
 from .network import FlatMLP, build_model
-from .optim import RateSchedule, StackedOptimizer
+from .optim import StackedOptimizer
 from .settings import SPECS, Settings
 
-# A mean cross-entropy this high means confidently wrong by odds of e^69 or more: the weights have blown up.
-EXPLODED_LOSS = 100 * math.log(2)
 HISTORY_KEYS = ("epoch", "loss", "train_accuracy", "test_accuracy", "test_loss")
 # Settings that, when changed, need a new optimizer (a change of lr alone keeps the optimizer's state).
 OPTIMIZER_KEYS = ("optimizer", "momentum")
@@ -240,7 +241,7 @@ class Trainer:
         as torch.optim, without importing torch._dynamo)."""
         key = tuple(getattr(settings, name) for name in OPTIMIZER_KEYS)
         if self._optimizer is None or key != self._optimizer_settings:
-            self._optimizer = StackedOptimizer([self.net.flat], settings.optimizer, settings.lr, settings.momentum)
+            self._optimizer = new_optimizer(self.net.flat, [settings])
             self._optimizer_settings = key
         for group in self._optimizer.param_groups:
             group["initial_lr"] = settings.lr
@@ -248,153 +249,31 @@ class Trainer:
                 group["lr"] = settings.lr  # a schedule starts each run from settings.lr
         return self._optimizer
 
-    def _scheduler_for(self, optimizer: StackedOptimizer, done: int, length: int) -> RateSchedule | None:
-        """The learning-rate schedule (stepped once per epoch), `done` epochs into its `length`, or None. The rate
-        itself is left where the previous run's schedule set it: continuing torch's own (recursive) formulas from
-        there gives the rates of one unbroken run bit for bit."""
-        settings = self.settings
-        if settings.schedule == "constant":
-            return None
-        return RateSchedule(optimizer, settings.schedule, length, settings.decay_every, settings.decay_factor, done)
-
-    def _add_penalty_gradient(self) -> None:
-        """L1 or L2 penalty on the weights (not the biases): rate * sum|w| or rate * sum w^2."""
-        rate, kind = self.settings.reg_rate, self.settings.reg
-        if kind == "none" or rate == 0:
-            return
-        for weight, grad in zip(self.net.weights, self.net.weight_grads):
-            grad.add_(torch.sign(weight) if kind == "l1" else weight, alpha=rate if kind == "l1" else 2 * rate)
-
-    def _step(self, optimizer: StackedOptimizer, logits: torch.Tensor, saved: list, targets: torch.Tensor) -> None:
-        """Backward pass from the logits of a training forward pass, then one optimizer step."""
-        # d(mean BCE)/d(logits), computed as autograd's BCE-with-logits backward does.
-        self.net.backward((torch.sigmoid(logits) - targets) / targets.numel(), saved)
-        self._add_penalty_gradient()
-        optimizer.step()
-
     def _loop(self, run: Run, epochs: int, callback, every: int, schedule_done: int, schedule_length: int) -> None:
+        """One run of `engine.loop.Loop` over this model (a stack of one), its epochs copied into the history."""
         settings = self.settings
         optimizer = self._optimizer_for(settings, restart_rate=schedule_done == 0)
-        scheduler = self._scheduler_for(optimizer, schedule_done, schedule_length)
-        rates: list[float] = []
-        net, x, y = self.net, self.x_train, self.y_train
-        n = x.shape[0]
-        full_batch = settings.batch_size == 0 or settings.batch_size >= n
-        # With full batches and no dropout, epoch e+1's forward pass is exactly the post-step evaluation of
-        # epoch e, so it gives epoch e's train accuracy for free.
-        reuse_forward = full_batch and not settings.dropout
-        # Per-epoch results stay on the device until a flush: no host sync per epoch for them.
-        train_correct: list[torch.Tensor] = []
-        test_results: list[torch.Tensor] = []  # (test correct, test loss) per epoch
-        y_true, y_test_true = y >= 0.5, self.y_test >= 0.5
-        losses: list[float] = []
-        train_pending = False  # epoch whose train accuracy waits for the next forward pass
-        backup = net.flat.detach().clone()
-        flushed = 0
+        # The rate itself is left where the previous run's schedule set it: continuing torch's own (recursive)
+        # formulas from there gives the rates of one unbroken run bit for bit.
+        schedule = rate_schedule(optimizer, settings, schedule_length, schedule_done)
+        loop = Loop(self.net, Data(self.x_train, self.y_train, self.x_test, self.y_test), optimizer, schedule,
+                    Penalty.of([settings]), [settings.lr], lambda: self._stop_requested, settings.batch_size,
+                    self.generator, run.first_epoch)
 
-        def correct(logits, truth):
-            return ((torch.sigmoid(logits) >= 0.5) == truth).sum()
+        def record() -> None:
+            history, columns, sent = self.history, loop.columns, run.epochs
+            count = len(columns["loss"][0]) - sent
+            history.epoch += range(run.last_epoch + 1, run.last_epoch + 1 + count)
+            for key in COLUMNS:
+                getattr(history, key).extend(columns[key][0][sent:])
+            history.lr += loop.rates[sent:]
+            history.run += [run.number] * count
+            run.last_epoch += count
 
-        def flush(upto: int) -> None:
-            """Move epochs [flushed, upto) into the history (one device-to-host copy)."""
-            nonlocal flushed, train_pending
-            if train_pending:
-                with torch.no_grad():
-                    train_correct.append(correct(net.forward(x)[0], y_true))
-                train_pending = False
-            train = torch.stack(train_correct[flushed:upto]).float().cpu()
-            test = torch.stack(test_results[flushed:upto]).cpu()
-            history = self.history
-            history.epoch += range(run.first_epoch + flushed, run.first_epoch + upto)
-            history.loss += losses[flushed:upto]
-            # float32 division, as the notebook's (pred == t).float().mean()
-            history.train_accuracy += (train / n).tolist()
-            history.test_accuracy += (test[:, 0] / self.y_test.shape[0]).tolist()
-            history.test_loss += test[:, 1].tolist()
-            history.lr += rates[flushed:upto]
-            history.run += [run.number] * (upto - flushed)
-            run.last_epoch = run.first_epoch + upto - 1
-            flushed = upto
+        def report() -> None:
+            record()
+            callback(self.last_progress())
 
-        run.ended = "finished"
-        for index in range(epochs):
-            if self._stop_requested:
-                run.ended, run.message = "stopped", f"Stopped after {index} of {epochs} epochs."
-                break
-            if full_batch:
-                logits, saved = net.forward(x, train=True)
-                loss = F.binary_cross_entropy_with_logits(logits, y)
-                if train_pending:
-                    train_correct.append(correct(logits, y_true))
-                    train_pending = False
-            else:
-                backup.copy_(net.flat)
-                epoch_start = (self.generator.get_state(), _optimizer_state_copy(optimizer))
-                loss = self._minibatch_epoch(optimizer, settings.batch_size)
-                if loss is None:  # stopped between two mini-batches: undo the unfinished epoch exactly
-                    net.flat.copy_(backup)
-                    self.generator.set_state(epoch_start[0])
-                    _restore_optimizer_state(optimizer, epoch_start[1])
-                    run.ended = "stopped"
-                    run.message = (f"Stopped after {index} of {epochs} epochs (during epoch {index + 1}, "
-                                   "which was undone).")
-                    break
-            loss_value = float(loss)
-            if not loss_value <= EXPLODED_LOSS:  # also true for nan
-                net.flat.copy_(backup)  # the last weights whose loss was finite
-                run.ended = "diverged"
-                run.message = (
-                    f"The loss reached {loss_value:.4g} at epoch {run.first_epoch + index}: training diverged. "
-                    f"Try a smaller learning rate (now {settings.lr:g})."
-                )
-                break
-            rates.append(optimizer.param_groups[0]["lr"])
-            if full_batch:
-                backup.copy_(net.flat)
-                self._step(optimizer, logits, saved, y)
-            if scheduler is not None:
-                scheduler.step()
-            losses.append(loss_value)
-            with torch.no_grad():
-                test_logits = net.forward(self.x_test)[0]
-                test_loss = F.binary_cross_entropy_with_logits(test_logits, self.y_test)
-                test_results.append(torch.stack([correct(test_logits, y_test_true).float(), test_loss]))
-                if reuse_forward:
-                    train_pending = True
-                else:
-                    train_correct.append(correct(net.forward(x)[0], y_true))
-            if callback is not None and ((index + 1) % every == 0 or index + 1 == epochs):
-                flush(index + 1)
-                callback(self.last_progress())
-        if flushed < len(losses) or train_pending:
-            flush(len(losses))
-
-    def _minibatch_epoch(self, optimizer: torch.optim.Optimizer, batch_size: int) -> torch.Tensor | None:
-        """One pass over the shuffled training set in batches; returns the epoch's mean batch loss, or None when a
-        stop was requested before the last batch (checked between batches: a long epoch ends at once)."""
-        n = self.x_train.shape[0]
-        order = torch.randperm(n, device=self.device, generator=self.generator)
-        total = torch.zeros((), device=self.device)
-        for start in range(0, n, batch_size):
-            if self._stop_requested:
-                return None
-            rows = order[start : start + batch_size]
-            targets = self.y_train[rows]
-            logits, saved = self.net.forward(self.x_train[rows], train=True)
-            loss = F.binary_cross_entropy_with_logits(logits, targets)
-            self._step(optimizer, logits, saved, targets)
-            total += loss * rows.numel()
-        return total / n
-
-
-def _optimizer_state_copy(optimizer) -> dict:
-    """A copy of the optimizer's state (its moments, step counts), cheap enough for every epoch."""
-    saved = optimizer.state_dict()
-    saved["state"] = {index: {key: value.clone() if isinstance(value, torch.Tensor) else value
-                              for key, value in state.items()} for index, state in saved["state"].items()}
-    return saved
-
-
-def _restore_optimizer_state(optimizer, saved: dict) -> None:
-    """Put back a state taken by `_optimizer_state_copy`."""
-    optimizer.load_state_dict(saved)
+        loop.run(epochs, every, report if callback is not None else None)
+        record()
+        run.ended, run.message = loop.ended[0], loop.message[0]

@@ -24,8 +24,8 @@ from bokeh.plotting import figure
 from engine import Dataset
 from engine.evaluation import grid_points
 from engine.features import LABELS, feature_columns
+from engine.snapshots import MAX_NEURONS, NEURON_MAP_SIZE
 
-from ..session.frames import MAX_NEURONS, NEURON_MAP_SIZE
 from .live import padded_box
 from .style import MAP_SIZE, probability_palette
 

@@ -11,12 +11,9 @@ import asyncio
 import copy
 from dataclasses import dataclass
 
-import numpy as np
-
 from engine import History, Trainer
 from engine.snapshots import Snapshots, replay_training
 
-from ..session.frames import FRAME_MAP_SIZE
 from ..session.worker import BUILD_LOCK
 from .page import REPLAY_SECONDS, ReportError
 from .render import report_html
@@ -35,12 +32,7 @@ def experiment_trainer(experiment) -> Trainer:
 
 def recorded_snapshots(experiment) -> Snapshots | None:
     """The decision maps the session recorded through training (None if it has none, e.g. after a load)."""
-    if not experiment.snapshots:
-        return None
-    snapshots = Snapshots.for_box(experiment.data.box, FRAME_MAP_SIZE)
-    for frame in experiment.snapshots:
-        snapshots.add(frame.epoch, frame.probability.astype(np.float32))
-    return snapshots
+    return Snapshots.of_frames(experiment.data.box, experiment.snapshots) if experiment.snapshots else None
 
 
 @dataclass

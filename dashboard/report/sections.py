@@ -6,6 +6,7 @@ import panel as pn
 
 from engine import Trainer
 from engine.evaluation import evaluate_grid
+from engine.snapshots import NEURON_MAP_SIZE, neuron_view, weight_view
 
 from ..plots.compare import (
     COMPARE_CSS,
@@ -15,7 +16,6 @@ from ..plots.compare import (
 )
 from ..plots.network import network_view
 from ..session.comparison import Comparison, chosen_pair, compare
-from ..session.frames import NEURON_MAP_SIZE, neuron_view, weight_view
 
 REPORT_CURVE_WIDTH = 560
 

@@ -35,9 +35,10 @@ from engine import Dataset, History, Settings, SettingsError, load_dataset
 from engine.budget import over_budget
 from engine.evaluation import Evaluation, GridMap
 from engine.settings import GROUPED, SPECS, format_value
+from engine.snapshots import MAX_NEURONS
 
 from .comparison import kept, run_result
-from .frames import MAX_FRAMES, MAX_NEURONS, add_frames
+from .frames import MAX_FRAMES, add_frames
 from .own_files import Prepared, SessionFolder, prepare_archive, prepare_points, titled
 from .runs import DRAWN, RunRecord, baseline_advice, status_line
 from .worker import FINAL_MAP_SIZE, ROW_KEYS, SPEEDS, Job, Worker, stop_all

@@ -23,9 +23,9 @@ from engine import Dataset, Settings, SettingsError, Trainer, load_dataset
 from engine.csv_points import CsvError, parse_points_csv
 from engine.evaluation import evaluate_grid, evaluate_points
 from engine.settings import GROUPED
+from engine.snapshots import neuron_view, weight_view
 from engine.storage import StorageError, load_experiment_archive
 
-from .frames import neuron_view, weight_view
 from .runs import DRAWN, DRAWN_FILE, is_drawn
 from .worker import FINAL_MAP_SIZE
 

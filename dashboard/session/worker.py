@@ -3,7 +3,7 @@
 The worker makes no param or Panel calls. Its thread trains and, at a throttled rate, puts one consistent bundle in
 a mailbox: the history's new epochs up to epoch e together with the decision map, the per-point correctness and the
 neuron maps and weights at that same epoch e (so that every view shown together belongs to one epoch), and no next
-one before the owner has taken it; at round epochs it records snapshots for replay. At a watchable speed
+one before the owner has taken it; at round epochs its `SnapshotRecorder` takes frames for replay. At a watchable speed
 (`Job.epoch_seconds` > 0, see SPEEDS) it also waits so that no epoch takes less than that, and so that no more than
 SHOWN_SECONDS of that schedule pass between two maps the owner has taken (a slow or busy browser, which takes
 fewer, slows the run rather than skipping what it was meant to show). The owner (the experiment, on the server's
@@ -23,8 +23,7 @@ import torch
 
 from engine import Dataset, History, Run, Settings, Trainer
 from engine.evaluation import Evaluation, GridMap, evaluate_grid, evaluate_points
-
-from .frames import Frame, FrameRecorder, neuron_view, weight_view
+from engine.snapshots import Frame, SnapshotRecorder, neuron_view, weight_view
 
 # torch.manual_seed and the model's construction use torch's one global generator: two sessions building
 # models at once would interleave their random numbers. This lock keeps every build reproducible.
@@ -119,7 +118,7 @@ class Worker:
         self._next_map = 0.0
         self._pace: tuple[float, int, float] | None = None  # (since when, from which epoch, seconds per epoch)
         self._map_size = FINAL_MAP_SIZE
-        self._recorder = FrameRecorder(job.epochs, job.trainer.epochs_done if job.trainer is not None else 0)
+        self._recorder: SnapshotRecorder | None = None
         self._thread = threading.Thread(target=self._main, name=name, daemon=True)
 
     # ----- owner side -----
@@ -170,18 +169,20 @@ class Worker:
                     self._pending.trainer = trainer
             self._sent = len(trainer.history)
             self._taken_epoch = self._waited_epoch = trainer.epochs_done
-            if trainer.epochs_done == 0:
-                self._record_frame(trainer)  # where the model starts from
+            # frames through the run, and where the model starts from (a new model)
+            self._recorder = SnapshotRecorder(trainer, trainer.epochs_done + job.epochs, first=trainer.epochs_done == 0)
+            self._send_frames()
             run = None
             if not self._stop.is_set():
-                every = self._recorder.every(1 if job.epoch_seconds > 0 else callback_every(trainer))
+                every = self._recorder.every_near(1 if job.epoch_seconds > 0 else callback_every(trainer))
                 run = trainer.train(job.epochs, self._callback, every, job.settings,
                                     schedule=job.schedule)
             grid = evaluation = neurons = weights = None
             if job.final_map and trainer.history.epoch:
                 grid, evaluation = evaluate_grid(trainer, FINAL_MAP_SIZE), evaluate_points(trainer)
                 neurons, weights = neuron_view(trainer), weight_view(trainer)
-                self._record_frame(trainer)  # a run may end between two round epochs
+                self._recorder.record()  # a run may end between two round epochs
+                self._send_frames()
             with self._lock:  # the last epochs and the final map in one bundle
                 self._send_rows(trainer)
                 self._pending.run = run
@@ -199,8 +200,8 @@ class Worker:
         trainer = self._trainer
         if self._stop.is_set():
             trainer.request_stop()  # a stop that came before train() began, which clears the flag
-        if self._recorder.due(progress.epoch):
-            self._record_frame(trainer)
+        self._recorder(progress)
+        self._send_frames()
         behind = self._unshown_epochs(progress.epoch)
         taken = self._taken_epoch >= self._map_epoch  # no map is made while the last one waits: it would go unseen
         if (taken and time.perf_counter() >= self._next_map) or behind:
@@ -255,10 +256,11 @@ class Worker:
         if delay > 0:
             self._stop.wait(delay)
 
-    def _record_frame(self, trainer: Trainer) -> None:
-        frame = Frame.of(trainer)
-        with self._lock:
-            self._pending.frames.append(frame)
+    def _send_frames(self) -> None:
+        frames = self._recorder.take()
+        if frames:
+            with self._lock:
+                self._pending.frames.extend(frames)
 
     def _send_rows(self, trainer: Trainer) -> None:
         """Put the history's new epochs in the mailbox (the caller holds the lock)."""

@@ -11,11 +11,11 @@ import numpy as np
 import panel as pn
 
 from engine.evaluation import GridMap, grid_points
+from engine.snapshots import SNAPSHOT_SIZE, Frame
 
 from ..plots.live import DecisionMap
 from ..plots.network import NetworkDiagram, NeuronMap
 from ..session.experiment import Experiment
-from ..session.frames import FRAME_MAP_SIZE, Frame
 from .parts import LiveHTML, on_loop
 
 CAPTION_CSS = ".live-html { font-size: 13px; padding: 4px 0; }"
@@ -122,7 +122,7 @@ class NetworkTab(pn.viewable.Viewer):
         if frame is None:
             self.output.show(e.grid)
         else:
-            xs, ys, _ = grid_points(e.data.box, FRAME_MAP_SIZE)
+            xs, ys, _ = grid_points(e.data.box, SNAPSHOT_SIZE)
             self.output.show(GridMap(xs, ys, frame.probability.astype(np.float32), None, None))
             self.output.figure.title.text = f"Model at epoch {frame.epoch}: P(class 1), 0.5 contour"
         self._show()

@@ -67,6 +67,20 @@ def test_a_diverging_model_stops_alone_and_the_others_go_on():
         assert_close(stacked, single)
 
 
+def test_when_every_model_diverges_each_ends_as_it_would_alone():
+    """Models leave one by one, and the last ones end the stack: each with its last finite weights, its message
+    the single-model engine's."""
+    models = [SMALL.replace(optimizer="sgd", lr=lr, seed=seed, activation="linear", hidden=(8, 8))
+              for seed, lr in ((1, 10.0), (2, 5.0), (3, 10.0))]
+    results = train_stack([0, 1, 2], models)
+    alone = [train_alone(i, s) for i, s in enumerate(models)]
+    assert [r.ended for r in results] == ["diverged"] * 3
+    assert len({r.final["epoch"] for r in results}) > 1  # not all in the same epoch: some left the stack first
+    for stacked, single in zip(results, alone):
+        assert stacked.message == single.message
+        assert_close(stacked, single)
+
+
 def test_a_stop_request_ends_every_model_as_stopped():
     stop = threading.Event()
     stop.set()

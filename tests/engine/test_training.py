@@ -336,18 +336,18 @@ def test_a_stop_within_an_epoch_is_undone_exactly(optimizer):
     whole.train()
     pieces = Trainer(settings)
     steps = []
-    real_step = pieces._step
+    real_backward = pieces.net.backward  # one backward pass per mini-batch
 
-    def step(*args):
+    def backward(*args):
         steps.append(1)
         if len(steps) == 2 * 19 + 7:  # 19 batches an epoch (300 points): the 7th batch of epoch 3
             pieces.request_stop()
-        return real_step(*args)
+        return real_backward(*args)
 
-    pieces._step = step
+    pieces.net.backward = backward
     first = pieces.train()
     assert first.ended == "stopped" and len(pieces.history) == 2
-    pieces._step = real_step
+    pieces.net.backward = real_backward
     pieces.train(epochs=3)
     assert pieces.history.loss == whole.history.loss
     assert pieces.history.test_accuracy == whole.history.test_accuracy

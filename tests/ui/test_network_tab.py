@@ -9,18 +9,17 @@ import pytest
 from dashboard.plots.network import output_bytes
 from dashboard.report import build_report, remote_references, report_html
 from dashboard.session.experiment import Experiment
-from dashboard.session.frames import (
-    FRAME_MAP_SIZE,
-    MAX_FRAMES,
+from dashboard.session.frames import MAX_FRAMES, add_frames
+from dashboard.ui.network_tab import NetworkTab
+from engine.snapshots import (
     MAX_NEURONS,
     NEURON_MAP_SIZE,
+    SNAPSHOT_SIZE,
     Frame,
-    FrameRecorder,
-    add_frames,
+    SnapshotRecorder,
     neuron_view,
     weight_view,
 )
-from dashboard.ui.network_tab import NetworkTab
 
 
 def trained(**settings) -> Experiment:
@@ -63,7 +62,7 @@ def test_snapshots_at_round_epochs_through_every_run_and_dropped_with_the_model(
     assert epochs[0] == 0 and epochs[-1] == 200
     assert all(epoch % 10 == 0 for epoch in epochs) and len(epochs) == 21  # 200 / 25 -> every 10 epochs
     frame = experiment.snapshots[-1]
-    assert frame.probability.shape == (FRAME_MAP_SIZE, FRAME_MAP_SIZE)
+    assert frame.probability.shape == (SNAPSHOT_SIZE, SNAPSHOT_SIZE)
     assert np.allclose(frame.probability, experiment.grid.probability[::2, ::2], atol=0.05)  # about the final map
     experiment.epochs = 100
     experiment.continue_training()  # adds 20 (every 5 epochs): 41 in all, thinned to every other one
@@ -91,9 +90,11 @@ def test_snapshots_stay_bounded_and_evenly_thinned():
 
 
 def test_recorder_meets_every_round_epoch():
-    recorder = FrameRecorder(2000, start=300)
+    from types import SimpleNamespace
+
+    recorder = SnapshotRecorder(SimpleNamespace(epochs_done=300), until=2300, first=False)  # a run of 2000 epochs
     assert recorder.spacing == 100
-    assert [recorder.every(wanted) for wanted in (1, 30, 99, 100, 1000)] == [1, 25, 50, 100, 100]
+    assert [recorder.every_near(wanted) for wanted in (1, 30, 99, 100, 1000)] == [1, 25, 50, 100, 100]
     assert [epoch for epoch in range(325, 700, 25) if recorder.due(epoch)] == [400, 500, 600]
 
 
