@@ -17,6 +17,8 @@ from tools.chromium import (
     free_port,
 )
 
+# Waits in browser tests are for liveness, not speed: a busy machine (the suite beside two CPU hogs) may take long.
+BROWSER_WAIT_MS = 90_000
 SCREENSHOTS = Path(os.environ.get("NNP_SCREENSHOTS", Path(__file__).resolve().parents[1] / "out" / "screenshots"))
 
 
@@ -58,6 +60,7 @@ def browser():
         pytest.skip(f"no Chromium at {CHROMIUM}")
     sync_api = pytest.importorskip("playwright.sync_api")
     sync_playwright = sync_api.sync_playwright
+    sync_api.expect.set_options(timeout=BROWSER_WAIT_MS)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -72,6 +75,7 @@ class Session:
         self.outside: list[str] = []
         self.errors: list[str] = []
         self.context = browser.new_context(viewport={"width": width, "height": height})
+        self.context.set_default_timeout(BROWSER_WAIT_MS)
         block_outside(self.context, self.outside)
         page = self.context.new_page()
         page.on("console", lambda message: self.errors.append(message.text) if message.type == "error" else None)
