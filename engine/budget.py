@@ -1,19 +1,11 @@
 """How long one epoch will take, estimated before training, so that a shared server can refuse settings whose
-epochs would take minutes (one user's batch size 1 on 200,000 points with a wide network).
-
-The estimate is a two-term cost model fitted on the 2-core development machine (torch CPU, one thread):
+epochs would take minutes (say batch size 1 on 200,000 points with a wide network).
 
     seconds = steps * (STEP_SECONDS + parameters * STEP_SECONDS_PER_PARAMETER)
               + parameters * (train + test points) * SECONDS_PER_PARAMETER_POINT
 
-`steps` is the number of optimizer steps of one epoch (1 for the full batch). The first term is the fixed cost
-of a mini-batch step and of the optimizer's update of every weight; the second the arithmetic of the forward
-and backward passes over the training points and of the per-epoch evaluation. Measured: a 2-4-1 net with batch
-size 1 on 4,000 points 1.2 s per epoch (estimate 1.2 s); 8 layers of 256 on 20,000 points, full batch 2.0 s
-(1.9 s), batch size 1 193 s (180 s). It is an order of magnitude, not a promise: other machines differ.
-
-App sessions refuse to train when the estimate exceeds `MAX_EPOCH_SECONDS` (`Experiment`); the command line
-trains anyway (Ctrl-C still stops it within a mini-batch).
+fitted on the 2-core development machine (its fit in docs/performance.md): an order of magnitude, not a promise.
+The app refuses to train beyond `MAX_EPOCH_SECONDS`; the command line trains anyway.
 """
 
 from __future__ import annotations

@@ -1,22 +1,9 @@
-"""torch's optimizers (Adam, AdamW, SGD with momentum, RMSprop) over stacked weights, and the rate schedules.
+"""torch's optimizers (Adam, AdamW, SGD with momentum, RMSprop) and rate schedules over stacked weights.
 
-One implementation serves both the single-model `Trainer` (one flat tensor: K = 1) and stacked sweeps (tensors
-whose first axis is the model, K models at once). It runs the operations of torch's default single-tensor
-(for-loop) implementations in the same order with the same scalars, so with one learning rate for the stack its
-numbers are torch's bit for bit (tests compare with `torch.optim`), and `state_dict()` / `load_state_dict()` use
-torch's layout, so a state saved from `torch.optim` loads here and back.
-
-Why not `torch.optim` itself: the first `torch.optim` optimizer a process builds imports torch._dynamo (~800
-modules, ~3.7 s on the project's 2-core machine), more than a whole small training run, and its `step()` costs
-~140 us of framework overhead per call. Nothing here imports torch._dynamo.
-
-Per-model learning rates (a sweep over `lr` stacked together) are a tensor of shape (K,): the update then
-multiplies by a per-model float32 factor instead of a scalar one, written so that it rounds as torch's scalar
-path does (tests check it on CPU: identical); with one rate for all models the scalar path itself is used.
-
-`RateSchedule` gives the learning rate per epoch as torch's `StepLR` and `CosineAnnealingLR` do (their
-recursive formulas, so the rates are the same floats), without building a torch scheduler (which needs a
-`torch.optim.Optimizer`).
+One implementation serves one model (K = 1) and stacks of K models (per-model learning rates as a (K,) factor). It
+runs torch's single-tensor operations in the same order, so its numbers are torch's bit for bit, and its
+`state_dict` has torch's layout. Not `torch.optim` itself: the first one a process builds imports torch._dynamo,
+seconds of start-up (docs/performance.md). `RateSchedule` follows torch's StepLR and CosineAnnealingLR formulas.
 """
 
 from __future__ import annotations

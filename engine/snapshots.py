@@ -1,17 +1,11 @@
-"""Snapshots of the model through training, taken at round epochs: what the live app's Network tab and the
-report's slider replay, so that one can watch the map form without any Python behind the page.
+"""Snapshots of the model through training, taken at round epochs (1, 2, 5, 10, 20, 50... apart): what the live
+app's Network tab and the report's slider replay. `SnapshotRecorder` is the one recorder, a training callback:
 
-`SnapshotRecorder` is the one recorder: a training callback that takes a `Frame` (decision map, neuron maps,
-drawn weights) about `count` times, at multiples of a round spacing (1, 2, 5, 10, 20, 50... epochs):
-
-    recorder = SnapshotRecorder(trainer)                  # takes the model before training (epoch 0)
+    recorder = SnapshotRecorder(trainer)
     trainer.train(callback=recorder, every=recorder.every)
-    snapshots = recorder.finish()                         # ... and always the last epoch: the report's `Snapshots`
+    snapshots = recorder.finish()
 
-The live worker takes the frames as they come (`take`). `replay` rebuilds the snapshots of a trainer that did not
-record them, by training a fresh copy of it again run by run (training is reproducible bit for bit), and returns
-None unless the replayed history equals the original; `replay_training` does the same from copies of a trainer's
-runs and history, and returns the fresh trainer too.
+`replay` rebuilds the snapshots of a trainer that did not record them, by training a fresh copy again.
 """
 
 from __future__ import annotations

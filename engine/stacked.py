@@ -1,16 +1,8 @@
-"""Many models of one shape as one stacked network: every model's weights in a row of one tensor, one matmul per
-layer over all models. Training such a stack is `engine.stacked_training`.
-
-Activations are laid out (models, width, points): for nets this small a (K, out, in) x (K, in, n) batched
-matmul keeps the n points along the fast axis. Each model starts from exactly the weights the single-model
-engine gives for its seed (`torch.manual_seed(seed)` then `build_model`, as `Trainer` does, then stacked:
-`StackedMLP.from_seeds`); the backward pass is written by hand into the stack's one gradient tensor, so one
-optimizer step (`engine.optim.StackedOptimizer`) updates every model.
-
-What may differ inside one stack, model by model: `seed`, `lr` and `reg_rate` (`PER_MODEL`). Everything else
-(data, network, optimizer, schedule, epochs) is shared by a stack; `stack_key` says which settings can share one,
-`can_stack` which can stack at all (not dropout, not mini-batches: each model would shuffle with its own
-generator; a batch as large as the training set is full batch).
+"""Many models of one shape as one stacked network: each model's weights in a row of one tensor, one batched
+matmul per layer, activations laid out (models, width, points). Each model starts from exactly the weights the
+single-model engine gives for its seed (`StackedMLP.from_seeds`). Models in one stack may differ in `seed`, `lr`
+and `reg_rate` (`PER_MODEL`); `stack_key` says which settings can share a stack, `can_stack` which can stack at
+all (not dropout or mini-batches: each model would draw its own random numbers).
 """
 
 from __future__ import annotations
