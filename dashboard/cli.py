@@ -195,9 +195,10 @@ def main(argv: list[str] | None = None) -> int:
 def run() -> None:
     """The console script: `main`, then an exit that skips collecting every object the command made (a served class's
     pages: seconds of the interpreter's teardown, after the work is done and said)."""
-    code = main()
-    gc.freeze()
-    sys.exit(code)
+    try:
+        sys.exit(main())
+    finally:  # also when a --num-procs parent's Tornado exits it after its serving processes
+        gc.freeze()
 
 
 if __name__ == "__main__":
