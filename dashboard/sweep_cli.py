@@ -33,8 +33,10 @@ EPILOG = f"""examples:
 
 Any setting can be an axis (names as the options, with - or _): a list is written with commas (hidden 8,8;
 features x,y,xy), and `hidden 0` is no hidden layer. Every combination of the axes is trained with every seed
-(at most {{limit:,}} models). Models that share data, network and training settings except seed, lr and
-reg_rate train together as one stacked computation; dropout and mini-batch models train one by one.
+(at most {{limit:,}} models). An axis must matter in some cell: momentum needs a cell with --optimizer sgd,
+`--vary csv FILE...` needs --dataset csv (each file is read before training). Models that share data, network
+and training settings except seed, lr and reg_rate train together as one stacked computation; dropout and
+mini-batch models train one by one.
 Ctrl-C stops the sweep and still writes the models that finished.
 """
 
@@ -86,6 +88,16 @@ def axis_value(name: str, text: str):
     return value
 
 
+def base_from_args(args: argparse.Namespace, settings_from_args: Callable[[argparse.Namespace], Settings]) -> Settings:
+    """The base settings. With --dataset csv and no --csv, a `--vary csv` axis's first file stands in for --csv (the
+    base needs one; each cell then has its own)."""
+    if getattr(args, "dataset", None) == "csv" and getattr(args, "csv_path", None) is None:
+        files = [item[1] for item in args.vary if len(item) > 1 and axis_name(item[0]) == "csv_path"]
+        if files:
+            args = argparse.Namespace(**{**vars(args), "csv_path": files[0]})
+    return settings_from_args(args)
+
+
 def sweep_from_args(args: argparse.Namespace, base: Settings):
     from engine.sweep import MAX_MODELS, Sweep
 
@@ -115,6 +127,9 @@ def sweep_from_args(args: argparse.Namespace, base: Settings):
         seeds = [base.seed]
     sweep = Sweep(base, axes, seeds)
     sweep.models()  # every model valid, and the grid within the limit, before anything trains
+    idle = sweep.idle_axis(lambda name: SPECS[name].option)  # an axis that changes nothing: refused, with its needs
+    if idle:
+        raise SettingsError(f"--vary {SPECS[idle[0]].option.lstrip('-')}: {idle[1]}")
     return sweep
 
 
@@ -125,7 +140,7 @@ def run_sweep_command(args: argparse.Namespace, settings_from_args: Callable[[ar
     from engine.sweep import run_sweep
 
     try:
-        base = settings_from_args(args)
+        base = base_from_args(args, settings_from_args)
         sweep = sweep_from_args(args, base)
         if args.workers is not None and args.workers < 1:
             raise SettingsError(f"--workers: give at least 1, got {args.workers}")
@@ -140,8 +155,13 @@ def run_sweep_command(args: argparse.Namespace, settings_from_args: Callable[[ar
             from engine.sweep_dask import check_scheduler
 
             check_scheduler(args.scheduler)  # a bad or silent address fails in seconds, with one line
+        problems = sweep.csv_problems()  # every CSV file read now, not after other models trained
     except (SettingsError, ValueError, OSError) as error:
         return _error(str(error))
+    for problem in problems:  # one line per bad file
+        _error(problem)
+    if problems:
+        return EXIT_ERROR
     total = len(sweep.models())
     stop = threading.Event()
     with tqdm(total=total, unit="model", desc="sweep", file=sys.stderr, disable=None) as bar, _stop_on_interrupt(stop):

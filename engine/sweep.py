@@ -22,8 +22,9 @@ import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
-from .settings import SPECS, Settings, SettingsError
+from .settings import SPECS, Settings, SettingsError, format_value
 
 MAX_MODELS = 100_000  # the most models one sweep may have
 CPU_CHUNK = 16
@@ -69,6 +70,55 @@ class Sweep:
                 except (TypeError, ValueError) as error:
                     raise SettingsError(f"sweep {_describe(changes)}: {error}") from None
         return models
+
+    def validate(self) -> list[Settings]:
+        """`models()`, refused (SettingsError) if an axis matters in no cell: see `idle_axis`."""
+        models = self.models()
+        idle = self.idle_axis()
+        if idle:
+            raise SettingsError(idle[1])
+        return models
+
+    def idle_axis(self, named: Callable[[str], str] = str) -> tuple[str, str] | None:
+        """The first axis whose setting matters in no cell of the grid (momentum while no cell uses sgd: its
+        declared `shown_when`), with a line saying what it needs, each setting written by `named` (the command line
+        gives its options); None if every axis matters somewhere."""
+        for name in self.axes:
+            spec = SPECS.get(name)
+            needs = spec.shown_when if spec is not None else {}
+            if needs and not any(spec.shown(cell) for cell in self._cells(list(needs))):
+                wanted = " and ".join(f"{named(other)} {_either(values)}" for other, values in needs.items())
+                return name, f"{named(name).lstrip('-')} matters only with {wanted}; no cell of this sweep uses it"
+        return None
+
+    def _cells(self, names: list[str]):
+        """The grid's different cells as far as these settings go: each an object with their values as attributes."""
+        choices = []
+        for name in names:
+            values = [_value(name, v) for v in self.axes[name]] if name in self.axes else [getattr(self.base, name)]
+            choices.append([value for index, value in enumerate(values) if value not in values[:index]])
+        return (SimpleNamespace(**dict(zip(names, cell))) for cell in itertools.product(*choices))
+
+    def csv_problems(self) -> list[str]:
+        """Every CSV file a cell of the grid trains on, read now (engine.csv_points): one line per bad one."""
+        from .csv_points import CsvError, read_points_csv
+
+        spec = SPECS["csv_path"]
+        if not any(spec.shown(cell) for cell in self._cells(list(spec.shown_when))):
+            return []
+        problems = []
+        for path in dict.fromkeys(self.axes.get("csv_path", [self.base.csv_path])):
+            try:
+                read_points_csv(path)
+            except CsvError as error:
+                problems.append(str(error))
+        return problems
+
+
+def _either(values) -> str:
+    """'sgd', 'l1 or l2', 'a, b or c'."""
+    words = [format_value(value) for value in values]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
 
 
 def _value(name: str, value):
@@ -146,9 +196,9 @@ def run_sweep(sweep: Sweep, scheduler: str | None = None, device: str = "cpu", p
     per core), or this process alone when there is one worker, one task or a CUDA device.
     `progress(done, total, result)` is called as each model's result arrives. `stop` (a threading.Event) ends
     the sweep early: running tasks end their models as "stopped", tasks not started are dropped; what finished
-    is returned.
+    is returned. A sweep that `Sweep.validate` refuses raises its SettingsError.
     """
-    models = [s.replace(device=device) if s.device != device else s for s in sweep.models()]
+    models = [s.replace(device=device) if s.device != device else s for s in sweep.validate()]
     tasks = plan(models, chunk_size)
     payloads = [(task, [models[i].to_dict() for i in task]) for task in tasks]
     if scheduler:

@@ -73,7 +73,7 @@ def build_sweep(base: Settings, axes: dict[str, str], seeds: int, epochs: int) -
     if count > MAX_MODELS:
         raise SettingsError(f"The sweep has {count} models (settings x seeds); the app trains at most {MAX_MODELS}. "
                             "Give fewer values or seeds, or run it with `nn-playground sweep` on your own machine.")
-    sweep.models()  # every combination valid before anything trains
+    sweep.validate()  # every combination valid, and every axis mattering in some cell, before anything trains
     return sweep
 
 

@@ -105,3 +105,66 @@ def test_ctrl_c_stops_the_sweep_and_still_writes_what_finished(monkeypatch, tmp_
     (result,) = json.loads(out)["results"]
     assert result["settings"]["hidden"] == [3] and result["ended"] == "finished"
     assert len(list(csv.DictReader(path.open()))) == 1
+
+
+def real_main(argv, monkeypatch, train=True):
+    """The real command line, in this process; with `train=False` any training fails the test."""
+    import engine.sweep
+    from dashboard.cli import main as cli_main
+
+    if not train:
+        monkeypatch.setattr(engine.sweep, "run_task", lambda *args: pytest.fail("a model trained"))
+    return cli_main(argv)
+
+
+@pytest.mark.parametrize("options, words", [
+    (["--vary", "csv", "/etc/hostname", "/etc/os-release"], "--vary csv: csv matters only with --dataset csv;"),
+    (["--vary", "momentum", "0", "0.9"], "--vary momentum: momentum matters only with --optimizer sgd;"),
+    (["--vary", "lr", "0.01", "0.1", "--vary", "decay-every", "10", "20"],
+     "--vary decay-every: decay-every matters only with --schedule step;"),
+    (["--vary", "iris_features", "sepal_length,sepal_width"], "--vary iris-features: iris-features matters only "
+                                                              "with --dataset iris;"),
+    (["--dataset", "iris", "--vary", "samples", "100", "200"], "--vary samples: samples matters only with --dataset "
+                                                               "toy_easy, toy_hard,"),
+    (["--vary", "dataset", "iris", "csv", "--vary", "jitter", "0", "0.1", "--csv", "/etc/hostname"],
+     "--vary jitter: jitter matters only with --dataset toy_easy,"),
+    (["--vary", "reg-rate", "0.01", "0.1"], "--vary reg-rate: reg-rate matters only with --reg l1 or l2;"),
+])
+def test_an_axis_that_matters_in_no_cell_is_refused_in_one_line(options, words, monkeypatch, capsys):
+    assert real_main(["sweep", "--epochs", "3", "--samples", "100", *options], monkeypatch, train=False) == 2
+    err = capsys.readouterr().err
+    assert words in err and err.strip().endswith("no cell of this sweep uses it") and len(err.splitlines()) == 1, err
+
+
+def test_the_readmes_optimizer_and_momentum_sweep_stays_valid(monkeypatch, capsys):
+    argv = ["sweep", "--vary", "optimizer", "adam", "sgd", "--vary", "momentum", "0", "0.9", "--epochs", "2",
+            "--samples", "100", "--workers", "1", "--json"]
+    assert real_main(argv, monkeypatch) == 0, capsys.readouterr().err
+    results = json.loads(capsys.readouterr().out)["results"]
+    assert [(r["settings"]["optimizer"], r["settings"]["momentum"]) for r in results] == [
+        ("adam", 0.0), ("adam", 0.9), ("sgd", 0.0), ("sgd", 0.9)]
+
+
+def points_csv(path, shift=0):
+    path.write_text("x,y,label\n" + "".join(f"{i / 20},{((i * 7 + shift) % 20) / 20},{i % 2}\n" for i in range(20)))
+    return str(path)
+
+
+def test_csv_files_of_an_axis_are_read_before_any_training_one_line_each(tmp_path, monkeypatch, capsys):
+    good = points_csv(tmp_path / "good.csv")
+    (tmp_path / "bad.csv").write_text("x,y,label\n0.1,0.2,3\n")
+    files = [good, str(tmp_path / "bad.csv"), str(tmp_path / "missing.csv"), str(tmp_path)]
+    argv = ["sweep", "--dataset", "csv", "--vary", "csv", *files, "--epochs", "3"]
+    assert real_main(argv, monkeypatch, train=False) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"nn-playground: error: {tmp_path / 'bad.csv'}, line 2, column 3: the label must be 0 or 1, got '3'",
+        f"nn-playground: error: {tmp_path / 'missing.csv'}: no such file",
+        f"nn-playground: error: {tmp_path}: cannot be read (Is a directory)"]
+
+
+def test_a_sweep_over_csv_files_trains_each_file(tmp_path, monkeypatch, capsys):
+    files = [points_csv(tmp_path / "a.csv"), points_csv(tmp_path / "b.csv", shift=3)]
+    argv = ["sweep", "--dataset", "csv", "--vary", "csv", *files, "--epochs", "2", "--workers", "1", "--json"]
+    assert real_main(argv, monkeypatch) == 0, capsys.readouterr().err
+    results = json.loads(capsys.readouterr().out)["results"]
+    assert [r["settings"]["csv_path"] for r in results] == files and all(r["ended"] == "finished" for r in results)

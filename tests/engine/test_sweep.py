@@ -103,3 +103,57 @@ def test_axes_over_data_and_input_features_form_their_own_stacks():
     single = train_alone(0, sweep.models()[-1])  # iris, x,y,xy, 10 % noise, seed 1
     assert results[-1].final["epoch"] == single.final["epoch"] == 5
     assert abs(results[-1].final["loss"] - single.final["loss"]) < 1e-5
+
+
+@pytest.mark.parametrize("base, axes, words", [
+    (SMALL, {"csv_path": ["a.csv", "b.csv"]}, "csv_path matters only with dataset csv;"),
+    (SMALL, {"momentum": [0.0, 0.9]}, "momentum matters only with optimizer sgd;"),
+    (SMALL, {"lr": [0.01, 0.1], "decay_every": [10, 20]}, "decay_every matters only with schedule step;"),
+    (SMALL.replace(schedule="cosine"), {"decay_factor": [0.1, 0.5]}, "decay_factor matters only with schedule step;"),
+    (SMALL, {"dataset": ["toy_xor", "moons"], "iris_features": ["sepal_length,sepal_width"]}, "with dataset iris;"),
+    (SMALL.replace(dataset="iris"), {"samples": [100, 200]}, "samples matters only with dataset toy_easy, "),
+    (SMALL, {"dataset": ["iris"], "jitter": [0.0, 0.1]}, "jitter matters only with dataset toy_easy, "),
+    (SMALL.replace(dataset="iris"), {"data_seed": [1, 2]}, "data_seed matters only with dataset"),
+    (SMALL, {"reg": ["none"], "reg_rate": [0.001, 0.01]}, "reg_rate matters only with reg l1 or l2;"),
+])
+def test_an_axis_that_matters_in_no_cell_is_refused_with_what_it_needs(base, axes, words):
+    sweep = Sweep(base, axes, seeds=[0])
+    with pytest.raises(SettingsError, match=words) as refused:
+        sweep.validate()
+    assert str(refused.value).endswith("no cell of this sweep uses it")
+    with pytest.raises(SettingsError, match=words):
+        run_sweep(sweep, workers=1)  # refused before anything trains
+
+
+@pytest.mark.parametrize("axes", [
+    {"optimizer": ["adam", "sgd"], "momentum": [0.0, 0.9]},  # the README's sweep: the sgd cells use momentum
+    {"dataset": ["toy_xor", "iris"], "iris_features": ["sepal_length,sepal_width", "petal_length,petal_width"]},
+    {"reg": ["none", "l2"], "reg_rate": [0.001, 0.01]},
+    {"schedule": ["constant", "step"], "decay_every": [5, 10]},
+    {"samples": [100, 200], "jitter": [0.0, 0.1]},
+])
+def test_an_axis_that_matters_in_some_cell_is_kept(axes):
+    sweep = Sweep(SMALL, axes, seeds=[0])
+    assert sweep.idle_axis() is None and len(sweep.validate()) == 4
+
+
+def test_idle_axes_are_named_as_the_caller_names_settings():
+    name, line = Sweep(SMALL, {"momentum": [0.0, 0.9]}).idle_axis(lambda name: f"--{name}")
+    assert name == "momentum" and line == "momentum matters only with --optimizer sgd; no cell of this sweep uses it"
+
+
+def test_every_csv_file_of_the_grid_is_read_up_front_one_line_per_bad_file(tmp_path):
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    good.write_text("x,y,label\n" + "".join(f"{i / 10},{(i * 7 % 10) / 10},{i % 2}\n" for i in range(10)))
+    bad.write_text("x,y,label\n0.1,0.2,3\n")
+    missing = tmp_path / "missing.csv"
+    paths = [str(good), str(bad), str(missing), str(tmp_path), str(good)]
+    base = SMALL.replace(dataset="csv", csv_path=str(good))
+    assert Sweep(base, {"csv_path": paths[:1]}).csv_problems() == []
+    problems = Sweep(base, {"csv_path": paths}).csv_problems()
+    assert problems == [f"{bad}, line 2, column 3: the label must be 0 or 1, got '3'", f"{missing}: no such file",
+                        f"{tmp_path}: cannot be read (Is a directory)"]
+    assert Sweep(base.replace(csv_path=str(missing)), {"lr": [0.1]}).csv_problems() == [f"{missing}: no such file"]
+    assert Sweep(SMALL, {"dataset": ["toy_xor", "csv"], "csv_path": [str(missing)]}).csv_problems() == [
+        f"{missing}: no such file"]
+    assert Sweep(SMALL.replace(csv_path=str(missing)), {"lr": [0.1]}).csv_problems() == []  # no cell uses csv

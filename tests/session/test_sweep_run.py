@@ -50,6 +50,22 @@ def test_too_much_is_refused_with_a_message(axes, seeds, epochs, words):
         build_sweep(BASE, axes, seeds, epochs)
 
 
+@pytest.mark.parametrize("base, axes, words", [
+    (BASE, {"momentum": "0 0.9"}, "momentum matters only with optimizer sgd; no cell of this sweep uses it"),
+    (BASE, {"lr": "0.01 0.1", "reg_rate": "0.001 0.01"}, "reg_rate matters only with reg l1 or l2;"),
+    (BASE, {"decay_factor": "0.25 0.5", "schedule": "constant cosine"}, "decay_factor matters only with schedule"),
+    (BASE, {"iris_features": "sepal_length,sepal_width"}, "iris_features matters only with dataset iris;"),
+    (BASE.replace(dataset="iris"), {"samples": "100 200"}, "samples matters only with dataset toy_easy,"),
+])
+def test_an_axis_that_matters_in_no_cell_is_refused(base, axes, words):
+    with pytest.raises(SettingsError, match=words):
+        build_sweep(base, axes, 1, 5)
+
+
+def test_an_axis_that_matters_in_some_cell_is_kept():
+    assert len(build_sweep(BASE, {"optimizer": "adam sgd", "momentum": "0 0.9"}, 1, 5).models()) == 4
+
+
 def test_time_and_epoch_budgets():
     assert check_limits(build_sweep(BASE, {"lr": "0.01 0.1"}, 2, 50)) is None
     big = build_sweep(BASE.replace(samples=200_000, hidden=(256, 256, 256)), {"lr": "0.01 0.1"}, 2, 2000)

@@ -89,3 +89,16 @@ def test_limits_one_sweep_at_a_time_and_close_stops_it():
     assert tab.run.done and tab.run.stopping and len(tab.run.results) <= tab.run.total
     tab.poll()
     assert "stopped" in tab.progress_text.object
+
+
+def test_an_axis_that_matters_in_no_cell_is_the_tabs_message_and_nothing_starts():
+    experiment, tab = new_tab()
+    tab.axis1.value, tab.values1.value = "momentum", "0 0.9"
+    tab.axis2.value = "(none)"
+    assert not tab.start() and tab.run is None and not tab.run_button.disabled
+    assert tab.note.text == ("Sweep refused: momentum matters only with optimizer sgd; no cell of this sweep uses it")
+    assert tab.note.kind == "warning"
+    experiment.optimizer = "sgd"  # the sidebar's optimizer: every cell uses momentum now
+    assert tab.start()
+    tab.close()
+    tab.run.wait(60)
