@@ -78,8 +78,10 @@ def main() -> None:
         flag.value = False
         try:
             _send(out, ("done", run_task(indices, settings, flag)))
-        except Exception as error:  # noqa: BLE001 - any failure goes back to the parent, which raises it
-            _send(out, ("error", f"{type(error).__name__}: {error}"))
+        except ValueError as error:  # bad input (data too small to split, ...): the parent raises it as one line
+            _send(out, ("error", (True, str(error))))
+        except Exception as error:  # noqa: BLE001 - any other failure goes back to the parent, which raises it
+            _send(out, ("error", (False, f"{type(error).__name__}: {error}")))
 
 
 class WorkerPool:
@@ -155,7 +157,8 @@ class WorkerPool:
                 elif kind == "idle":
                     idle += 1
                 elif kind == "error":
-                    raise RuntimeError(value)
+                    bad_input, text = value
+                    raise (ValueError if bad_input else RuntimeError)(text)
                 if stop is not None and stop.is_set() and not stopping:
                     stopping = True
                     self._stop(tasks)

@@ -168,3 +168,14 @@ def test_a_sweep_over_csv_files_trains_each_file(tmp_path, monkeypatch, capsys):
     assert real_main(argv, monkeypatch) == 0, capsys.readouterr().err
     results = json.loads(capsys.readouterr().out)["results"]
     assert [r["settings"]["csv_path"] for r in results] == files and all(r["ended"] == "finished" for r in results)
+
+
+def test_data_too_small_to_split_in_a_worker_is_one_line(tmp_path, monkeypatch, capsys):
+    tiny = tmp_path / "tiny.csv"
+    tiny.write_text("x,y,label\n0.1,0.2,0\n0.3,0.4,0\n0.5,0.5,1\n")  # reads well, but one point of class 1
+    argv = ["sweep", "--dataset", "csv", "--vary", "csv", str(tiny), points_csv(tmp_path / "good.csv"),
+            "--epochs", "2", "--workers", "1"]
+    assert real_main(argv, monkeypatch) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1].startswith("nn-playground: error: the data needs at least 2 points of each class")
+    assert "Traceback" not in err and "RuntimeError" not in err
