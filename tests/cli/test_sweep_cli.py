@@ -174,7 +174,7 @@ def test_data_too_small_to_split_in_a_worker_is_one_line(tmp_path, monkeypatch, 
     tiny = tmp_path / "tiny.csv"
     tiny.write_text("x,y,label\n0.1,0.2,0\n0.3,0.4,0\n0.5,0.5,1\n")  # reads well, but one point of class 1
     argv = ["sweep", "--dataset", "csv", "--vary", "csv", str(tiny), points_csv(tmp_path / "good.csv"),
-            "--epochs", "2", "--workers", "1"]
+            "--epochs", "2", "--workers", "2"]  # worker processes: the error crosses a pipe
     assert real_main(argv, monkeypatch) == 2
     err = capsys.readouterr().err
     assert err.splitlines()[-1].startswith("nn-playground: error: the data needs at least 2 points of each class")
