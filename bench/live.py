@@ -42,7 +42,7 @@ def start_server(port: int) -> subprocess.Popen:
         except OSError:
             if time.monotonic() > deadline or process.poll() is not None:
                 process.kill()
-                raise RuntimeError("the server did not start")
+                raise RuntimeError("the server did not start") from None
             time.sleep(0.3)
 
 

@@ -105,7 +105,7 @@ def bokeh_map(dataset, grids) -> dict:
     figure = DecisionMap(dataset)
     timer.add(figure.figure)
     for grid in grids:
-        timer.time(lambda: figure.show(grid))
+        timer.time(lambda grid=grid: figure.show(grid))
     return timer.summary()
 
 
@@ -121,7 +121,7 @@ def holoviews_map(dataset, grids) -> dict:
     overlay = frame(dynamic * hv.Overlay(points_layers(dataset)), dataset, "Model: P(class 1), 0.5 contour")
     timer.time(lambda: timer.add(pn.pane.HoloViews(overlay).get_root(timer.doc)))
     for grid in grids[1:]:
-        timer.time(lambda: pipe.send(grid))
+        timer.time(lambda grid=grid: pipe.send(grid))
     image = [model for model in timer.doc.models if type(model).__name__ == "GlyphRenderer"
              and type(model.glyph).__name__ == "Image"][0].data_source
     assert (image.data["image"][0] == grids[-1].probability.astype("float32")).all(), "the map was not updated"
@@ -137,7 +137,7 @@ def bokeh_curves(history, total: int) -> dict:
     timer.add(curves.loss)
     timer.add(curves.accuracy)
     for live, _, _ in growing(history, total):
-        timer.time(lambda: curves.update(live))
+        timer.time(lambda live=live: curves.update(live))
     return timer.summary()
 
 
@@ -163,7 +163,7 @@ def holoviews_curves(history, total: int) -> dict:
                              "test_loss": live.test_loss[start:end],
                              "train": [100 * v for v in live.train_accuracy[start:end]],
                              "test": [100 * v for v in live.test_accuracy[start:end]]}, dtype=float)
-        timer.time(lambda: buffer.send(rows))
+        timer.time(lambda rows=rows: buffer.send(rows))
     return timer.summary()
 
 
@@ -175,7 +175,7 @@ def bokeh_network(settings, frames) -> dict:
     diagram.layout(settings.features, settings.hidden)
     timer.add(diagram.fig)
     for frame in frames:
-        timer.time(lambda: diagram.show(frame["neurons"], frame["weights"]))
+        timer.time(lambda frame=frame: diagram.show(frame["neurons"], frame["weights"]))
     return timer.summary()
 
 
@@ -191,7 +191,7 @@ def holoviews_network(settings, frames) -> dict:
                                                       data["weights"]), streams=[pipe])
     timer.time(lambda: timer.add(pn.pane.HoloViews(dynamic).get_root(timer.doc)))
     for frame in frames[1:]:
-        timer.time(lambda: pipe.send(frame))
+        timer.time(lambda frame=frame: pipe.send(frame))
     return timer.summary()
 
 
@@ -273,7 +273,7 @@ def served(dataset, settings, grids, map_route: str, curve_route: str, seconds: 
                                  "test_loss": live.test_loss[begin:end],
                                  "train": [100 * v for v in live.train_accuracy[begin:end]],
                                  "test": [100 * v for v in live.test_accuracy[begin:end]]}, dtype=float)
-            timer.time(lambda: curves.update((live, rows)))
+            timer.time(lambda rows=rows: curves.update((live, rows)))
             counts["curves"] += 1
             next_curves += 0.25
         timer.time(lambda: maps.update(grids[counts["map"] % len(grids)]))

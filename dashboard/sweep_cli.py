@@ -257,10 +257,13 @@ def write_csv(path: str, sweep, results) -> None:
 def print_table(sweep, results) -> None:
     axes = list(sweep.axes) + ["seed"]
     header = [*axes, "loss", "train acc", "test acc", "agreement", "to 95%", "ended"]
+
+    def percent(value: float | None) -> str:
+        return "" if value is None else f"{100 * value:.1f}%"
+
     rows = []
     for r in results:
         final = r.final or {}
-        percent = lambda value: "" if value is None else f"{100 * value:.1f}%"
         rows.append([_shown(getattr(r.settings, name)) for name in axes] + [
             "" if final.get("loss") is None else f"{final['loss']:.4f}", percent(final.get("train_accuracy")),
             percent(final.get("test_accuracy")), percent(r.agreement), _shown(r.epochs_to_95), r.ended])

@@ -110,7 +110,10 @@ class SweepGrid:
         for labels, cell in self.cells.items():
             x, y = (labels[0], labels[1]) if len(labels) > 1 else (labels[0], ONE_ROW)
             mean = cell.stat("mean")
-            shown = (lambda v: "" if math.isnan(v) else _format(v, self.metric))
+
+            def shown(v: float) -> str:
+                return "" if math.isnan(v) else _format(v, self.metric)
+
             rows.append({"x": x, "y": y, "value": mean, "mean": shown(mean), "std": shown(cell.stat("std")),
                              "range": f"{shown(cell.stat('min'))} - {shown(cell.stat('max'))}" if cell.values else "",
                              "seeds": f"{len(cell.values)} of {cell.models}",

@@ -14,7 +14,7 @@ import json
 import mimetypes
 import re
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +31,7 @@ PANEL_DIST = Path(pn.__file__).parent / "dist"
 CDN_DIST = re.compile(r"https?://cdn\.holoviz\.org/panel/[^/\"'\s]+/dist/([^\"'\s\\)?#]+)(?:\?[^\"'\s\\)#]*)?")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _data_uri(path: Path) -> str:
     """A file of Panel's dist folder as a data: URI; a stylesheet's own url(...) references inlined too."""
     if not path.resolve().is_relative_to(PANEL_DIST.resolve()) or not path.is_file():

@@ -10,8 +10,8 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
-from engine import Settings
-from engine.sweep import Sweep, run_sweep
+from engine import Settings  # noqa: E402 (after the skip when distributed is missing)
+from engine.sweep import Sweep, run_sweep  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = Settings(dataset="toy_xor", samples=300, hidden=(4,), epochs=8, lr=0.02)

@@ -108,7 +108,10 @@ def test_weight_penalty_matches_plain_pytorch_and_shrinks_weights(reg):
     assert_same(engine_history(trainer), plain_pytorch_history(settings, trainer.dataset), exact=False)
     free = Trainer(settings.replace(reg="none"))
     free.train()
-    size = lambda t: sum(w.abs().sum().item() for w in t.net.weights)
+
+    def size(t: Trainer) -> float:
+        return sum(w.abs().sum().item() for w in t.net.weights)
+
     assert size(trainer) < size(free)
 
 

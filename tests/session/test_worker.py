@@ -6,7 +6,7 @@ import threading
 import time
 
 import dashboard.session.worker as worker_module
-from dashboard.session.worker import SHOWN_SECONDS, TAKE_TIMEOUT, SPEEDS, Job, Worker
+from dashboard.session.worker import SHOWN_SECONDS, SPEEDS, TAKE_TIMEOUT, Job, Worker
 from engine import Settings, load_dataset
 
 XOR = Settings(dataset="toy_xor", hidden=(8, 8), lr=0.01, threads=1)

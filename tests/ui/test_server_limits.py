@@ -15,8 +15,8 @@ import pytest
 
 from dashboard.ui.request_limits import MAX_QUERY_FIELDS, MAX_URI_BYTES
 from tests.conftest import wait_for_http
-from tools.chromium import child_pids, free_port
 from tests.support.serving import ROOT, served
+from tools.chromium import child_pids, free_port
 
 
 @contextmanager
