@@ -78,7 +78,9 @@ def main() -> None:
         initial = build_model(2, hidden, activation)
         notebook_times, engine_times = [], []
         for _ in range(args.repeats):
-            seconds, reference = timed(lambda initial=initial: notebook_loop(copy.deepcopy(initial), *arrays, args.epochs))
+            seconds, reference = timed(
+                lambda initial=initial: notebook_loop(copy.deepcopy(initial), *arrays, args.epochs)
+            )
             notebook_times.append(seconds)
             trainer = Trainer(settings, dataset=data, model=copy.deepcopy(initial))
             seconds, _ = timed(trainer.train)

@@ -35,8 +35,15 @@ def record(updates: int, epochs_per_update: int = EPOCHS_PER_UPDATE):
     frames = []
 
     def keep(progress):
-        frames.append({"grid100": evaluate_grid(trainer, 100), "grid200": evaluate_grid(trainer, 200),
-                       "neurons": neuron_view(trainer), "weights": weight_view(trainer), "epochs": len(trainer.history)})
+        frames.append(
+            {
+                "grid100": evaluate_grid(trainer, 100),
+                "grid200": evaluate_grid(trainer, 200),
+                "neurons": neuron_view(trainer),
+                "weights": weight_view(trainer),
+                "epochs": len(trainer.history),
+            }
+        )
 
     started = time.perf_counter()
     trainer.train(callback=keep, every=epochs_per_update)
@@ -322,10 +329,19 @@ def main(argv: list[str] | None = None) -> int:
     data, history = trainer.dataset, trainer.history
     total = len(history) - len(history) % CURVE_ROWS
     results = {
-        "machine": {"cpus": os.cpu_count(), "load_average_1min": round(os.getloadavg()[0], 2), "panel": panel.__version__, "holoviews": holoviews.__version__,
-                    "bokeh": bokeh.__version__},
-        "run": {"network": "3x64 tanh, toy_xor", "epochs": len(history), "train_and_record_s": round(seconds, 1),
-                "curve_rows_per_update": CURVE_ROWS},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_average_1min": round(os.getloadavg()[0], 2),
+            "panel": panel.__version__,
+            "holoviews": holoviews.__version__,
+            "bokeh": bokeh.__version__,
+        },
+        "run": {
+            "network": "3x64 tanh, toy_xor",
+            "epochs": len(history),
+            "train_and_record_s": round(seconds, 1),
+            "curve_rows_per_update": CURVE_ROWS,
+        },
     }
     for size in (100, 200):
         grids = [frame[f"grid{size}"] for frame in frames]

@@ -220,8 +220,22 @@ def main(argv: list[str] | None = None) -> int:
 
     port = free_port()
     ready = [] if args.ready_pages is None else ["--ready-pages", str(args.ready_pages)]
-    server = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port), "--num-procs",
-                               str(args.num_procs), *ready], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dashboard.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--num-procs",
+            str(args.num_procs),
+            *ready,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://localhost:{port}"
     gets: list[float] = []
     try:

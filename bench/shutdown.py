@@ -70,8 +70,11 @@ def main() -> None:
             "train Ctrl-C": train_exit(),
         }
         load = os.getloadavg()[0]
-        print(f"round {round_} (load {load:.1f}): " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in times.items()),
-              flush=True)
+        print(
+            f"round {round_} (load {load:.1f}): "
+            + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in times.items()),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

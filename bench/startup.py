@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-NOTEBOOK = '''
+NOTEBOOK = """
 import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
@@ -28,7 +28,8 @@ torch.set_num_threads(1)
 rng = np.random.default_rng(2)
 points = rng.random((4000, 2), dtype=np.float32)
 x, y = points.T
-labels = (((x - 0.3) ** 2 + (y - 0.6) ** 2 <= 0.25**2) | ((x - 0.55) ** 2 + (y - 0.15) ** 2 <= 0.15**2)).astype(np.float32)
+labels = (((x - 0.3) ** 2 + (y - 0.6) ** 2 <= 0.25**2)
+          | ((x - 0.55) ** 2 + (y - 0.15) ** 2 <= 0.15**2)).astype(np.float32)
 x_train, x_test, t_train, t_test = train_test_split(points, labels, test_size=0.25, random_state=2, stratify=labels)
 hidden, activation, epochs = {hidden!r}, torch.nn.{activation}, {epochs}
 torch.manual_seed(10)
@@ -56,7 +57,7 @@ for e in range(epochs):
     test_accuracy = (test_pred == t_test).float().mean().item()
     error = loss.item()
 print(f"loss = {{error:.4f}} | train acc = {{100 * train_accuracy:5.1f}}% | test acc = {{100 * test_accuracy:5.1f}}%")
-'''
+"""
 
 CASES = [((16, 16), "tanh", "Tanh", 1500, 0.5), ((64, 64, 64), "relu", "ReLU", 400, 0.6)]
 
@@ -71,8 +72,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
-    print(f"whole process, median of {args.repeats}: `nn-playground train` (python -m dashboard.cli) vs the notebook loop as a script")
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]),
+    )
+    print(f"whole process, median of {args.repeats}: `nn-playground train` (python -m dashboard.cli)"
+          " vs the notebook loop as a script")
     print(f"{'network':<24} {'notebook s':>11} {'train s':>9} {'ratio':>7} {'target':>7}")
     with tempfile.TemporaryDirectory() as folder:
         for hidden, activation, module, epochs, target in CASES:

@@ -139,7 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
     output = train.add_argument_group("output")
     output.add_argument("--save", metavar="DIR", help="save settings, history, weights and map snapshots into DIR")
     output.add_argument("--json", action="store_true", help="print one JSON object (settings, final metrics, history)")
-    output.add_argument("--every", type=_positive, metavar="N", help="update the progress bar every N epochs (default: about 100 updates)")
+    output.add_argument(
+        "--every",
+        type=_positive,
+        metavar="N",
+        help="update the progress bar every N epochs (default: about 100 updates)",
+    )
     train.set_defaults(handler=cli_commands.train)
 
     data = command("data", "Write a dataset as CSV: the two features, label and split (train or test).", DATA_EXAMPLES)
@@ -153,13 +158,16 @@ def build_parser() -> argparse.ArgumentParser:
         _add_options(report, part)
     output = report.add_argument_group("report")
     output.add_argument("--load", metavar="DIR", help="report a saved experiment (from --save) instead of training")
-    output.add_argument("-o", "--output", metavar="FILE", default="report.html",
-                        help="the HTML file to write (default: report.html)")
+    output.add_argument(
+        "-o", "--output", metavar="FILE", default="report.html", help="the HTML file to write (default: report.html)"
+    )
     output.add_argument("--save", metavar="DIR", help="also save the trained experiment into DIR")
     output.add_argument("--every", type=_positive, metavar="N", help="update the progress bar every N epochs")
     report.set_defaults(handler=cli_commands.report)
 
-    add_sweep_command(commands, lambda parser: [_add_options(parser, part) for part in PARTS], cli_commands.settings_from)
+    add_sweep_command(
+        commands, lambda parser: [_add_options(parser, part) for part in PARTS], cli_commands.settings_from
+    )
 
     serve = command("serve", "Serve the interactive dashboard in the browser.", SERVE_EXAMPLES)
     serve.add_argument("--port", type=_port, default=5006, help="port to serve on (default: 5006)")

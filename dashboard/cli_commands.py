@@ -70,7 +70,12 @@ def _snapshot_recorder(trainer: Trainer):
 
 
 def _train_with_progress_bar(trainer: Trainer, every: int, recorder=None):
-    with tqdm(total=trainer.settings.epochs, desc="training", file=sys.stderr, bar_format="{desc} |{bar:20}| {elapsed}<{remaining}") as bar:
+    with tqdm(
+        total=trainer.settings.epochs,
+        desc="training",
+        file=sys.stderr,
+        bar_format="{desc} |{bar:20}| {elapsed}<{remaining}",
+    ) as bar:
 
         def show(progress) -> None:
             if recorder is not None:
@@ -143,7 +148,12 @@ def _report(trainer: Trainer, run, saved: str | None) -> dict:
         "settings": trainer.settings.to_dict(),
         "final": final,
         "history": history,
-        "run": {"ended": run.ended, "message": run.message, "seconds": run.seconds, "parameters": trainer.parameter_count},
+        "run": {
+            "ended": run.ended,
+            "message": run.message,
+            "seconds": run.seconds,
+            "parameters": trainer.parameter_count,
+        },
     }
     if saved:
         report["saved"] = saved
@@ -180,7 +190,8 @@ def data(args: argparse.Namespace) -> int:
     dataset = load_dataset(settings)
     if args.output:
         write_dataset_csv(dataset, args.output)
-        print(f"Wrote {len(dataset.points)} points ({len(dataset.train_index)} train, {len(dataset.test_index)} test) to {args.output}")
+        split = f"{len(dataset.train_index)} train, {len(dataset.test_index)} test"
+        print(f"Wrote {len(dataset.points)} points ({split}) to {args.output}")
     else:
         with tempfile.TemporaryDirectory() as folder:  # write_dataset_csv writes to a path
             path = Path(folder) / "data.csv"

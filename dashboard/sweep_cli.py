@@ -55,12 +55,22 @@ def add_sweep_command(subparsers, add_setting_options: Callable[[argparse.Argume
     group.add_argument("--vary", nargs="+", action="append", default=[], metavar=("NAME", "VALUE"),
                        help="a setting and the values it takes (repeat --vary for more axes)")
     seeds = group.add_mutually_exclusive_group()
-    seeds.add_argument("--seeds", type=int, metavar="N", help="train each combination with seeds 0..N-1 (default: the base seed)")
+    seeds.add_argument(
+        "--seeds", type=int, metavar="N", help="train each combination with seeds 0..N-1 (default: the base seed)"
+    )
     seeds.add_argument("--seed-list", metavar="S,S,...", help="train each combination with these seeds, e.g. 0,3,7")
-    group.add_argument("--json", action="store_true", help="print one JSON object: {\"results\": [{settings, final, ...}]}")
-    group.add_argument("-o", "--output", metavar="FILE", help="write one CSV row per model (settings and final metrics)")
-    group.add_argument("--report", metavar="FILE", help="write an offline HTML report: heatmap, spread over seeds, table")
-    group.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, tcp://HOST:PORT (default: this machine)")
+    group.add_argument(
+        "--json", action="store_true", help='print one JSON object: {"results": [{settings, final, ...}]}'
+    )
+    group.add_argument(
+        "-o", "--output", metavar="FILE", help="write one CSV row per model (settings and final metrics)"
+    )
+    group.add_argument(
+        "--report", metavar="FILE", help="write an offline HTML report: heatmap, spread over seeds, table"
+    )
+    group.add_argument(
+        "--scheduler", metavar="ADDRESS", help="a Dask scheduler, tcp://HOST:PORT (default: this machine)"
+    )
     group.add_argument("--workers", type=int, metavar="N", help="local worker processes (default: one per core)")
     parser.set_defaults(handler=lambda args: run_sweep_command(args, settings_from_args))
     return parser

@@ -88,7 +88,9 @@ class FlatMLP:
             h = post
             if train and self.dropout:
                 # As torch's dropout on CPU: keep with probability 1-p, scale kept values by 1/(1-p).
-                mask = torch.empty_like(post).bernoulli_(1 - self.dropout, generator=self.generator).div_(1 - self.dropout)
+                mask = (
+                    torch.empty_like(post).bernoulli_(1 - self.dropout, generator=self.generator).div_(1 - self.dropout)
+                )
                 h = post * mask
             saved.append((layer_input, pre, post, mask))
         raise AssertionError("unreachable: the last layer returns")

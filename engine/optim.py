@@ -78,10 +78,16 @@ class StackedOptimizer:
             loaded = {}
             for key, value in entry.items():
                 if key == "step":
-                    loaded[key] = value.detach().clone().to(torch.float32) if isinstance(value, torch.Tensor) else torch.tensor(float(value))
+                    loaded[key] = (
+                        value.detach().clone().to(torch.float32)
+                        if isinstance(value, torch.Tensor)
+                        else torch.tensor(float(value))
+                    )
                 elif isinstance(value, torch.Tensor):
                     if value.shape != param.shape:
-                        raise ValueError(f"state {key!r} has shape {tuple(value.shape)}, the parameter {tuple(param.shape)}")
+                        raise ValueError(
+                            f"state {key!r} has shape {tuple(value.shape)}, the parameter {tuple(param.shape)}"
+                        )
                     loaded[key] = value.detach().to(dtype=param.dtype, device=param.device).clone()
                 else:
                     loaded[key] = value
@@ -264,7 +270,9 @@ class RateSchedule:
         eta_min, t_max = 0, self.length
         if (epoch - 1 - t_max) % (2 * t_max) == 0:
             return lr + (base - eta_min) * (1 - math.cos(math.pi / t_max)) / 2
-        return (1 + math.cos(math.pi * epoch / t_max)) / (1 + math.cos(math.pi * (epoch - 1) / t_max)) * (lr - eta_min) + eta_min
+        return (1 + math.cos(math.pi * epoch / t_max)) / (1 + math.cos(math.pi * (epoch - 1) / t_max)) * (
+            lr - eta_min
+        ) + eta_min
 
     def select(self, keep: list[int], optimizer) -> None:
         """Go on for the models at rows `keep` only, whose rates `optimizer` now holds."""

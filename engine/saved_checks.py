@@ -145,7 +145,9 @@ def parse_weights(content: bytes, where: str) -> dict:
 def load_optimizer_state(trainer: Trainer, state: dict, where: str) -> None:
     flat = trainer.net.flat
     try:
-        tensors = [value for entry in state["state"].values() for value in entry.values() if isinstance(value, torch.Tensor)]
+        tensors = [
+            value for entry in state["state"].values() for value in entry.values() if isinstance(value, torch.Tensor)
+        ]
         if any(tensor.dim() and tensor.shape != flat.shape for tensor in tensors):
             raise ValueError(f"its tensors do not have the {flat.numel()} weights of the network")
         trainer.load_optimizer_state(state)

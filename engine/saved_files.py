@@ -40,13 +40,17 @@ def _archive_files(data: bytes, where: str = "") -> dict[str, bytes]:
                     raise StorageError(f"{prefix}the archive holds a member named {name[:80]!r}: absolute or parent "
                                        "paths are refused (a saved experiment holds four plain files)")
                 if stat.S_ISLNK(info.external_attr >> 16):
-                    raise StorageError(f"{prefix}{name[:80]}: a symbolic link; a saved experiment holds plain files only")
+                    raise StorageError(
+                        f"{prefix}{name[:80]}: a symbolic link; a saved experiment holds plain files only"
+                    )
                 if name in MAX_FILE_BYTES:
                     if name in wanted:
                         raise StorageError(f"{prefix}the archive holds {name} twice")
                     wanted[name] = info
             if not {SETTINGS_FILE, WEIGHTS_FILE} <= wanted.keys():
-                raise StorageError(f"{prefix}the archive holds no saved experiment ({SETTINGS_FILE} and {WEIGHTS_FILE})")
+                raise StorageError(
+                    f"{prefix}the archive holds no saved experiment ({SETTINGS_FILE} and {WEIGHTS_FILE})"
+                )
             for name, info in wanted.items():
                 _check_size(f"{prefix}{name}", info.file_size, MAX_FILE_BYTES[name])
             _check_total(prefix, sum(info.file_size for info in wanted.values()))

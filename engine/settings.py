@@ -345,8 +345,13 @@ class Settings(param.Parameterized):
     test_share = Number(0.25, bounds=(0.05, 0.95), step=0.05, label="Test share",
         doc="Share of the points held out as the test set, 0.05 to 0.95.",
         metadata=_data(metavar="SHARE", examples="0.25 0.5 0.75"))
-    data_seed = Integer(2, bounds=(0, SEED_MAX), label="Data seed", doc="Seed of the random points and of the label noise.",
-        metadata=_data("Seeds", shown_when={"dataset": SAMPLED}, metavar="N"))
+    data_seed = Integer(
+        2,
+        bounds=(0, SEED_MAX),
+        label="Data seed",
+        doc="Seed of the random points and of the label noise.",
+        metadata=_data("Seeds", shown_when={"dataset": SAMPLED}, metavar="N"),
+    )
     split_seed = Integer(2, bounds=(0, SEED_MAX), label="Split seed", doc="Seed of the train/test split.",
         metadata=_data("Seeds", metavar="N"))
     # Network
@@ -394,16 +399,29 @@ class Settings(param.Parameterized):
         "The learning rate over a run: constant, step decay, or cosine down to 0 at the run's last epoch. Each "
         "Train or Continue starts the schedule again from the learning rate; pausing and resuming keep it going."),
         metadata=dict(group="Training", metavar="NAME", examples="constant step cosine"))
-    decay_every = Integer(100, bounds=(1, MAX_EPOCHS), label="Decay every",
-        doc="Step decay: epochs between two decays of the rate.", metadata=dict(
-            group="Training", shown_when={"schedule": ("step",)}, metavar="N", examples="50 100 200"))
+    decay_every = Integer(
+        100,
+        bounds=(1, MAX_EPOCHS),
+        label="Decay every",
+        doc="Step decay: epochs between two decays of the rate.",
+        metadata=dict(group="Training", shown_when={"schedule": ("step",)}, metavar="N", examples="50 100 200"),
+    )
     decay_factor = Number(0.5, bounds=(0.01, 1.0), step=0.05, label="Decay factor",
         doc="Step decay: what the rate is multiplied by at each decay, 0.01 to 1.", metadata=dict(
             group="Training", shown_when={"schedule": ("step",)}, metavar="F", examples="0.25 0.5 0.75"))
-    epochs = Integer(200, bounds=(1, MAX_EPOCHS), label="Epochs", doc=f"Epochs of each Train or Continue, 1 to {MAX_EPOCHS}.",
-        metadata=dict(group="Training", metavar="N", examples="50 100 200"))
-    device = Device(default="cpu", label="Device", doc="Where the model lives and trains: cpu, cuda or cuda:N.",
-        metadata=dict(part="network", metavar="DEVICE"))
+    epochs = Integer(
+        200,
+        bounds=(1, MAX_EPOCHS),
+        label="Epochs",
+        doc=f"Epochs of each Train or Continue, 1 to {MAX_EPOCHS}.",
+        metadata=dict(group="Training", metavar="N", examples="50 100 200"),
+    )
+    device = Device(
+        default="cpu",
+        label="Device",
+        doc="Where the model lives and trains: cpu, cuda or cuda:N.",
+        metadata=dict(part="network", metavar="DEVICE"),
+    )
     threads = Integer(1, bounds=(1, 256), label="Torch threads",
         doc="Torch threads for CPU training; tiny nets are fastest on one.", metadata=dict(metavar="N"))
 
@@ -412,7 +430,9 @@ class Settings(param.Parameterized):
         if not self._mutable:
             self.validate()
             # Only what was given is read back (param's reads are slow): 100,000 settings for a sweep stay quick.
-            self._values = tuple(getattr(self, name) if name in values else spec.default for name, spec in SPECS.items())
+            self._values = tuple(
+                getattr(self, name) if name in values else spec.default for name, spec in SPECS.items()
+            )
 
     def validate(self) -> None:
         """What the parameters cannot check one by one."""

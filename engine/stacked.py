@@ -64,7 +64,9 @@ class StackedMLP:
                 offset += count
             width = size
         if offset != flat.shape[1]:
-            raise ValueError(f"{flat.shape[1]} weights per model do not make a {inputs}-{'-'.join(map(str, hidden))}-1 net")
+            raise ValueError(
+                f"{flat.shape[1]} weights per model do not make a {inputs}-{'-'.join(map(str, hidden))}-1 net"
+            )
 
     @classmethod
     def from_seeds(cls, settings: Sequence[Settings], device: torch.device) -> StackedMLP:
@@ -140,6 +142,8 @@ class StackedMLP:
         chunk = max(1, elements // (inputs.shape[0] * max(self.hidden + (1,))))
         parts = []
         for start in range(0, self.models, chunk):
-            part = StackedMLP(self.flat[start:start + chunk].detach().clone(), self.inputs, self.hidden, self.activation)
+            part = StackedMLP(
+                self.flat[start : start + chunk].detach().clone(), self.inputs, self.hidden, self.activation
+            )
             parts.append(part.forward(inputs_t)[0][:, 0, :])
         return torch.cat(parts)

@@ -73,7 +73,9 @@ def summarise(index: int, settings: Settings, history: dict[str, list], agreemen
     epochs_to_95 = None
     if final is not None and final["test_accuracy"] is not None:
         goal = 0.95 * final["test_accuracy"]
-        epochs_to_95 = next(e for e, a in zip(history["epoch"], history["test_accuracy"]) if a is not None and a >= goal)
+        epochs_to_95 = next(
+            e for e, a in zip(history["epoch"], history["test_accuracy"]) if a is not None and a >= goal
+        )
     return ModelResult(index, settings, final, agreement, epochs_to_95, seconds, thinned(history), ended, message,
                        stacked)
 
@@ -127,7 +129,9 @@ def train_stack(indices: Sequence[int], settings: Sequence[Settings], dataset: D
     for model, weights in loop.left.items():
         final[model] = weights
     final_net = StackedMLP(final, net.inputs, net.hidden, net.activation)
-    agreement = _grid_agreement(dataset, first, lambda points: final_net.logits(_inputs(dataset, first, points, device)))
+    agreement = _grid_agreement(
+        dataset, first, lambda points: final_net.logits(_inputs(dataset, first, points, device))
+    )
     results = []
     for model, model_settings in enumerate(settings):
         history = {key: loop.columns[key][model] for key in COLUMNS}

@@ -7,8 +7,9 @@
 
 Models that share data, network shape and training settings (all but seed, lr and reg_rate; see
 `engine.stacked.stack_key`) train together as stacks (`engine.stacked_training.train_stack`), cut into tasks of a few
-models (`chunk_size`: 16 on CPU, where small stacks stay in cache, measured best of 4-32; whole groups on CUDA). What cannot stack
-(dropout, mini-batches) trains with the single-model `Trainer`, one model per task (`engine.stacked_training.train_alone`).
+models (`chunk_size`: 16 on CPU, where small stacks stay in cache, measured best of 4-32; whole groups on CUDA).
+What cannot stack (dropout, mini-batches) trains with the single-model `Trainer`, one model per task
+(`engine.stacked_training.train_alone`).
 Tasks run in this process (one worker, or CUDA), in a pool of worker processes (one per core: two torch threads
 on a busy machine collapse, processes do not), or on a Dask cluster given its scheduler address; the numbers are
 the same wherever a task runs, since tasks are cut the same way.

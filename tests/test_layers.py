@@ -15,7 +15,10 @@ UI_FREE = {"engine": ("panel", "holoviews", "bokeh"), "dashboard.session": ("pan
 
 def layer_of(module: str) -> int | None:
     for index, layer in enumerate(LAYERS):
-        if any(module == name or module.startswith(name + ".") for name in (layer if isinstance(layer, tuple) else (layer,))):
+        if any(
+            module == name or module.startswith(name + ".")
+            for name in (layer if isinstance(layer, tuple) else (layer,))
+        ):
             return index
     return None
 

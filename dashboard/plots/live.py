@@ -104,8 +104,9 @@ class DecisionMap:
             style = (dict(marker="x", size=9, line_color=classes, line_width=2) if kind == "wrong" else
                      dict(marker="circle" if which == "train" else "triangle", fill_color=classes,
                           line_color="#222222", line_width=0.5))
-            self.renderers[which, kind] = renderer = fig.scatter("x", "y", source=source, name=f"{name}-{which}-{kind}-marks",
-                                                                 **style)
+            self.renderers[which, kind] = renderer = fig.scatter(
+                "x", "y", source=source, name=f"{name}-{which}-{kind}-marks", **style
+            )
             fig.add_tools(HoverTool(renderers=[renderer], tooltips=f"{which} point of class @label{{0}}"
                                                                    + (": wrong" if kind == "wrong" else "")))
         fig.add_tools(HoverTool(renderers=[image], tooltips=[("x", "$x{0.000}"), ("y", "$y{0.000}"),
@@ -148,7 +149,9 @@ class DecisionMap:
         self.image.data = _image_data(grid.prediction if self.discretize else grid.probability, self.dataset)
         self.contour.data = contour_lines(grid)
         when = "Model" if grid.epoch is None else f"Model at epoch {grid.epoch}"  # the epoch the map belongs to
-        self.figure.title.text = when + (": predicted class regions" if self.discretize else ": P(class 1), 0.5 contour")
+        self.figure.title.text = when + (
+            ": predicted class regions" if self.discretize else ": P(class 1), 0.5 contour"
+        )
 
     def show_points(self, evaluation) -> None:
         """Mark the points the model gets right or wrong (`evaluation`, None: no model yet)."""
@@ -169,7 +172,9 @@ class TargetMap:
         mapper = LinearColorMapper(palette=list(REGION_COLORS), low=0.0, high=1.0, nan_color="#ffffff")
         fig.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self.image, color_mapper=mapper)
         fig.scatter(x="x", y="y", color="color", source=self.points, size=4, alpha=0.8)
-        fig.multi_line(xs="xs", ys="ys", source=self.contour, line_color=CONTOUR_COLOR, line_width=2, line_dash="dashed")
+        fig.multi_line(
+            xs="xs", ys="ys", source=self.contour, line_color=CONTOUR_COLOR, line_width=2, line_dash="dashed"
+        )
         self.set_dataset(dataset)
 
     def set_dataset(self, dataset: Dataset) -> None:

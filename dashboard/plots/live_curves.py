@@ -112,10 +112,21 @@ class Curves:
             fig.add_layout(legend)
             self.legends[name] = legend
         self.hover = {
-            "loss": HoverTool(renderers=[], tooltips=[("", "@run"), ("epoch", "@epoch"), ("training loss", "@loss{0.0000}"),
-                                                      ("test loss", "@test_loss{0.0000}")], line_policy="nearest"),
-            "accuracy": HoverTool(renderers=[], tooltips=[("", "@run"), ("epoch", "@epoch"), ("training", "@train{0.0}%"),
-                                                          ("test", "@test{0.0}%")], line_policy="nearest"),
+            "loss": HoverTool(
+                renderers=[],
+                tooltips=[
+                    ("", "@run"),
+                    ("epoch", "@epoch"),
+                    ("training loss", "@loss{0.0000}"),
+                    ("test loss", "@test_loss{0.0000}"),
+                ],
+                line_policy="nearest",
+            ),
+            "accuracy": HoverTool(
+                renderers=[],
+                tooltips=[("", "@run"), ("epoch", "@epoch"), ("training", "@train{0.0}%"), ("test", "@test{0.0}%")],
+                line_policy="nearest",
+            ),
         }
         self.loss.add_tools(self.hover["loss"])
         self.accuracy.add_tools(self.hover["accuracy"])
@@ -140,7 +151,10 @@ class Curves:
         for name in ("loss", "accuracy"):
             self.legends[name].items = [*self.legends[name].items,
                                         *(item for slot in slots for key, item in slot.items if key == name)]
-        self.hover["loss"].renderers = [*self.hover["loss"].renderers, *(r for slot in slots for r in slot.renderers[:2])]
+        self.hover["loss"].renderers = [
+            *self.hover["loss"].renderers,
+            *(r for slot in slots for r in slot.renderers[:2]),
+        ]
         self.hover["accuracy"].renderers = [*self.hover["accuracy"].renderers,
                                             *(r for slot in slots for r in slot.renderers[2:])]
 

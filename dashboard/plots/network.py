@@ -36,7 +36,11 @@ DIAGRAM_WIDTH, DIAGRAM_HEIGHT = 520, 400  # frame, in pixels
 MAX_CELL = 56  # largest neuron map in the diagram, in pixels
 EMPTY_MAPS = {"image": [], "x": [], "y": [], "dw": [], "dh": []}
 BLANK = np.full((2, 2), np.nan, np.float32)
-NOT_FINITE = (153, 153, 153)  # a map's NaN or inf cells (a diverged model), drawn grey  # a map not drawn yet (no model): the node's plain colour
+NOT_FINITE = (
+    153,
+    153,
+    153,
+)  # a map's NaN or inf cells (a diverged model), drawn grey  # a map not drawn yet (no model): the node's plain colour
 
 
 def _names(features, hidden) -> list[list[str]]:
@@ -104,12 +108,19 @@ class DiagramLayout:
                    for column, nodes in enumerate(names)]
         self.ends = centers[0] + centers[-1]  # inputs and output: plain boxes under their maps
         self.output = centers[-1][0]
-        self.hidden_nodes = [(layer, index, x, y) for layer, nodes in enumerate(centers[1:-1])
-                             for index, (x, y) in enumerate(nodes)]
+        self.hidden_nodes = [
+            (layer, index, x, y) for layer, nodes in enumerate(centers[1:-1]) for index, (x, y) in enumerate(nodes)
+        ]
         self.mapped = list(centers[0]) + [(n[2], n[3]) for n in self.hidden_nodes]  # inputs', then neurons' maps
         top = tallest / 2 + 0.35
-        headings = ["inputs", *(f"layer {i}: {width}" if width <= MAX_NEURONS else f"layer {i}: {MAX_NEURONS} of {width}"
-                                for i, width in enumerate(hidden, 1)), "output"]
+        headings = [
+            "inputs",
+            *(
+                f"layer {i}: {width}" if width <= MAX_NEURONS else f"layer {i}: {MAX_NEURONS} of {width}"
+                for i, width in enumerate(hidden, 1)
+            ),
+            "output",
+        ]
         self.labels = {
             "x": [-w / 2 - 0.06] * len(names[0]) + list(range(len(names))),
             "y": [y for _, y in centers[0]] + [top] * len(names),

@@ -70,12 +70,14 @@ caption.text = frames.data.caption[i];
 """
 PLAY_JS = """
 if (button.tags.length) {  // playing: stop
-  clearInterval(button.tags[0]); button.tags = []; button.label = "\u25B6 Play"; return;
+  clearInterval(button.tags[0]); button.tags = []; button.label = "\u25b6 Play"; return;
 }
 if (slider.value >= slider.end) { slider.value = slider.start; }
-button.label = "\u275A\u275A Pause";
+button.label = "\u275a\u275a Pause";
 button.tags = [setInterval(() => {
-  if (slider.value >= slider.end) { clearInterval(button.tags[0]); button.tags = []; button.label = "\u25B6 Play"; return; }
+  if (slider.value >= slider.end) {
+    clearInterval(button.tags[0]); button.tags = []; button.label = "\u25b6 Play"; return;
+  }
   slider.value = slider.value + 1;
 }, 400)];
 """
@@ -131,9 +133,19 @@ def confusion_view(dataset: Dataset, evaluation: Evaluation, which: str):
     cells = [(f"predicted {names[p]}", f"true {names[t]}", int(matrix[t, p])) for t in (1, 0) for p in (0, 1)]
     total = int(matrix.sum())
     heat = hv.HeatMap(cells, ["predicted", "true"], "points").opts(
-        cmap="Blues", clim=(0, 1.6 * max(1, int(matrix.max()))), tools=["hover"], width=300, height=230, xlabel="", ylabel="", colorbar=False,
-        title=f"{'Training' if which == 'train' else 'Test'} set: {total} points", toolbar=None,
-        xaxis="top", fontsize={"title": "10pt", "ticks": "9pt"})
+        cmap="Blues",
+        clim=(0, 1.6 * max(1, int(matrix.max()))),
+        tools=["hover"],
+        width=300,
+        height=230,
+        xlabel="",
+        ylabel="",
+        colorbar=False,
+        title=f"{'Training' if which == 'train' else 'Test'} set: {total} points",
+        toolbar=None,
+        xaxis="top",
+        fontsize={"title": "10pt", "ticks": "9pt"},
+    )
     labels = hv.Labels([(x, y, f"{count}\n{100 * count / max(total, 1):.1f}%") for x, y, count in cells],
                        ["predicted", "true"], "text").opts(text_font_size="11pt", text_color="#111111")
     return heat * labels

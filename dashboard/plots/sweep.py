@@ -26,7 +26,14 @@ METRICS = {
     "epochs_to_95": ("Epochs to converge", "0", False),
 }
 ONE_ROW = "all"
-TEXT_COLUMNS = ["mean", "std", "range", "seeds", "majority", "text"]  # the y value of a one-setting heatmap's single row
+TEXT_COLUMNS = [
+    "mean",
+    "std",
+    "range",
+    "seeds",
+    "majority",
+    "text",
+]  # the y value of a one-setting heatmap's single row
 SWEEP_TABLE_CSS = """
 table.nnp-sweep { border-collapse: collapse; font-size: 12px; }
 table.nnp-sweep th, table.nnp-sweep td { padding: 2px 8px; text-align: right; border-bottom: 1px solid #ddd;
@@ -195,11 +202,25 @@ def sweep_heatmap(grid: SweepGrid, majority: float | None = None, width: int = 5
     ylevels = [ONE_ROW] if one else (grid.levels[1] if len(grid.levels) > 1 else [ONE_ROW])
     done = f" ({grid.done} of {grid.total} models)" if grid.done < grid.total else ""
     heat = heat.redim.values(x=xlevels, y=ylevels).opts(
-        cmap=cmap, clim=clim, colorbar=True, clabel=grid.label, clipping_colors={"NaN": "#f0f0f0"}, tools=[_hover(grid, x, y), "tap"],
-        xlabel=x, ylabel="" if one else y, yaxis=None if one else "left", width=width,
-        height=height or (140 if one else 90 + 60 * rows), title=title or f"{grid.label}{done}",
-        toolbar="above", default_tools=[], line_color="white", line_width=1, nonselection_alpha=1.0,
-        hooks=[_named("nnp-sweep-heatmap", "nnp-sweep-heatmap-source")])
+        cmap=cmap,
+        clim=clim,
+        colorbar=True,
+        clabel=grid.label,
+        clipping_colors={"NaN": "#f0f0f0"},
+        tools=[_hover(grid, x, y), "tap"],
+        xlabel=x,
+        ylabel="" if one else y,
+        yaxis=None if one else "left",
+        width=width,
+        height=height or (140 if one else 90 + 60 * rows),
+        title=title or f"{grid.label}{done}",
+        toolbar="above",
+        default_tools=[],
+        line_color="white",
+        line_width=1,
+        nonselection_alpha=1.0,
+        hooks=[_named("nnp-sweep-heatmap", "nnp-sweep-heatmap-source")],
+    )
     labels = labels.opts(text_font_size="10pt", text_color="black")
     return (heat * labels).opts(toolbar="above")
 

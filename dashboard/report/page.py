@@ -184,7 +184,10 @@ def build_report(trainer: Trainer, snapshots: Snapshots | None = None, *, histor
                                stylesheets=[SUMMARY_CSS], css_classes=["nnp-summary"])
 
     loss, accuracy = curves(history, majority["test"])
-    train_eval, test_eval = evaluation_view(data, grid, evaluation, "train"), evaluation_view(data, grid, evaluation, "test")
+    train_eval, test_eval = (
+        evaluation_view(data, grid, evaluation, "train"),
+        evaluation_view(data, grid, evaluation, "test"),
+    )
     train_split, test_split = split_views(data)
     final_map, target = map_views(data, grid)
 

@@ -13,7 +13,12 @@ from pathlib import Path
 from engine import Dataset, History, Settings
 from engine.settings import SPECS, format_value
 
-ALWAYS_SHOWN = ("dataset", "hidden", "activation", "lr")  # setting columns a runs table always shows; others only where runs differ
+ALWAYS_SHOWN = (
+    "dataset",
+    "hidden",
+    "activation",
+    "lr",
+)  # setting columns a runs table always shows; others only where runs differ
 # Points drawn in the Data tab are named as drawn wherever the dataset is named; their file is DRAWN_FILE (an
 # upload's file is named after the uploaded file, with no space: `own_files.SessionFolder.new_file`).
 DRAWN = "drawn points"
@@ -133,8 +138,10 @@ class RunRecord:
 def status_line(record: RunRecord, history: History) -> str:
     """The notebook's status line of the run's last epoch (and the rate, when a schedule changes it)."""
     epoch = history.epoch[-1] - record.first_epoch + 1
-    line = (f"Epoch {epoch:02d}/{record.requested:02d} | loss = {history.loss[-1]:.4f} | "
-            f"train acc = {100 * history.train_accuracy[-1]:5.1f}% | test acc = {100 * history.test_accuracy[-1]:5.1f}%")
+    line = (
+        f"Epoch {epoch:02d}/{record.requested:02d} | loss = {history.loss[-1]:.4f} | "
+        f"train acc = {100 * history.train_accuracy[-1]:5.1f}% | test acc = {100 * history.test_accuracy[-1]:5.1f}%"
+    )
     return line + (f" | lr = {history.lr[-1]:.2e}" if record.settings.schedule != "constant" else "")
 
 

@@ -43,6 +43,13 @@ def tiles_css() -> str:
 def dataset_tiles(experiment: Experiment) -> pn.widgets.RadioButtonGroup:
     """The thumbnails of every dataset, bound to the experiment's dataset."""
     return pn.widgets.RadioButtonGroup.from_param(
-        experiment.param.dataset, options={spec.short: name for name, spec in DATASETS.items()}, name="", description=None,
-        color="light", stylesheets=[tiles_css()], sizing_mode="stretch_width", margin=(2, 4, 6, 4),
-        css_classes=["nnp-dataset-tiles"])
+        experiment.param.dataset,
+        options={spec.short: name for name, spec in DATASETS.items()},
+        name="",
+        description=None,
+        color="light",
+        stylesheets=[tiles_css()],
+        sizing_mode="stretch_width",
+        margin=(2, 4, 6, 4),
+        css_classes=["nnp-dataset-tiles"],
+    )

@@ -160,7 +160,9 @@ class StatusLine(ReactiveHTML):
     text = param.String(default="", doc="The status line.")
     progress = param.Number(default=0.0, bounds=(0, 1), doc="Share of the run done.")
 
-    _template = '<div class="status"><pre id="line"></pre><div class="bar"><div id="fill" class="fill"></div></div></div>'
+    _template = (
+        '<div class="status"><pre id="line"></pre><div class="bar"><div id="fill" class="fill"></div></div></div>'
+    )
     _scripts = {
         "render": "line.innerHTML = data.text; fill.style.width = (100 * data.progress) + '%'",
         "text": "line.innerHTML = data.text",

@@ -65,7 +65,9 @@ def serve(port: int = 5006, show: bool = False, ready_pages: int = 0, **options)
     first = os.getpid()
     for number in STOP_SIGNALS:  # inherited by the processes forked for --num-procs (Panel's replaces SIGINT's)
         signal.signal(number, _stop_on_signal)
-    threading.Thread(target=warm, args=(port, WARM_REQUESTS * processes), name="nn-playground-warm", daemon=True).start()
+    threading.Thread(
+        target=warm, args=(port, WARM_REQUESTS * processes), name="nn-playground-warm", daemon=True
+    ).start()
     try:  # with several processes, each one (forked in Server()) goes on from here with its own sessions
         server = pn.serve({ROUTE: session_page}, port=port, show=show, title="nn-playground", threaded=False,
                           start=False, **{**SESSION_OPTIONS, **options})

@@ -22,8 +22,9 @@ from .view_options import OPTIONS, ViewOptions
 
 TABLE_INTERVAL = 0.5
 STATE_CSS = ".live-html { font-size: 13px; }"
-# The maps grow with the window: two side by side share the main area's width (the curves wrap below them), each at least MAP_MIN and at most
-# MAP_MAX pixels wide, and no taller than the window leaves under the bars above them (MAP_TOP pixels).
+# The maps grow with the window: two side by side share the main area's width (the curves wrap below them), each
+# at least MAP_MIN and at most MAP_MAX pixels wide, and no taller than the window leaves under the bars above them
+# (MAP_TOP pixels).
 MAP_MIN, MAP_MAX, MAP_TOP = 300, 760, 350  # MAP_TOP: with a two-line message shown
 MAP_CSS = (f".nnp-map {{ flex: 1 1 max({MAP_MIN}px, 45%) !important; width: auto !important; min-width: {MAP_MIN}px; "
            f"max-width: min({MAP_MAX}px, calc((100vh - {MAP_TOP}px) * {GROW_WIDTH / GROW_HEIGHT:.3f})); }}")
@@ -67,8 +68,11 @@ class Header(pn.viewable.Viewer):
         state = {"training": "training…", "stopping": "stopping…", "paused": "paused: Resume or Step"}.get(e.state)
         ended = state or {"finished": f"finished in {run['seconds']:.2f} s"}.get(run["ended"], run["ended"])
         return html.escape(f"Run {run['run']}", quote=False).join(("<b>", "</b>")) + html.escape(
-            f" (model {run['model']}, {run['dataset']}, hidden {cell_text('hidden', run['hidden'])}, {run['activation']}, "
-            f"{run['optimizer']} lr {run['lr']:g}): {ended}", quote=False)
+            f" (model {run['model']}, {run['dataset']}, hidden {cell_text('hidden', run['hidden'])}, "
+            f"{run['activation']}, "
+            f"{run['optimizer']} lr {run['lr']:g}): {ended}",
+            quote=False,
+        )
 
     def __panel__(self) -> pn.Column:
         return pn.Column(self.status, self.state, self.message, sizing_mode="stretch_width", margin=0)

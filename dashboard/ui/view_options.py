@@ -24,9 +24,14 @@ class ViewOptions(param.Parameterized):
         """The options as a row of checkboxes, kept in step with the parameters both ways. One CheckBoxGroup,
         not four Checkbox widgets: its labels are clickable (a Panel Checkbox's text is not)."""
         labels = {self.param[name].label: name for name in OPTIONS}
-        group = pn.widgets.CheckBoxGroup(options=list(labels), inline=True, margin=(2, 5), css_classes=["nnp-view-options"],
-                                         styles={"flex": "1 1 100%"},  # a line of its own in the Training tab's FlexBox
-                                         stylesheets=["label { margin-right: 14px; }"])
+        group = pn.widgets.CheckBoxGroup(
+            options=list(labels),
+            inline=True,
+            margin=(2, 5),
+            css_classes=["nnp-view-options"],
+            styles={"flex": "1 1 100%"},  # a line of its own in the Training tab's FlexBox
+            stylesheets=["label { margin-right: 14px; }"],
+        )
 
         def to_group(*events) -> None:
             group.value = [label for label, name in labels.items() if getattr(self, name)]

@@ -61,12 +61,18 @@ def wait_for_compare(app, a: int, b: int) -> dict:
     plot arrives in its own message: wait for all of them, and for the replaced plots to be gone)."""
     app.page.wait_for_function(
         "([a, b]) => { const d = Bokeh.documents[0];"
-        " const one = (n) => { const m = [...d.all_models].filter(m => m.name === n); return m.length === 1 ? m[0] : null; };"
+        " const one = (n) => { const m = [...d.all_models].filter(m => m.name === n);"
+        "   return m.length === 1 ? m[0] : null; };"
         " const t = (n) => { const m = one(n); return m ? m.title.text : ''; };"
-        " const run = (side) => { const s = one('nnp-compare-curves-' + side); return s && s.data.run.length ? s.data.run[0] : ''; };"
+        " const run = (side) => { const s = one('nnp-compare-curves-' + side);"
+        "   return s && s.data.run.length ? s.data.run[0] : ''; };"
         " return t('nnp-compare-a').startsWith('Run ' + a + ':') && t('nnp-compare-b').startsWith('Run ' + b + ':')"
-        "   && t('nnp-compare-diff').startsWith('Disagreement') && run('a') === 'run ' + a && run('b') === 'run ' + b; }",
-        arg=[a, b], timeout=60_000, polling=100)
+        "   && t('nnp-compare-diff').startsWith('Disagreement')"
+        "   && run('a') === 'run ' + a && run('b') === 'run ' + b; }",
+        arg=[a, b],
+        timeout=60_000,
+        polling=100,
+    )
     return app.page.evaluate(COMPARE_JS)
 
 

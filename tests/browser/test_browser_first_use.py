@@ -66,7 +66,9 @@ def test_notebook_run_at_the_baseline_says_what_it_means_with_one_epoch_per_fram
     # Item 3: each shown map came with the status and the crosses of its own epoch.
     frames = app.page.evaluate("() => window.__frames")
     trained = [(title, status, wrong) for title, status, wrong in frames if title != "Model: none yet (press Train)"]
-    assert len(trained) >= 5 and all(not epoch_of(status) for title, status, _ in frames if (title, status, _) not in trained)
+    assert len(trained) >= 5 and all(
+        not epoch_of(status) for title, status, _ in frames if (title, status, _) not in trained
+    )
     for title, status, wrong in trained:
         shown = re.match(r"Model at epoch (\d+)", title)
         assert shown and epoch_of(status) and int(shown[1]) == epoch_of(status)[0], (title, status)

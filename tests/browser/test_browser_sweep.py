@@ -66,9 +66,11 @@ def test_a_sweep_fills_the_heatmap_live_and_a_click_trains_that_cell(new_session
     runs = len(experiment.runs)
     x, y = page.evaluate(CELL_JS, ["0.03", "8,8"])
     page.mouse.click(x, y)
-    page.wait_for_function("() => [...Bokeh.documents[0].all_models].some(m => m.css_classes && "
-                           "m.css_classes.includes('nnp-message') && (m.data.text || '').includes('Training 0.03 | 8,8'))",
-                           timeout=30_000)
+    page.wait_for_function(
+        "() => [...Bokeh.documents[0].all_models].some(m => m.css_classes && "
+        "m.css_classes.includes('nnp-message') && (m.data.text || '').includes('Training 0.03 | 8,8'))",
+        timeout=30_000,
+    )
     assert experiment.lr == 0.03 and experiment.hidden == (8, 8) and experiment.epochs == 1500
     assert experiment.dataset == "toy_xor" and experiment.samples == 200 and experiment.seed in (0, 1)
     app.tab("Training")

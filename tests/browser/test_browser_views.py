@@ -15,7 +15,8 @@ pytestmark = pytest.mark.timeout(240)
 MARKS_JS = """(which) => {
   const doc = Bokeh.documents[0];
   const count = (kind) => doc.get_model_by_name(`decision-map-${which}-${kind}`).data.x.length;
-  return {right: count('right'), wrong: count('wrong'), visible: doc.get_model_by_name(`decision-map-${which}-right-marks`).visible};
+  const marks = doc.get_model_by_name(`decision-map-${which}-right-marks`);
+  return {right: count('right'), wrong: count('wrong'), visible: marks.visible};
 }"""
 IMAGE_JS = """() => [...new Set(Bokeh.documents[0].get_model_by_name('decision-map-image').data.image[0])]"""
 FIGURES_JS = """() => Object.fromEntries([...Bokeh.documents[0].all_models]
@@ -59,8 +60,11 @@ def test_view_toggles_change_what_the_decision_map_shows(new_session):
 
     assert page.evaluate(FIGURES_JS)["Exact target: " + f"{100 * experiment.grid.agreement:.1f}% agreement"]
     toggle(app, "show_target")
-    page.wait_for_function(f"() => Object.entries(({FIGURES_JS})()).some(([t, v]) => t.startsWith('Exact target') && !v)",
-                           polling=200, timeout=30_000)
+    page.wait_for_function(
+        f"() => Object.entries(({FIGURES_JS})()).some(([t, v]) => t.startsWith('Exact target') && !v)",
+        polling=200,
+        timeout=30_000,
+    )
 
     toggle(app, "mark_wrong")  # back on: the crosses return where the model is wrong
     train_wrong = int((~experiment.evaluation.train_correct).sum())

@@ -61,7 +61,19 @@ def plain_pytorch(dataset, layers, seed, lr, epochs):
 @pytest.mark.parametrize(
     "dataset, hidden, activation, layers, epochs",
     [
-        ("toy_xor", "8,8", "tanh", lambda: [torch.nn.Linear(2, 8), torch.nn.Tanh(), torch.nn.Linear(8, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1)], 40),
+        (
+            "toy_xor",
+            "8,8",
+            "tanh",
+            lambda: [
+                torch.nn.Linear(2, 8),
+                torch.nn.Tanh(),
+                torch.nn.Linear(8, 8),
+                torch.nn.Tanh(),
+                torch.nn.Linear(8, 1),
+            ],
+            40,
+        ),
         ("toy_ring", "16", "relu", lambda: [torch.nn.Linear(2, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1)], 30),
     ],
 )
@@ -73,8 +85,17 @@ def test_json_history_equals_plain_pytorch(capsys, dataset, hidden, activation, 
     expected = plain_pytorch(load_dataset(Settings(dataset=dataset)), layers, seed=3, lr=0.01, epochs=epochs)
     assert report["history"] == expected  # bit for bit
     assert report["final"] == {key: values[-1] for key, values in expected.items()}
-    assert report["settings"] == Settings(dataset=dataset, hidden=tuple(map(int, hidden.split(","))), activation=activation,
-                                          epochs=epochs, lr=0.01, seed=3).to_dict()
+    assert (
+        report["settings"]
+        == Settings(
+            dataset=dataset,
+            hidden=tuple(map(int, hidden.split(","))),
+            activation=activation,
+            epochs=epochs,
+            lr=0.01,
+            seed=3,
+        ).to_dict()
+    )
     assert report["run"]["ended"] == "finished" and report["run"]["message"] == ""
 
 
@@ -98,7 +119,21 @@ def test_diverged_run_exits_3_and_still_reports(capsys):
 
 
 def test_text_summary(capsys, tmp_path):
-    code = main(["train", "--dataset", "toy_xor", "--hidden", "8", "--epochs", "20", "--every", "5", "--save", str(tmp_path / "run")])
+    code = main(
+        [
+            "train",
+            "--dataset",
+            "toy_xor",
+            "--hidden",
+            "8",
+            "--epochs",
+            "20",
+            "--every",
+            "5",
+            "--save",
+            str(tmp_path / "run"),
+        ]
+    )
     out, err = capsys.readouterr()
     lines = out.splitlines()
     assert code == 0
@@ -243,7 +278,9 @@ def test_data_to_a_closed_pipe_ends_quietly_and_imports_no_dashboard_library():
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader has gone, as `head` goes in `nn-playground data | head -n 1`
     try:
-        result = subprocess.run(command("data", "--samples", "100"), cwd=ROOT, stdout=write_end, stderr=subprocess.PIPE, text=True)
+        result = subprocess.run(
+            command("data", "--samples", "100"), cwd=ROOT, stdout=write_end, stderr=subprocess.PIPE, text=True
+        )
     finally:
         os.close(write_end)
     packages, err = split_imports(result.stderr)
@@ -253,7 +290,21 @@ def test_data_to_a_closed_pipe_ends_quietly_and_imports_no_dashboard_library():
 
 
 def test_schedule_options_show_the_rate_in_the_status(capsys):
-    code = main(["train", "--samples", "200", "--epochs", "4", "--schedule", "step", "--decay-every", "2", "--decay-factor", "0.5"])
+    code = main(
+        [
+            "train",
+            "--samples",
+            "200",
+            "--epochs",
+            "4",
+            "--schedule",
+            "step",
+            "--decay-every",
+            "2",
+            "--decay-factor",
+            "0.5",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert out.splitlines()[0].startswith("Epoch 04/04 | loss = ") and out.splitlines()[0].endswith("| lr = 2.50e-03")

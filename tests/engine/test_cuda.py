@@ -17,7 +17,14 @@ pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a C
         {},
         {"dataset": "toy_xor", "hidden": (8, 8), "activation": "tanh", "lr": 0.01},
         {"dataset": "moons", "hidden": (16,), "optimizer": "sgd", "momentum": 0.9, "lr": 0.05, "batch_size": 64},
-        {"dataset": "toy_ring", "hidden": (32, 32), "optimizer": "rmsprop", "dropout": 0.2, "reg": "l2", "reg_rate": 1e-4},
+        {
+            "dataset": "toy_ring",
+            "hidden": (32, 32),
+            "optimizer": "rmsprop",
+            "dropout": 0.2,
+            "reg": "l2",
+            "reg_rate": 1e-4,
+        },
     ],
 )
 def test_cuda_training_follows_the_cpu_run(changes):

@@ -54,7 +54,13 @@ def ref_ring(inp, r_inner=0.18, r_outer=0.32):
     return ((r >= r_inner) & (r <= r_outer)).astype(np.float32)
 
 
-REFERENCE = {"toy_easy": ref_easy, "toy_hard": ref_hard, "toy_xor": ref_xor, "toy_cross": ref_cross, "toy_ring": ref_ring}
+REFERENCE = {
+    "toy_easy": ref_easy,
+    "toy_hard": ref_hard,
+    "toy_xor": ref_xor,
+    "toy_cross": ref_cross,
+    "toy_ring": ref_ring,
+}
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCE))
@@ -227,7 +233,9 @@ def test_dataset_csv_written_and_read_back(tmp_path):
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == ["sepal_length", "petal_width", "label", "split"]
     assert len(rows) == 100 and sum(row["split"] == "test" for row in rows) == 25
-    assert np.array_equal(np.array([[float(r["sepal_length"]), float(r["petal_width"])] for r in rows], dtype=np.float32), data.points)
+    assert np.array_equal(
+        np.array([[float(r["sepal_length"]), float(r["petal_width"])] for r in rows], dtype=np.float32), data.points
+    )
     assert [int(r["label"]) for r in rows] == data.labels.astype(int).tolist()
 
 

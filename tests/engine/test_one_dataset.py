@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-DECLARATION = '''    DatasetSpec("toy_stripes", "Toy dataset: stripes", "stripes", "toy", exact=lambda p: (p[:, 0] * 4 % 2 >= 1).astype(np.float32)),
-'''
+DECLARATION = """    DatasetSpec("toy_stripes", "Toy dataset: stripes", "stripes", "toy",
+                exact=lambda p: (p[:, 0] * 4 % 2 >= 1).astype(np.float32)),
+"""
 ANCHOR = '    DatasetSpec("spiral",'
 PROBE = r'''
 import panel as pn

@@ -31,7 +31,9 @@ def test_each_stacked_model_starts_from_the_single_engines_weights_for_its_seed(
         assert torch.equal(row, Trainer(settings).net.flat)
 
 
-@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "elu", "leaky_relu", "gelu", "silu", "softplus", "linear"])
+@pytest.mark.parametrize(
+    "activation", ["relu", "tanh", "sigmoid", "elu", "leaky_relu", "gelu", "silu", "softplus", "linear"]
+)
 def test_stacked_models_match_each_model_trained_alone_for_every_activation(activation):
     models = [SMALL.replace(activation=activation, seed=seed, lr=lr) for seed, lr in ((1, 0.02), (2, 0.05))]
     for stacked, settings in zip(train_stack([0, 1], models), models):
@@ -50,7 +52,9 @@ def test_stacked_models_match_each_model_trained_alone_for_every_optimizer(optim
 
 
 def test_schedules_and_per_model_penalty_rates_match_too():
-    models = [SMALL.replace(schedule="cosine", reg="l2", reg_rate=rate, seed=seed) for seed, rate in ((1, 0.0), (2, 0.01))]
+    models = [
+        SMALL.replace(schedule="cosine", reg="l2", reg_rate=rate, seed=seed) for seed, rate in ((1, 0.0), (2, 0.01))
+    ]
     models += [SMALL.replace(schedule="step", decay_every=7, reg="l1", reg_rate=0.003, seed=3)]
     results = train_stack([0, 1], models[:2]) + train_stack([2], models[2:])
     for stacked, settings in zip(results, models):
@@ -58,7 +62,9 @@ def test_schedules_and_per_model_penalty_rates_match_too():
 
 
 def test_a_diverging_model_stops_alone_and_the_others_go_on():
-    models = [SMALL.replace(optimizer="sgd", lr=lr, seed=1, activation="linear", hidden=(8, 8)) for lr in (0.05, 10.0, 0.1)]
+    models = [
+        SMALL.replace(optimizer="sgd", lr=lr, seed=1, activation="linear", hidden=(8, 8)) for lr in (0.05, 10.0, 0.1)
+    ]
     results = train_stack([0, 1, 2], models)
     alone = [train_alone(i, s) for i, s in enumerate(models)]
     assert [r.ended for r in results] == ["finished", "diverged", "finished"]

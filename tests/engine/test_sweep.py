@@ -19,7 +19,12 @@ def test_models_are_every_combination_with_the_seeds_fastest():
     sweep = Sweep(SMALL, {"lr": [0.01, 0.1], "hidden": [4, (8, 8), "3,3"]}, seeds=[0, 7])
     models = sweep.models()
     assert len(models) == 12
-    assert [(m.lr, m.hidden, m.seed) for m in models[:4]] == [(0.01, (4,), 0), (0.01, (4,), 7), (0.01, (8, 8), 0), (0.01, (8, 8), 7)]
+    assert [(m.lr, m.hidden, m.seed) for m in models[:4]] == [
+        (0.01, (4,), 0),
+        (0.01, (4,), 7),
+        (0.01, (8, 8), 0),
+        (0.01, (8, 8), 7),
+    ]
     assert models[-1].lr == 0.1 and models[-1].hidden == (3, 3)
 
 

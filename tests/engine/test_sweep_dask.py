@@ -19,7 +19,9 @@ SMALL = Settings(dataset="toy_xor", samples=300, hidden=(4,), epochs=8, lr=0.02)
 
 @pytest.fixture(scope="module")
 def cluster():
-    os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    )
     with distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1, host="127.0.0.1",
                                   dashboard_address=":0", silence_logs=40) as local:
         yield local

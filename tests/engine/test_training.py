@@ -68,7 +68,9 @@ def test_a_yes_or_no_setting_reads_and_writes_its_text():
         Settings(notebook_draw=1)
 
 
-@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "elu", "leaky_relu", "gelu", "silu", "softplus", "linear"])
+@pytest.mark.parametrize(
+    "activation", ["relu", "tanh", "sigmoid", "elu", "leaky_relu", "gelu", "silu", "softplus", "linear"]
+)
 def test_every_activation_matches_autograd_bit_for_bit(activation):
     settings = Settings(dataset="toy_ring", samples=800, hidden=(6, 5), activation=activation, epochs=15, seed=3)
     trainer = Trainer(settings)
@@ -101,7 +103,9 @@ def test_dropout_matches_plain_pytorch():
 
 @pytest.mark.parametrize("reg", ["l1", "l2"])
 def test_weight_penalty_matches_plain_pytorch_and_shrinks_weights(reg):
-    settings = Settings(dataset="gaussians", samples=600, hidden=(8,), reg=reg, reg_rate=0.01, epochs=40, lr=0.05, seed=7)
+    settings = Settings(
+        dataset="gaussians", samples=600, hidden=(8,), reg=reg, reg_rate=0.01, epochs=40, lr=0.05, seed=7
+    )
     trainer = Trainer(settings)
     trainer.train()
     # the penalty's gradient is added in another order than autograd's, so equal to rounding only
@@ -116,7 +120,9 @@ def test_weight_penalty_matches_plain_pytorch_and_shrinks_weights(reg):
 
 
 def test_extra_input_features_widen_the_input_layer():
-    settings = Settings(dataset="toy_ring", samples=500, features=("x", "y", "x2", "y2", "xy", "sinx", "siny"), epochs=3)
+    settings = Settings(
+        dataset="toy_ring", samples=500, features=("x", "y", "x2", "y2", "xy", "sinx", "siny"), epochs=3
+    )
     trainer = Trainer(settings)
     trainer.train()
     assert trainer.model[0].in_features == 7 and trainer.x_train.shape[1] == 7
@@ -130,7 +136,9 @@ def test_no_hidden_layer_is_logistic_regression():
 
 
 def test_same_settings_same_history_bit_for_bit():
-    settings = Settings(dataset="spiral", samples=600, hidden=(16, 16), activation="tanh", batch_size=64, epochs=5, seed=11)
+    settings = Settings(
+        dataset="spiral", samples=600, hidden=(16, 16), activation="tanh", batch_size=64, epochs=5, seed=11
+    )
     first, second = Trainer(settings), Trainer(settings)
     first.train()
     second.train()
@@ -243,7 +251,16 @@ def test_model_stays_usable_in_plain_pytorch():
 
 @pytest.mark.parametrize("schedule", ["step", "cosine"])
 def test_learning_rate_schedules_match_torch_schedulers(schedule):
-    settings = Settings(dataset="toy_xor", samples=600, hidden=(8,), lr=0.02, epochs=30, schedule=schedule, decay_every=10, decay_factor=0.5)
+    settings = Settings(
+        dataset="toy_xor",
+        samples=600,
+        hidden=(8,),
+        lr=0.02,
+        epochs=30,
+        schedule=schedule,
+        decay_every=10,
+        decay_factor=0.5,
+    )
     trainer = Trainer(settings)
     statuses = []
     trainer.train(callback=lambda p: statuses.append(p.status), every=10)

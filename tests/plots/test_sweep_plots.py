@@ -24,8 +24,11 @@ hv.extension("bokeh")
 
 @pytest.fixture(scope="module")
 def swept():
-    sweep = Sweep(Settings(dataset="toy_xor", samples=200, epochs=12), {"lr": [0.01, 0.1], "hidden": [(4,), (8, 8), ()]},
-                  seeds=[0, 1])
+    sweep = Sweep(
+        Settings(dataset="toy_xor", samples=200, epochs=12),
+        {"lr": [0.01, 0.1], "hidden": [(4,), (8, 8), ()]},
+        seeds=[0, 1],
+    )
     return sweep, run_sweep(sweep, workers=1)
 
 

@@ -77,7 +77,9 @@ def test_report_numbers_are_the_experiments(reports):
     assert numbers["final"] == {"epoch": 200, "loss": history.loss[-1], "test_loss": history.test_loss[-1],
                                 "train_accuracy": history.train_accuracy[-1],
                                 "test_accuracy": history.test_accuracy[-1]}
-    assert numbers["majority"]["test"] == pytest.approx(0.733) and numbers["final"]["test_accuracy"] == pytest.approx(0.733)
+    assert numbers["majority"]["test"] == pytest.approx(0.733) and numbers["final"]["test_accuracy"] == pytest.approx(
+        0.733
+    )
     assert 0.5 < numbers["agreement"] < 1
     confusion = np.array(numbers["confusion"]["test"])
     assert confusion.sum() == 1000 and (confusion[0, 0] + confusion[1, 1]) / 1000 == pytest.approx(

@@ -15,8 +15,11 @@ from engine.sweep import Sweep, run_sweep
 
 @pytest.fixture(scope="module")
 def swept():
-    sweep = Sweep(Settings(dataset="toy_xor", samples=200, epochs=10), {"lr": [0.01, 0.1], "activation": ["relu", "tanh"]},
-                  seeds=[0, 1])
+    sweep = Sweep(
+        Settings(dataset="toy_xor", samples=200, epochs=10),
+        {"lr": [0.01, 0.1], "activation": ["relu", "tanh"]},
+        seeds=[0, 1],
+    )
     return sweep, run_sweep(sweep, workers=1)
 
 

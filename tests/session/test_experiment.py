@@ -14,7 +14,9 @@ from dashboard.session.experiment import PARTS, SETTINGS, Experiment
 from engine import Settings, Trainer
 from engine.settings import GROUPS, MAX_EPOCHS, SPECS
 
-STATUS = re.compile(r"^Epoch \d{2,}/\d{2,} \| loss = \d+\.\d{4} \| train acc = [ \d]{3}\.\d% \| test acc = [ \d]{3}\.\d%$")
+STATUS = re.compile(
+    r"^Epoch \d{2,}/\d{2,} \| loss = \d+\.\d{4} \| train acc = [ \d]{3}\.\d% \| test acc = [ \d]{3}\.\d%$"
+)
 XOR = dict(dataset="toy_xor", hidden="8,8", lr=0.01)
 
 

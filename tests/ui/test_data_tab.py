@@ -202,7 +202,11 @@ def test_drawn_points_are_named_as_drawn_and_an_upload_by_its_csv():
     experiment.test_share = 0.5  # the data are reloaded, and still drawn
     assert len(experiment.data.test_index) == 6 and experiment.data.title == "Drawn points"
     # An upload keeps its csv naming, even of a file called "drawn points.csv".
-    upload(editor, "drawn points.csv", "".join(f"{x},{y},{label}\n" for (x, y), label in zip(POINTS.tolist(), LABELS)).encode())
+    upload(
+        editor,
+        "drawn points.csv",
+        "".join(f"{x},{y},{label}\n" for (x, y), label in zip(POINTS.tolist(), LABELS)).encode(),
+    )
     assert experiment.dataset == "csv" and experiment.data.title == "Your data"
     assert Path(experiment.csv_path).name == "drawn_points.csv"
     assert "Your data from drawn points.csv: 40 points" in experiment.message
