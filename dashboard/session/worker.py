@@ -92,7 +92,7 @@ class Update:
     rows: dict[str, list] = field(default_factory=lambda: {key: [] for key in ROW_KEYS})
     grid: GridMap | None = None
     evaluation: Evaluation | None = None
-    neurons: list | None = None  # neuron maps and weights, taken with the map (see inside.py)
+    neurons: list | None = None  # neuron maps and weights, taken with the map (engine/snapshots.py)
     weights: list | None = None
     frames: list[Frame] = field(default_factory=list)  # recorded at round epochs, for replay
     trainer: Trainer | None = None  # set once, when a new model has been built
