@@ -241,7 +241,8 @@ def report(results, total: int, interrupted: bool = False) -> dict:
                 "settings": r.settings.to_dict(),
                 "final": None if r.final is None else {key: _finite(r.final[key]) for key in METRICS},
                 "agreement": r.agreement,
-                "epochs_to_95": r.epochs_to_95,
+                "majority": r.majority,
+                "epochs_to_halfway": r.epochs_to_halfway,
                 "seconds": r.seconds,
                 "ended": r.ended,
                 "message": r.message,
@@ -266,7 +267,7 @@ def write_csv(path: str, sweep, results) -> None:
 
 def print_table(sweep, results) -> None:
     axes = list(sweep.axes) + ["seed"]
-    header = [*axes, "loss", "train acc", "test acc", "agreement", "to 95%", "ended"]
+    header = [*axes, "loss", "train acc", "test acc", "baseline", "agreement", "to halfway", "ended"]
 
     def percent(value: float | None) -> str:
         return "" if value is None else f"{100 * value:.1f}%"
@@ -276,7 +277,8 @@ def print_table(sweep, results) -> None:
         final = r.final or {}
         rows.append([_shown(getattr(r.settings, name)) for name in axes] + [
             "" if final.get("loss") is None else f"{final['loss']:.4f}", percent(final.get("train_accuracy")),
-            percent(final.get("test_accuracy")), percent(r.agreement), _shown(r.epochs_to_95), r.ended])
+            percent(final.get("test_accuracy")), percent(r.majority), percent(r.agreement), _shown(r.epochs_to_halfway),
+            r.ended])
     widths = [max(len(str(row[i])) for row in [header] + rows) for i in range(len(header))]
     for row in [header] + rows:
         print("  ".join(str(cell).rjust(width) for cell, width in zip(row, widths)))

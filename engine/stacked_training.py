@@ -25,6 +25,7 @@ from .stacked import StackedMLP, can_stack, data_key, stack_key
 HISTORY_KEYS = ("epoch", "loss", "train_accuracy", "test_accuracy", "test_loss")
 HISTORY_POINTS = 100  # a result keeps about this many epochs of its history (and always the last)
 GRID_SIZE = 200  # the agreement with the exact target is measured on this grid, as the dashboard's map
+HALFWAY = 0.5  # a model has learned its data once its test accuracy is this share of the way from baseline to 100 %
 
 
 @dataclass
@@ -35,18 +36,20 @@ class ModelResult:
     settings: Settings
     final: dict | None  # epoch, loss, test_loss, train_accuracy, test_accuracy of the last epoch (None: no epoch)
     agreement: float | None  # share of a 200x200 grid where the model and the exact target agree (toy data)
-    epochs_to_95: int | None  # first epoch whose test accuracy reached 95 % of the final one
+    epochs_to_halfway: int | None  # first epoch whose test accuracy is HALFWAY from `majority` to 100 % (or None)
     seconds: float  # training time (for a stack: its time divided by its models)
     history: dict = field(default_factory=dict)  # HISTORY_KEYS -> lists, thinned to about HISTORY_POINTS epochs
     ended: str = "finished"  # "finished", "diverged" or "stopped"
     message: str = ""
     stacked: bool = True  # trained in a stack (False: alone, with the single-model Trainer)
+    majority: float | None = None  # the majority-class baseline of its own test set
 
     def to_dict(self) -> dict:
         return {
             "index": self.index, "settings": self.settings.to_dict(), "final": self.final,
-            "agreement": self.agreement, "epochs_to_95": self.epochs_to_95, "seconds": self.seconds,
+            "agreement": self.agreement, "epochs_to_halfway": self.epochs_to_halfway, "seconds": self.seconds,
             "history": self.history, "ended": self.ended, "message": self.message, "stacked": self.stacked,
+            "majority": self.majority,
         }
 
 
@@ -66,18 +69,19 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def epochs_to_halfway(history: dict[str, list], majority: float) -> int | None:
+    """The first epoch whose test accuracy is at least HALFWAY from the majority baseline to 100 % (None if
+    none is): a fixed goal per dataset, so a model stuck at its baseline never counts as fast."""
+    goal = majority + HALFWAY * (1 - majority)
+    return next((e for e, a in zip(history["epoch"], history["test_accuracy"]) if a is not None and a >= goal), None)
+
+
 def summarise(index: int, settings: Settings, history: dict[str, list], agreement, seconds: float, ended: str,
-              message: str, stacked: bool) -> ModelResult:
+              message: str, stacked: bool, majority: float) -> ModelResult:
     history = {key: [(_finite(v) if isinstance(v, float) else v) for v in values] for key, values in history.items()}
     final = {key: values[-1] for key, values in history.items()} if history["epoch"] else None
-    epochs_to_95 = None
-    if final is not None and final["test_accuracy"] is not None:
-        goal = 0.95 * final["test_accuracy"]
-        epochs_to_95 = next(
-            e for e, a in zip(history["epoch"], history["test_accuracy"]) if a is not None and a >= goal
-        )
-    return ModelResult(index, settings, final, agreement, epochs_to_95, seconds, thinned(history), ended, message,
-                       stacked)
+    return ModelResult(index, settings, final, agreement, epochs_to_halfway(history, majority), seconds,
+                       thinned(history), ended, message, stacked, majority)
 
 
 # ----- training a stack -----
@@ -138,7 +142,7 @@ def train_stack(indices: Sequence[int], settings: Sequence[Settings], dataset: D
         history["epoch"] = list(range(1, len(history["loss"]) + 1))
         results.append(summarise(indices[model], model_settings, history,
                                  None if agreement is None else float(agreement[model]), seconds, loop.ended[model],
-                                 loop.message[model], True))
+                                 loop.message[model], True, dataset.majority_share("test")))
     return results
 
 
@@ -157,7 +161,7 @@ def train_alone(index: int, settings: Settings, dataset: Dataset | None = None, 
     grid = evaluate_grid(trainer, GRID_SIZE) if trainer.dataset.exact is not None else None
     history = {key: list(getattr(trainer.history, key)) for key in HISTORY_KEYS}
     return summarise(index, settings, history, None if grid is None else grid.agreement, run.seconds, run.ended,
-                     run.message, False)
+                     run.message, False, trainer.dataset.majority_share("test"))
 
 
 def train_models(indices: Sequence[int], settings: Sequence[Settings], stop=None,

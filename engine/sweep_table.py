@@ -13,7 +13,7 @@ import math
 from .settings import SPECS
 
 METRICS = ("epoch", "loss", "test_loss", "train_accuracy", "test_accuracy")
-COLUMNS = ["model", *SPECS, *METRICS, "agreement", "epochs_to_95", "seconds", "ended"]
+COLUMNS = ["model", *SPECS, *METRICS, "majority", "agreement", "epochs_to_halfway", "seconds", "ended"]
 
 
 def shown(value) -> str:
@@ -32,7 +32,7 @@ def csv_rows(results) -> list[list[str]]:
         final = r.final or {}
         rows.append([str(r.index)] + [shown(getattr(r.settings, name)) for name in SPECS]
                     + [shown(final.get(key)) for key in METRICS]
-                    + [shown(r.agreement), shown(r.epochs_to_95), f"{r.seconds:.4f}", r.ended])
+                    + [shown(r.majority), shown(r.agreement), shown(r.epochs_to_halfway), f"{r.seconds:.4f}", r.ended])
     return rows
 
 

@@ -28,16 +28,6 @@ from ..plots.sweep import (
 SWEEP_TITLE = "sweep"
 
 
-def base_majority(sweep) -> float | None:
-    """The majority baseline of the base settings' test set (None if the data cannot be loaded here)."""
-    from engine import load_dataset
-
-    try:
-        return load_dataset(sweep.base).majority_share("test")
-    except (OSError, ValueError):
-        return None
-
-
 def _described(sweep) -> str:
     axes = "; ".join(f"{SPECS[name].label} ({name}): {', '.join(axis_label(name, v) for v in _normal(sweep, name))}"
                      for name in sweep.axes) or "nothing (one combination)"
@@ -57,60 +47,57 @@ def _normal(sweep, name: str) -> list:
     return seen
 
 
-def sweep_section(sweep, results, metric: str = "test_accuracy", majority: float | None = None) -> list:
+def sweep_section(sweep, results, metric: str = "test_accuracy") -> list:
     """The report's section on a sweep: what was varied, the heatmap(s), the spread over seeds, the table."""
     finished = sum(r.ended == "finished" for r in results)
     total = len(sweep.models())
-    text = (f"## Sweep: {total} models\n\n{_described(sweep)}\n\n{finished} of {total} models finished"
-            + (f"; the majority baseline (always the most common class) is {100 * majority:.1f}% of the base test "
-               "set." if majority is not None else "."))
+    text = (f"## Sweep: {total} models\n\n{_described(sweep)}\n\n{finished} of {total} models finished. Each "
+            "accuracy is coloured against its own cell's majority baseline (always answering the most common class "
+            "of that cell's test set): grey within a point of it, blue above, red below.")
     parts = [pn.pane.Markdown(text, sizing_mode="stretch_width", margin=(4, 10))]
     if sweep.axes:
         metrics = [metric] + (["test_accuracy"] if metric != "test_accuracy" else [])
-        heatmaps = [pn.pane.HoloViews(sweep_heatmap(sweep_grid(sweep, results, m), majority), margin=5)
+        heatmaps = [pn.pane.HoloViews(sweep_heatmap(sweep_grid(sweep, results, m)), margin=5)
                     for m in metrics]
         parts.append(pn.FlexBox(*heatmaps, flex_wrap="wrap", gap="4px", sizing_mode="stretch_width", margin=0))
         if len(sweep.seeds) > 1:
             parts.append(pn.pane.HoloViews(sweep_spread(sweep_grid(sweep, results, metric), width=760), margin=5))
-    parts.append(pn.pane.HTML(sweep_table_html(sweep, results, majority), stylesheets=[SWEEP_TABLE_CSS],
+    parts.append(pn.pane.HTML(sweep_table_html(sweep, results), stylesheets=[SWEEP_TABLE_CSS],
                               margin=(0, 10), css_classes=["nnp-sweep-table"]))
     return parts
 
 
-def sweep_numbers(sweep, results, metric: str, majority: float | None) -> dict:
+def sweep_numbers(sweep, results, metric: str) -> dict:
     from engine.sweep_table import csv_rows
 
     rows = csv_rows(results)
-    return {"dataset_title": SWEEP_TITLE, "metric": metric, "majority": majority, "axes": list(sweep.axes),
+    return {"dataset_title": SWEEP_TITLE, "metric": metric, "axes": list(sweep.axes),
             "seeds": list(sweep.seeds), "models": len(sweep.models()), "columns": rows[0], "rows": rows[1:]}
 
 
-def sweep_page(sweep, results, metric: str = "test_accuracy", majority: float | None = None) -> pn.Column:
+def sweep_page(sweep, results, metric: str = "test_accuracy") -> pn.Column:
     """The sweep's report as a Panel layout (render.py's `render_page` writes it)."""
     if metric not in METRICS:
         raise ValueError(f"metric {metric!r}: one of {', '.join(METRICS)}")
-    if majority is None:
-        majority = base_majority(sweep)
     date = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     title = pn.pane.Markdown(f"# nn-playground sweep report\n\n{date}", sizing_mode="stretch_width",
                              margin=(4, 10))
-    page = pn.Column(title, *sweep_section(sweep, results, metric, majority), width=1180)
-    page.report_numbers = sweep_numbers(sweep, results, metric, majority)
+    page = pn.Column(title, *sweep_section(sweep, results, metric), width=1180)
+    page.report_numbers = sweep_numbers(sweep, results, metric)
     return page
 
 
-def sweep_report_html(sweep, results, metric: str = "test_accuracy", majority: float | None = None) -> str:
+def sweep_report_html(sweep, results, metric: str = "test_accuracy") -> str:
     """The sweep's report as one self-contained HTML page that opens offline."""
     from .render import render_page
 
-    return render_page(sweep_page(sweep, results, metric, majority))
+    return render_page(sweep_page(sweep, results, metric))
 
 
-def write_sweep_report(sweep, results, path: str | Path, metric: str = "test_accuracy",
-                       majority: float | None = None) -> Path:
+def write_sweep_report(sweep, results, path: str | Path, metric: str = "test_accuracy") -> Path:
     """Write the sweep's report to `path` (written beside it, then renamed: a failure leaves no half file)."""
     from .render import _write_atomically
 
     path = Path(path)
-    _write_atomically(path, sweep_report_html(sweep, results, metric, majority))
+    _write_atomically(path, sweep_report_html(sweep, results, metric))
     return path

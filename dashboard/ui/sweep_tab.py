@@ -66,7 +66,6 @@ class SweepTab(pn.viewable.Viewer):
         self.experiment = experiment
         self.run: SweepRun | None = None
         self._callback = None
-        self._majority: float | None = None
         self._grid = None
         options = _options()
         axis2 = {NONE: NONE, **options}
@@ -133,7 +132,6 @@ class SweepTab(pn.viewable.Viewer):
         if problem:
             self._say(f"Sweep refused: {problem}", "warning")
             return False
-        self._majority = data.majority_share("test") if data is not None else None  # the base settings' data
         self.run = SweepRun(sweep)
         self._say("", "info")
         self.run.start()
@@ -183,11 +181,10 @@ class SweepTab(pn.viewable.Viewer):
         self._grid = grid
         if new_plots or self._pipe is None:
             self._pipe = hv.streams.Pipe(data=grid)
-            majority = self._majority
             # The Tap is one of the DynamicMap's streams (given as a `source` only, the served plot never
             # subscribed to the tap events); the heatmap ignores it, its subscriber trains the cell.
             self._tap = hv.streams.Tap(x=None, y=None)
-            heat = hv.DynamicMap(lambda data, x, y: sweep_heatmap(data, majority), streams=[self._pipe, self._tap])
+            heat = hv.DynamicMap(lambda data, x, y: sweep_heatmap(data), streams=[self._pipe, self._tap])
             self._tap.add_subscriber(self._tapped)
             self.heatmap.object = heat
             self._spread_pipe = hv.streams.Pipe(data=grid)
@@ -197,7 +194,7 @@ class SweepTab(pn.viewable.Viewer):
             self._pipe.send(grid)
             if self.spread.object is not None:
                 self._spread_pipe.send(grid)
-        self.table.object = sweep_table_html(run.sweep, run.results, self._majority)
+        self.table.object = sweep_table_html(run.sweep, run.results)
         self._show_progress()
 
     def _show_progress(self) -> None:
@@ -278,7 +275,7 @@ class SweepTab(pn.viewable.Viewer):
         run = self.run
         if run is None:
             return io.StringIO("")
-        text = await in_thread(sweep_report_html, run.sweep, list(run.results), self.metric, self._majority)
+        text = await in_thread(sweep_report_html, run.sweep, list(run.results), self.metric)
         return io.StringIO(text)
 
     def __panel__(self):

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from engine import Settings, Trainer
+from engine import Settings, Trainer, load_dataset
 from engine.stacked import StackedMLP
-from engine.stacked_training import train_alone, train_stack
+from engine.stacked_training import HALFWAY, epochs_to_halfway, train_alone, train_stack
 
 SMALL = Settings(dataset="toy_xor", samples=400, hidden=(6, 5), epochs=30, lr=0.02)
 
@@ -94,8 +94,19 @@ def test_a_stop_request_ends_every_model_as_stopped():
     assert [r.ended for r in results] == ["stopped", "stopped"] and results[0].final is None
 
 
-def test_history_is_thinned_and_keeps_the_last_epoch_and_epochs_to_95():
+def test_history_is_thinned_and_keeps_the_last_epoch_and_epochs_to_halfway():
     (result,) = train_stack([0], [SMALL.replace(epochs=250, lr=0.05)])
     assert len(result.history["epoch"]) <= 101 and result.history["epoch"][-1] == 250
-    assert result.final["epoch"] == 250 and 1 <= result.epochs_to_95 <= 250
+    assert result.majority == pytest.approx(load_dataset(SMALL).majority_share("test"))
+    goal = result.majority + HALFWAY * (1 - result.majority)
+    accuracy = dict(zip(result.history["epoch"], result.history["test_accuracy"]))
+    assert 1 <= result.epochs_to_halfway <= 250
+    assert accuracy.get(result.epochs_to_halfway, goal) >= goal  # where thinning kept that epoch
     assert result.seconds > 0
+
+
+def test_a_model_stuck_at_its_baseline_never_gets_halfway():
+    """A model that answers the majority class from the first epoch is not 'fastest': it never gets halfway."""
+    history = {"epoch": [1, 2, 3], "test_accuracy": [0.733, 0.733, 0.74]}
+    assert epochs_to_halfway(history, 0.733) is None
+    assert epochs_to_halfway({"epoch": [1, 2, 3], "test_accuracy": [0.5, 0.8, 0.9]}, 0.5) == 2

@@ -38,7 +38,7 @@ def test_cells_follow_the_sweeps_order_and_fill_in_with_results(swept):
     assert empty.names == ["lr", "hidden"]
     assert empty.levels == [["0.01", "0.1"], ["4", "8,8", "0"]]
     assert empty.finished() == 0 and empty.total == 12
-    frame = empty.frame(0.5)
+    frame = empty.frame()
     assert len(frame) == 6 and frame["value"].isna().all() and (frame["seeds"] == "0 of 2").all()
     partial = sweep_grid(sweep, results[:3])
     assert partial.finished() == 2 and partial.done == 3
@@ -57,11 +57,12 @@ def test_metrics_and_labels(swept):
     r = results[0]
     assert metric_value(r, "gap") == pytest.approx(r.final["train_accuracy"] - r.final["test_accuracy"])
     assert metric_value(r, "loss") == pytest.approx(r.final["loss"])
-    assert metric_value(r, "epochs_to_95") == r.epochs_to_95
+    assert metric_value(r, "epochs_to_halfway") == r.epochs_to_halfway
     stopped = type(r)(**{**r.__dict__, "ended": "stopped"})
     assert metric_value(stopped, "test_accuracy") is None  # a shorter training does not count
     assert axis_label("hidden", ()) == "0" and axis_label("hidden", (8, 8)) == "8,8"
     assert axis_label("lr", 0.001) == "0.001" and axis_label("features", ("x", "y", "xy")) == "x,y,xy"
+    assert axis_label("iris_features", ("sepal_length", "petal_width")) == "sepal L, petal W"
     for metric in METRICS:
         sweep_grid(sweep, results, metric)
     with pytest.raises(ValueError):
@@ -70,17 +71,18 @@ def test_metrics_and_labels(swept):
 
 def test_heatmap_hover_shows_mean_spread_and_majority(swept):
     sweep, results = swept
-    plot = sweep_heatmap(sweep_grid(sweep, results[:5]), majority=0.5)
+    plot = sweep_heatmap(sweep_grid(sweep, results[:5]))
     figure = hv.render(plot)
     assert figure.name == "nnp-sweep-heatmap"
     heat = plot.HeatMap.I
     assert set(heat.data["x"]) == {"0.01", "0.1"}
     tips = [tool.tooltips for tool in figure.tools if type(tool).__name__ == "HoverTool" and tool.tooltips]
     text = str(tips)
-    for word in ("mean", "std", "min - max", "majority baseline", "seeds"):
+    for word in ("mean", "std", "min - max", "majority baseline", "seeds", "above the baseline"):
         assert word in text
     source = next(r.data_source for r in figure.renderers if r.data_source.name == "nnp-sweep-heatmap-source")
-    assert "50.0%" in list(source.data["majority"])
+    own = f"{100 * results[0].majority:.1f}%"  # XOR's own test set
+    assert [m for m in source.data["majority"] if m] == [own] * 3
     means = list(source.data["zvalues"])
     assert len(means) == 6 and sum(not math.isnan(v) for v in means) == 3  # 5 models: 2 cells full, 1 half
 
@@ -99,5 +101,37 @@ def test_spread_shows_every_seed_and_the_table_every_model(swept):
     spread = sweep_spread(sweep_grid(sweep, results))
     assert hv.render(spread).name == "nnp-sweep-spread"
     assert len(spread.Scatter.I.data) == 12
-    table = sweep_table_html(sweep, results, 0.5)
-    assert table.count("<tr class=") == 12 and "50.0%" in table and "Learning rate" in table
+    table = sweep_table_html(sweep, results)
+    own = f"<td>{100 * results[0].majority:.1f}%</td>"  # every row beside its own baseline
+    assert table.count("<tr class=") == 12 and table.count(own) >= 12 and "Learning rate" in table
+
+
+def test_accuracy_colours_are_centred_on_each_cells_own_baseline():
+    """A dataset sweep: each cell is coloured by its accuracy minus its own dataset's majority baseline, grey
+    (0) within a point of it, on a symmetric scale whose middle colour is grey; the labels stay accuracies."""
+    sweep = Sweep(Settings(samples=300, epochs=3, hidden=()), {"dataset": ["toy_easy", "toy_xor"]}, seeds=[0])
+    results = run_sweep(sweep, workers=1)
+    grid = sweep_grid(sweep, results)
+    frame = grid.frame().set_index("x")
+    for r in results:
+        cell = frame.loc[r.settings.dataset]
+        above = 100 * (r.final["test_accuracy"] - r.majority)
+        assert cell["shade"] == pytest.approx(0 if abs(above) < 1 else above)
+        assert cell["value"] == pytest.approx(100 * r.final["test_accuracy"])
+        assert cell["majority"] == f"{100 * r.majority:.1f}%"
+    assert {r.majority for r in results} != {results[0].majority}  # two datasets, two baselines
+    figure = hv.render(sweep_heatmap(grid))
+    mapper = next(r.glyph.fill_color["transform"] for r in figure.renderers
+                  if r.data_source.name == "nnp-sweep-heatmap-source")
+    assert mapper.low == -mapper.high and mapper.high >= 10
+    palette = list(mapper.palette)
+    assert palette[len(palette) // 2] == "#e0e0e0" and len(palette) % 2 == 1
+    assert "baseline" in figure.select_one({"type": __import__("bokeh").models.ColorBar}).title
+
+
+def test_a_model_at_its_baseline_is_grey_not_green():
+    """The default network on toy_easy learns only the majority class: its cell's colour is the middle grey."""
+    sweep = Sweep(Settings(samples=300), {"hidden": [(4,)]}, seeds=[0])
+    results = run_sweep(sweep, workers=1)
+    assert abs(results[0].final["test_accuracy"] - results[0].majority) < 0.01
+    assert sweep_grid(sweep, results).frame()["shade"].tolist() == [0.0]
