@@ -152,6 +152,37 @@ class SweepGrid:
         return sum(bool(cell.values) for cell in self.cells.values())
 
 
+def answer(grid: SweepGrid) -> str:
+    """What the heatmap shows, in one sentence: the best and the worst cell (accuracies ranked by how far they
+    are above their own baseline), cells tied with the best within a point, and each one's spread over seeds."""
+    cells = [cell for cell in grid.cells.values() if cell.values]
+    if not cells:
+        return ""
+
+    def score(cell: Cell) -> float:
+        mean = cell.stat("mean")
+        return mean - (cell.majority or 0.0) if grid.against_baseline else mean
+
+    def said(cell: Cell) -> str:
+        text = f"{' | '.join(cell.labels)} at {_format(cell.stat('mean'), grid.metric)}"
+        if len(cell.values) > 1:
+            text += f" (seeds {_format(cell.stat('min'), grid.metric)} to {_format(cell.stat('max'), grid.metric)})"
+        if grid.against_baseline and cell.majority is not None:
+            text += f", {100 * score(cell):+.1f} points from its baseline"
+        return text
+
+    ranked = sorted(cells, key=score, reverse=grid.higher)
+    best, worst = ranked[0], ranked[-1]
+    tied = [cell for cell in ranked[1:] if abs(score(cell) - score(best)) * (100 if grid.against_baseline else 1)
+            < NEAR_BASELINE]
+    sentence = f"Best: {said(best)}"
+    if tied:
+        sentence += "; within a point of it: " + ", ".join(" | ".join(cell.labels) for cell in tied)
+    if worst is not best:
+        sentence += f"; worst: {said(worst)}"
+    return sentence + "."
+
+
 def _format(value: float, metric: str, short: bool = False) -> str:
     """A metric as the hover (long) or the cell's label (short) shows it."""
     if METRICS[metric][1] == "%":
@@ -221,9 +252,9 @@ def _colours(grid: SweepGrid, frame: pd.DataFrame) -> dict:
     (red below, grey at it, blue above; symmetric, at least +-10 points), other metrics red (bad) to green."""
     unit = METRICS[grid.metric][1]
     if grid.against_baseline:
-        reach = max(10.0, float(np.nanmax(np.abs(frame["shade"]), initial=0.0)))
+        reach = max(10.0, float(np.abs(frame["shade"]).max(skipna=True)) if frame["shade"].notna().any() else 0.0)
         return dict(cmap=_diverging(), clim=(-reach, reach),
-                    clabel="points above the cell's baseline")
+                    clabel="points above baseline")
     return dict(cmap="RdYlGn" if grid.higher else "RdYlGn_r", clim=(None, None),
                 clabel=grid.label + (f" [{unit}]" if unit else ""))
 
@@ -246,6 +277,7 @@ def sweep_heatmap(grid: SweepGrid, width: int = 560, height: int | None = None,
     heat = heat.redim.values(x=xlevels, y=ylevels).opts(
         **_colours(grid, frame),
         colorbar=True,
+        colorbar_opts={"title_text_font_size": "9pt"},
         clipping_colors={"NaN": "#f0f0f0"},
         xrotation=30 if max(map(len, xlevels), default=0) > 10 else 0,
         tools=[_hover(grid, x, y), "tap"],
@@ -253,7 +285,7 @@ def sweep_heatmap(grid: SweepGrid, width: int = 560, height: int | None = None,
         ylabel="" if one else y,
         yaxis=None if one else "left",
         width=width,
-        height=height or (140 if one else 90 + 60 * rows),
+        height=height or (190 if one else 110 + 60 * rows),
         title=title or f"{grid.label}{done}",
         toolbar="above",
         default_tools=[],

@@ -58,6 +58,11 @@ def parse_values(name: str, text: str) -> list:
     return values
 
 
+def values_text(name: str, values) -> str:
+    """An axis's values as the text `parse_values` reads back: '4 8,8 0' (0: no hidden layer)."""
+    return " ".join("0" if value == () else format_value(value) for value in values)
+
+
 def build_sweep(base: Settings, axes: dict[str, str], seeds: int, epochs: int) -> Sweep:
     """The sweep of `base` (e.g. the experiment's settings) with `epochs` epochs, the axes' values read from their
     text and seeds 0..seeds-1. SettingsError (with a message for the user) if something is not allowed."""

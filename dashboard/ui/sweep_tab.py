@@ -14,11 +14,13 @@ import holoviews as hv
 import panel as pn
 import param
 
+from engine.lessons import QUESTIONS, LessonQuestion
 from engine.settings import SPECS, SettingsError
 
 from ..plots.sweep import (
     METRICS,
     SWEEP_TABLE_CSS,
+    answer,
     sweep_grid,
     sweep_heatmap,
     sweep_spread,
@@ -33,6 +35,7 @@ from ..session.sweep_run import (
     SweepRun,
     build_sweep,
     check_limits,
+    values_text,
 )
 from .parts import MessageBox, in_thread
 
@@ -41,7 +44,8 @@ NONE = "(none)"
 INTRO = (f"Vary one or two settings of the current experiment (the sidebar's settings are the base), train every "
          f"combination with a few seeds (weight seeds 0, 1, ...), and read the heatmap; click a cell to train that "
          f"model in the Training tab (with its best seed). Values are separated by spaces; a list keeps its commas: "
-         f"`4 8 8,8` is three hidden-layer choices. At most {MAX_MODELS} models per sweep, one sweep at a time.")
+         f"`4 8 8,8` is three hidden-layer choices. At most {MAX_MODELS} models per sweep, one sweep at a time. "
+         f"Or ask one of the lesson's questions: one click sets the sidebar, the axes and the seeds, and runs it.")
 
 
 def _options() -> dict:
@@ -67,17 +71,21 @@ class SweepTab(pn.viewable.Viewer):
         self.run: SweepRun | None = None
         self._callback = None
         self._grid = None
+        self.question: LessonQuestion | None = None  # the lesson question the running or last sweep answers
+        self.lesson_buttons = {key: pn.widgets.Button(label=q.title, description=q.question, color="primary",
+                                                      variant="outline", width=140, margin=(2, 4))
+                               for key, q in QUESTIONS.items()}
         options = _options()
         axis2 = {NONE: NONE, **options}
         self.axis1 = pn.widgets.Select(label="Vary", options=options, value="lr", width=220)
         self.values1 = pn.widgets.TextInput(label="Values", value=EXAMPLES["lr"], width=260)
         self.axis2 = pn.widgets.Select(label="and vary", options=axis2, value="hidden", width=220)
         self.values2 = pn.widgets.TextInput(label="and values", value=EXAMPLES["hidden"], width=260)
-        self.seeds = pn.widgets.IntInput(label="Seeds", value=2, start=1, end=MAX_SEEDS, width=90)
+        self.seeds = pn.widgets.IntInput(label="Seeds", value=3, start=1, end=MAX_SEEDS, width=90)
         self.epochs = pn.widgets.IntInput(label="Epochs per model", value=experiment.epochs, start=1, width=130)
         self.metric_select = pn.widgets.Select.from_param(self.param.metric, label="Metric", width=180)
         self.run_button = pn.widgets.Button(label="Run sweep", color="primary", width=110, margin=(24, 5, 5, 5))
-        self.stop_button = pn.widgets.Button(label="Stop sweep", color="warning", width=110, disabled=True,
+        self.stop_button = pn.widgets.Button(label="Stop sweep", color="light", width=110, disabled=True,
                                              margin=(24, 5, 5, 5))
         self.progress = pn.indicators.Progress(label="Sweep progress", value=0, max=1, width=320, bar_color="primary",
                                                margin=(12, 5, 5, 5))
@@ -97,6 +105,8 @@ class SweepTab(pn.viewable.Viewer):
         self.axis1.param.watch(lambda event: self._example(self.values1, event.new), "value")
         self.axis2.param.watch(lambda event: self._example(self.values2, event.new), "value")
         self.run_button.on_click(lambda event: self.start())
+        for key, button in self.lesson_buttons.items():
+            button.on_click(lambda event, key=key: self.ask(key))
         self.stop_button.on_click(lambda event: self.stop())
         self.param.watch(lambda event: self._redraw(new_plots=True), "metric")
         if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
@@ -116,6 +126,29 @@ class SweepTab(pn.viewable.Viewer):
             axes[self.axis2.value] = self.values2.value
         return axes
 
+    def ask(self, key: str) -> bool:
+        """Answer a lesson question: its base settings into the sidebar, its axes, seeds and epochs into the
+        tab's inputs, and its sweep started (False, with a message, if refused)."""
+        question = QUESTIONS[key]
+        base = question.settings()
+        if self.run is not None and self.run.running:
+            self._say("A sweep is already running in this session: wait for it, or stop it first.", "warning")
+            return False
+        if self.experiment.set_values({name: getattr(base, name) for name in SETTINGS}):
+            self._say("The question's settings could not all be used: " + self.experiment.message, "warning")
+            return False
+        names = list(question.axes)
+        self.axis1.value, self.values1.value = names[0], values_text(names[0], question.axes[names[0]])
+        self.axis2.value = names[1] if len(names) > 1 else NONE
+        if len(names) > 1:
+            self.values2.value = values_text(names[1], question.axes[names[1]])
+        self.seeds.value, self.epochs.value = question.seeds, base.epochs
+        started = self.start()
+        self.question = question if started else None
+        if started:
+            self._say(f"{question.question} {question.reading}", "info")
+        return started
+
     def start(self) -> bool:
         """Check the sweep and start it (False, with a message, if refused)."""
         if self.run is not None and self.run.running:
@@ -133,6 +166,7 @@ class SweepTab(pn.viewable.Viewer):
             self._say(f"Sweep refused: {problem}", "warning")
             return False
         self.run = SweepRun(sweep)
+        self.question = None
         self._say("", "info")
         self.run.start()
         self._redraw(new_plots=True)
@@ -168,6 +202,9 @@ class SweepTab(pn.viewable.Viewer):
             self._set_buttons()
             if run.error:
                 self._say(run.error, "danger")
+            elif self._grid is not None and answer(self._grid):
+                asked = f"{self.question.question} " if self.question is not None else ""
+                self._say(f"{asked}{answer(self._grid)}", "info")
             if self._callback is not None:
                 self._callback.stop()
                 self._callback = None
@@ -216,6 +253,7 @@ class SweepTab(pn.viewable.Viewer):
         running = self.run is not None and self.run.running
         self.run_button.disabled = running
         self.stop_button.disabled = not running or self.run.stopping
+        self.stop_button.color = "light" if self.stop_button.disabled else "warning"  # disabled looks disabled
         has = self.run is not None and bool(self.run.results)
         self.csv_download.disabled = self.report_download.disabled = not (has and not running)
 
@@ -286,7 +324,9 @@ class SweepTab(pn.viewable.Viewer):
         more = pn.FlexBox(self.seeds, self.epochs, self.metric_select, self.run_button, self.stop_button, **wrap)
         progress = pn.FlexBox(self.progress, self.progress_text, **wrap)
         downloads = pn.FlexBox(self.csv_download, self.report_download, **wrap)
-        return pn.Column(pn.pane.Markdown(INTRO, sizing_mode="stretch_width", margin=(0, 10)), controls, more,
+        lessons = pn.FlexBox(pn.pane.Markdown("**Lesson questions:**", margin=(8, 5)), *self.lesson_buttons.values(),
+                             **wrap)
+        return pn.Column(pn.pane.Markdown(INTRO, sizing_mode="stretch_width", margin=(0, 10)), lessons, controls, more,
                          progress, self.note, pn.FlexBox(self.heatmap, self.spread, flex_wrap="wrap",
                                                          sizing_mode="stretch_width", margin=0),
                          downloads, self.table, name="Sweep", sizing_mode="stretch_width", margin=0)

@@ -79,3 +79,29 @@ def test_a_sweep_fills_the_heatmap_live_and_a_click_trains_that_cell(new_session
     page.wait_for_timeout(800)
     page.screenshot(path=str(screenshots / "sweep-cell-trained.png"), full_page=True)
     assert not session.outside
+
+
+@pytest.mark.parametrize("width, height", [(1366, 768), (1920, 1080)])
+def test_a_lesson_question_is_one_click_and_its_heatmap_fits_the_screen(new_session, screenshots, width, height):
+    """"Hardest dataset": one click sets the sidebar and the sweep, runs it, and says the answer; the whole
+    heatmap (five datasets, each against its own baseline) fits in the window once scrolled to."""
+    session = new_session(width=width, height=height)
+    app = session.app.open()
+    app.tab("Sweep")
+    page = app.page
+    page.get_by_role("button", name="Hardest dataset", exact=True).click()
+    page.get_by_text("15 of 15 models finished").wait_for(timeout=240_000)
+    message = page.wait_for_function(
+        "() => [...Bokeh.documents[0].all_models].map(m => m.css_classes && m.css_classes.includes('nnp-message')"
+        " && m.data && m.data.text || '').find(t => t.includes('Best: '))", timeout=60_000).json_value()
+    assert "Which toy pattern is hardest" in message and "worst: toy_" in message
+    page.wait_for_function(
+        "() => { const s = Bokeh.documents[0].get_model_by_name('nnp-sweep-heatmap-source');"
+        " return s && Array.from(s.data.zvalues).filter(Number.isFinite).length === 5; }", timeout=30_000)
+    heatmap = page.locator(".nnp-sweep-heatmap")
+    heatmap.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    box = heatmap.bounding_box()
+    assert box["height"] <= height and 0 <= box["x"] and box["x"] + box["width"] <= width, box
+    assert 0 <= box["y"] and box["y"] + box["height"] <= height, box  # all of it on screen at once
+    page.screenshot(path=str(screenshots / f"sweep-lesson-dataset-{width}x{height}.png"))

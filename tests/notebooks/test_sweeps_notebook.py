@@ -4,10 +4,11 @@ and the seeds question with one sweep, and is stored without outputs."""
 from __future__ import annotations
 
 import re
-import time
 
 import nbformat
 import pytest
+
+from engine.lessons import QUESTIONS
 
 from tests.notebooks.test_lesson_notebooks import (  # noqa: F401 (fixture)
     NOTEBOOKS,
@@ -26,9 +27,7 @@ def test_stored_without_outputs():
 
 
 def test_each_question_has_a_sweep_and_a_reading(kernel_specs, tmp_path):  # noqa: F811
-    started = time.monotonic()
     notebook = execute("sweeps", kernel_specs, tmp_path)
-    seconds = time.monotonic() - started
     cells = notebook.cells
     headings = [i for i, cell in enumerate(cells) if cell.cell_type == "markdown" and cell.source.startswith("### ")]
     assert [cells[i].source.split()[1] for i in headings] == ["1.", "2.", "3.", "4.", "5.", "Seeds:"]
@@ -36,6 +35,6 @@ def test_each_question_has_a_sweep_and_a_reading(kernel_specs, tmp_path):  # noq
         assert cells[i + 1].cell_type == "code" and "weep" in cells[i + 1].source and cells[i + 1].outputs
         assert cells[i + 2].cell_type == "markdown" and cells[i + 2].source.startswith("*Reading it:*")
     printed = text_of(notebook)
-    assert len(re.findall(r"^best: .* majority baseline [\d.]+%$", printed, re.MULTILINE)) == 5
-    assert "toy_ring: majority baseline" in printed
-    assert seconds < 300  # about a minute on two busy cores; generous here
+    assert len(re.findall(r"^Best: .* points from its baseline.*\.$", printed, re.MULTILINE)) == 5
+    for question in QUESTIONS.values():  # the app's lesson questions, the same sweeps
+        assert question.question in printed

@@ -19,6 +19,7 @@ def new_tab(**settings) -> tuple[Experiment, SweepTab]:
     experiment = Experiment(**{"dataset": "toy_xor", "samples": 200, **settings})
     tab = SweepTab(experiment)
     tab.epochs.value = 15
+    tab.seeds.value = 2
     return experiment, tab
 
 
@@ -102,3 +103,34 @@ def test_an_axis_that_matters_in_no_cell_is_the_tabs_message_and_nothing_starts(
     assert tab.start()
     tab.close()
     tab.run.wait(60)
+
+
+def test_a_lesson_question_is_one_click_that_sets_everything_and_says_the_answer():
+    """Each lesson question puts its base settings into the experiment (the sidebar), its axes, values, seeds
+    and epochs into the tab, runs, and ends with the question and a one-sentence answer."""
+    from engine.lessons import QUESTIONS
+
+    for key, question in QUESTIONS.items():
+        experiment, tab = new_tab()
+        assert tab.ask(key)
+        base = question.settings()
+        assert experiment.settings() == base.replace(epochs=base.epochs)
+        assert tab.axis1.value == list(question.axes)[0] and tab.seeds.value == question.seeds
+        assert tab.epochs.value == base.epochs
+        assert tab.axis2.value == (list(question.axes)[1] if len(question.axes) > 1 else "(none)")
+        tab.run.wait(300)
+        tab.poll()
+        assert {r.settings.replace(seed=base.seed, **{n: getattr(base, n) for n in question.axes}) for r in
+                tab.run.results} == {base}  # trained on the question's base, varied only along its axes
+        assert len(tab.run.results) == len(question.sweep().models())
+        assert question.question in tab.note.text and "Best: " in tab.note.text, tab.note.text
+        tab.close()
+
+
+def test_any_finished_sweep_says_its_best_cell():
+    _, tab = new_tab()
+    tab.values1.value, tab.values2.value = "0.01 0.1", "4"
+    assert tab.start()
+    tab.run.wait(120)
+    tab.poll()
+    assert tab.note.text.startswith("Best: ") and "points from its baseline" in tab.note.text
