@@ -55,18 +55,16 @@ def baselines(args: argparse.Namespace, settings: Settings) -> int:
 
 def _network(settings: Settings, dataset) -> dict:
     """Train the network of the settings (quietly) and return its row, as a classifier's."""
-    from engine.evaluation import evaluate_grid
+    from engine.baselines import network_entry
+    from engine.evaluation import evaluate_grid, evaluate_points
     from engine.training import Trainer
 
     trainer = Trainer(settings, dataset)
     run = trainer.train()
-    last = trainer.last_progress()
-    hidden = ",".join(map(str, settings.hidden)) or "none"
-    return {"name": "network", "label": f"Network {hidden} {settings.activation}", "inputs": list(settings.features),
-            "settings": f"{settings.optimizer} lr {settings.lr:g}, {run.epochs} epochs ({run.ended})",
-            "train_accuracy": last.train_accuracy if last else None,
-            "test_accuracy": last.test_accuracy if last else None,
-            "agreement": evaluate_grid(trainer).agreement, "seconds": run.seconds}
+    evaluation = evaluate_points(trainer)
+    entry = network_entry(settings, evaluation.train_accuracy, evaluation.test_accuracy,
+                          evaluate_grid(trainer).agreement, run.epochs, run.seconds)
+    return {**entry, "settings": f"{entry['settings']} ({run.ended})"}
 
 
 def baselines_text(fitted, test_points: int, network: dict | None = None) -> str:

@@ -129,6 +129,15 @@ class Baselines:
                 "bounded": self.bounded, "note": self.note, "classifiers": [r.to_dict() for r in self.results]}
 
 
+def network_entry(settings, train_accuracy: float | None, test_accuracy: float | None, agreement: float | None,
+                  epochs: int, seconds: float | None = None) -> dict:
+    """The network's row beside the classifiers' (`BaselineResult.to_dict`'s keys), from its settings and results."""
+    hidden = ",".join(map(str, settings.hidden)) or "none"
+    return {"name": "network", "label": f"Network {hidden} {settings.activation}", "inputs": list(settings.features),
+            "settings": f"{settings.optimizer} lr {settings.lr:g}, {epochs} epochs", "train_accuracy": train_accuracy,
+            "test_accuracy": test_accuracy, "agreement": agreement, "seconds": seconds}
+
+
 def _sample(index: np.ndarray, limit: int, rng: np.random.Generator) -> np.ndarray:
     return index if len(index) <= limit else np.sort(rng.choice(index, size=limit, replace=False))
 
