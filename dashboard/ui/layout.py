@@ -35,7 +35,7 @@ def build(experiment: Experiment, template: bool = True, extra: list | None = No
     tabs = LazyTabs({
         "Training": lambda: TrainingTab(experiment), "Evaluation": lambda: EvaluationTab(experiment),
         "Data": lambda: DataTab(experiment), "Compare": lambda: CompareTab(experiment),
-        "Baselines": lambda: BaselinesTab(experiment), "Network": lambda: NetworkTab(experiment),
+        "Network": lambda: NetworkTab(experiment), "Baselines": lambda: BaselinesTab(experiment),
         "Sweep": lambda: SweepTab(experiment),
     }, sizing_mode="stretch_width", margin=(0, 0))
     main = pn.Column(bar, BusyBadge(), header, tabs.tabs, *(extra or []), sizing_mode="stretch_width", margin=0)
