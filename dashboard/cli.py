@@ -1,9 +1,11 @@
-"""The `nn-playground` command: train, export a dataset as CSV, write an HTML report, sweep, or serve the dashboard.
+"""The `nn-playground` command: train, export a dataset as CSV, write an HTML report, sweep, fit classic baselines,
+or serve the dashboard.
 
 This module builds the parser: one option per setting, derived from its declaration in `engine.settings` (type,
 allowed values, help, default), grouped by part, and each sub-command's own options and examples. What the
-sub-commands do is `dashboard.cli_commands` (and `dashboard.sweep_cli`). `train` and `data` use the engine only:
-they never import panel, holoviews or bokeh (param, which declares the settings, is light).
+sub-commands do is `dashboard.cli_commands` (and `dashboard.sweep_cli`, `dashboard.baselines_cli`). `train`, `data`
+and `baselines` use the engine only: they never import panel, holoviews or bokeh (param, which declares the
+settings, is light).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from importlib.metadata import version
 from engine.settings import PARTS, SPECS, FilePath, Setting, Settings, YesNo, format_value
 
 from . import cli_commands
+from .baselines_cli import add_baselines_command
 from .cli_commands import EXIT_ERROR, EXIT_INTERRUPTED, PROG
 from .sweep_cli import add_sweep_command
 
@@ -91,6 +94,7 @@ MAIN_EXAMPLES = f"""examples:
   {PROG} data --dataset spiral -o spiral.csv
   {PROG} report --dataset toy_xor --hidden 8,8 --activation tanh --lr 0.01 -o xor.html
   {PROG} report --load runs/ring -o ring.html
+  {PROG} baselines --dataset toy_xor --json
   {PROG} serve --show
 Run '{PROG} COMMAND --help' for the options of each command."""
 
@@ -167,6 +171,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_sweep_command(
         commands, lambda parser: [_add_options(parser, part) for part in PARTS], cli_commands.settings_from
+    )
+
+    add_baselines_command(
+        commands, lambda parser: [_add_options(parser, part) for part in PARTS], cli_commands.settings_from, PROG
     )
 
     serve = command("serve", "Serve the interactive dashboard in the browser.", SERVE_EXAMPLES)

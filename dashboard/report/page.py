@@ -22,7 +22,7 @@ from ..plots.data import dataset_view, evaluation_view, split_views
 from ..plots.results import confusion_view, curves, map_views, snapshot_player
 from ..plots.style import TABLE_CSS
 from ..session.runs import DRAWN, is_drawn, run_row, runs_table
-from .sections import comparison_section, network_section
+from .sections import baselines_section, comparison_section, network_section
 
 TITLE = "nn-playground report"
 REPORT_ID = "nnp-report"  # the id of the JSON block with the report's numbers
@@ -149,12 +149,13 @@ def _row(*objects) -> pn.FlexBox:
 
 def build_report(trainer: Trainer, snapshots: Snapshots | None = None, *, history: History | None = None,
                  runs: list[dict] | None = None, notes: list[str] | tuple = (), created: dt.datetime | None = None,
-                 comparison=None):
+                 comparison=None, baselines: bool = True):
     """The report of `trainer` as a Panel layout (a Column); its numbers are in `layout.report_numbers`.
 
     `history` and `runs` default to the trainer's own (the dashboard passes what it showed: its run numbers).
     Without `snapshots`, the slider has the final map only, and the page says so. `notes` go under the title.
     A `comparison` (session.comparison.Comparison) of two runs of the session adds a section at the end.
+    `baselines`: a section on classic classifiers fitted on the same split (a few seconds more).
     """
     history = trainer.history if history is None else history
     runs = engine_runs(trainer, history) if runs is None else runs
@@ -171,6 +172,7 @@ def build_report(trainer: Trainer, snapshots: Snapshots | None = None, *, histor
         snapshots = snapshots.thinned(MAX_SNAPSHOTS)
     numbers = report_numbers(trainer, history, grid, evaluation, runs, snapshots)
     numbers["comparison"] = None if comparison is None else comparison.numbers()
+    against, numbers["baselines"] = baselines_section(trainer, grid, evaluation) if baselines else ([], None)
     majority = numbers["majority"]
     epochs = history.epoch[-1] if history.epoch else 0
 
@@ -219,6 +221,7 @@ def build_report(trainer: Trainer, snapshots: Snapshots | None = None, *, histor
         _markdown("## Confusion matrices\n\nHow many points of each true class the model put in each class."),
         _row(pn.pane.HoloViews(confusion_view(data, evaluation, "train")),
              pn.pane.HoloViews(confusion_view(data, evaluation, "test"))),
+        *against,
         _markdown("## Runs"),
         pn.pane.HTML(runs_table(runs), sizing_mode="stretch_width", margin=(0, 10), css_classes=["nnp-runs"],
                      stylesheets=[TABLE_CSS], styles={"overflow-x": "auto"}),

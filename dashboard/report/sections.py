@@ -1,13 +1,23 @@
-"""Report sections drawn with the app's HoloViews builders: the network diagram and the comparison of two runs."""
+"""Report sections drawn with the app's HoloViews builders: the network diagram, the classic classifiers beside the
+network, and the comparison of two runs."""
 
 from __future__ import annotations
 
 import panel as pn
 
 from engine import Trainer
-from engine.evaluation import evaluate_grid
+from engine.baselines import fit_baselines, network_entry
+from engine.evaluation import Evaluation, GridMap, evaluate_grid
 from engine.snapshots import NEURON_MAP_SIZE, neuron_view, weight_view
 
+from ..plots.baselines import (
+    BASELINES_CSS,
+    INTRO,
+    baselines_note,
+    baselines_table,
+    classifier_maps,
+    network_map,
+)
 from ..plots.compare import (
     COMPARE_CSS,
     compare_views,
@@ -34,6 +44,28 @@ def network_section(trainer: Trainer) -> list:
             "for the value).")
     return [pn.pane.Markdown(text, sizing_mode="stretch_width", margin=(4, 10)),
             pn.pane.HoloViews(diagram, css_classes=["nnp-network"], margin=5)]
+
+
+def baselines_section(trainer: Trainer, grid: GridMap, evaluation: Evaluation) -> tuple[list, dict]:
+    """The report's section on classic classifiers fitted on the same split, beside the network (the Baselines
+    tab's maps and table), and its numbers (without the fitting times, which differ from run to run)."""
+    data, settings = trainer.dataset, trainer.settings
+    fitted = fit_baselines(data, settings.features, settings.seed)
+    network = network_entry(settings, evaluation.train_accuracy, evaluation.test_accuracy, grid.agreement,
+                            trainer.epochs_done)
+    maps = [network_map(data, grid, network), *classifier_maps(data, fitted)]
+    section = [
+        pn.pane.Markdown("## Against classic classifiers\n\n" + INTRO, sizing_mode="stretch_width", margin=(4, 10)),
+        pn.pane.HTML(baselines_note(fitted), sizing_mode="stretch_width", margin=(0, 10)),
+        pn.FlexBox(*(pn.pane.HoloViews(view, margin=2) for view in maps), flex_wrap="wrap", gap="0px",
+                   sizing_mode="stretch_width", margin=0),
+        pn.pane.HTML(baselines_table(fitted, network), stylesheets=[BASELINES_CSS], margin=(0, 10),
+                     css_classes=["nnp-baselines"], styles={"overflow-x": "auto"}),
+    ]
+    numbers = fitted.to_dict()
+    numbers["classifiers"] = [{key: value for key, value in row.items() if key != "seconds"}
+                              for row in numbers["classifiers"]]
+    return section, numbers
 
 
 def report_comparison(experiment, compared: list[int] = ()) -> Comparison | None:

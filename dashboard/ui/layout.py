@@ -8,6 +8,7 @@ from __future__ import annotations
 import panel as pn
 
 from ..session.experiment import Experiment
+from .baselines_tab import BaselinesTab
 from .busy import BusyBadge
 from .compare_tab import CompareTab
 from .data_tab import DataTab
@@ -34,7 +35,8 @@ def build(experiment: Experiment, template: bool = True, extra: list | None = No
     tabs = LazyTabs({
         "Training": lambda: TrainingTab(experiment), "Evaluation": lambda: EvaluationTab(experiment),
         "Data": lambda: DataTab(experiment), "Compare": lambda: CompareTab(experiment),
-        "Network": lambda: NetworkTab(experiment), "Sweep": lambda: SweepTab(experiment),
+        "Network": lambda: NetworkTab(experiment), "Baselines": lambda: BaselinesTab(experiment),
+        "Sweep": lambda: SweepTab(experiment),
     }, sizing_mode="stretch_width", margin=(0, 0))
     main = pn.Column(bar, BusyBadge(), header, tabs.tabs, *(extra or []), sizing_mode="stretch_width", margin=0)
     files = pn.Column(  # at the top of the sidebar: reachable without scrolling on a 1366x768 screen

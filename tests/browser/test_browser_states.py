@@ -26,7 +26,7 @@ SIZES = [(1366, 768), (1920, 1080)]
 XOR = "?dataset=toy_xor&hidden=8,8&activation=tanh&lr=0.01&epochs=300"
 # Each tab, and a title or control that says it is drawn (tabs are drawn when first opened).
 TABS = {"Training": "^Model at epoch 300", "Evaluation": "^Training set: ", "Data": "^Drawing: ", "Compare": None,
-        "Network": "^Layer 1, neuron 1", "Sweep": "Values"}
+        "Network": "^Layer 1, neuron 1", "Baselines": "^Random forest: test ", "Sweep": "Values"}
 
 # Page coordinates of the data point (x, y) of the Bokeh figure named `name`.
 POSITION_JS = """([name, x, y]) => {
