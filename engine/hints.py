@@ -245,8 +245,8 @@ RULES: tuple[Rule, ...] = (
     Rule("majority", "the test accuracy ends within {margin:.0%} of always answering the most common class",
          {"margin": 0.01}, _at_majority,
          "Test accuracy {test_accuracy:.1%} is the majority baseline ({majority:.1%}): the model answers the most "
-         "common class ({common}) almost everywhere, so its decision map is flat, and so are the neuron maps in the "
-         "Network tab. Try Continue (more training), more epochs, {rate}or more neurons.",
+         "common class ({common}) almost everywhere, so its decision map is flat, and so are the neuron maps. Try "
+         "training longer (Continue, or more epochs), {rate}or more neurons.",
          _wider, unless=("diverged", "unstable", "saturated")),
     Rule("dead_relu", "more than {share:.0%} of the ReLU units are never active on the training data",
          {"share": 0.5}, _dead_relus,
