@@ -22,7 +22,7 @@ from .parts import Throttle, on_loop
 LIVE_INTERVAL = 1.0  # seconds between two live checks of the history
 HINT_CSS = """
 :host { font-size: 13px; }
-.nnp-hint { background: #fff8e6; border: 1px solid #f0d9a0; border-radius: 4px; padding: 4px 10px; color: #4d3800; }
+.nnp-hint { background: #fff4e0; border: 1px solid #f5cf8a; border-radius: 4px; padding: 3px 10px; color: #6b4400; }
 """
 
 
@@ -94,13 +94,13 @@ class HintsBox(pn.viewable.Viewer):
     def _show(self, *events) -> None:
         rows = []
         for hint in self.hints:
-            button = pn.widgets.Button(name=f"Try it: {hint.variant_text()}", button_type="warning",
-                                       button_style="outline", margin=(4, 0, 4, 8), css_classes=["nnp-try"],
+            button = pn.widgets.Button(name=f"Try it: {hint.variant_text()}", button_type="primary",
+                                       button_style="outline", margin=(2, 0, 2, 8), css_classes=["nnp-try"],
                                        disabled=self._about is None)  # a live hint: after the run
             button.on_click(lambda event, hint=hint: self.try_variant(hint))
             text = pn.pane.HTML(f'<div class="nnp-hint">{html.escape(hint.message)}</div>', stylesheets=[HINT_CSS],
                                 sizing_mode="stretch_width", margin=0)
-            rows.append(pn.Row(text, button, sizing_mode="stretch_width", margin=(2, 5), css_classes=["nnp-hint-row"]))
+            rows.append(pn.Row(text, button, sizing_mode="stretch_width", margin=(1, 5), css_classes=["nnp-hint-row"]))
         self.column.objects = rows
 
     def messages(self) -> set[str]:
