@@ -21,6 +21,7 @@ from .training import History, Trainer
 
 SATURATED_OUTPUT = {"tanh": (-0.99, 0.99), "sigmoid": (0.01, 0.99)}  # outside these the slope is under ~0.02
 CHUNK = 8192  # training points per forward pass when reading the hidden units
+MAX_POINTS = 2 * CHUNK  # the units are read on at most this many training points, evenly spread (bench/hints.py)
 
 
 @dataclass(frozen=True)
@@ -53,12 +54,12 @@ class Case:
 
     @functools.cached_property
     def units(self) -> list[Units] | None:
-        """Per hidden layer, its units on all the training points (None when unknown), computed once, in chunks
-        (200,000 points through 8 layers of 256 would take 1.6 GB at once)."""
+        """Per hidden layer, its units on the training points (None when unknown), computed once, in chunks:
+        on all of them up to MAX_POINTS, else on MAX_POINTS evenly spread (a run's end stays well under a second)."""
         if self.activations is None or not self.settings.hidden:
             return None
         low, high = SATURATED_OUTPUT.get(self.settings.activation, (-np.inf, np.inf))
-        points = self.dataset.x_train
+        points = self.read_points
         largest, tails = None, None
         for start in range(0, len(points), CHUNK):
             layers = self.activations(points[start:start + CHUNK])
@@ -70,6 +71,14 @@ class Case:
                 largest = [np.maximum(a, b) for a, b in zip(largest, chunk_largest)]
                 tails = [a + b for a, b in zip(tails, chunk_tails)]
         return [Units(a, b / len(points)) for a, b in zip(largest, tails)]
+
+    @property
+    def read_points(self) -> np.ndarray:
+        """The training points the units are read on."""
+        points = self.dataset.x_train
+        if len(points) <= MAX_POINTS:
+            return points
+        return points[np.linspace(0, len(points) - 1, MAX_POINTS).astype(int)]
 
     @property
     def epochs(self) -> int:
@@ -153,7 +162,7 @@ def _dead_relus(case: Case, limits: dict) -> dict | None:
     units = sum(len(layer.largest) for layer in case.units)
     if dead / units <= limits["share"]:
         return None
-    return {"dead": dead, "units": units, "share": dead / units}
+    return {"dead": dead, "units": units, "share": dead / units, "read": len(case.read_points)}
 
 
 def _plateau(case: Case, limits: dict) -> dict | None:
@@ -187,7 +196,8 @@ def _saturated(case: Case, limits: dict) -> dict | None:
     units = sum(len(layer.tails) for layer in case.units)
     if saturated / units <= limits["share"]:
         return None
-    return {"saturated": saturated, "units": units, "share": saturated / units, **plateau, "lr": case.settings.lr}
+    return {"saturated": saturated, "units": units, "share": saturated / units, "read": len(case.read_points),
+            **plateau, "lr": case.settings.lr}
 
 
 def _overfitting(case: Case, limits: dict) -> dict | None:
@@ -250,9 +260,9 @@ RULES: tuple[Rule, ...] = (
          _wider, unless=("diverged", "unstable", "saturated")),
     Rule("dead_relu", "more than {share:.0%} of the ReLU units are never active on the training data",
          {"share": 0.5}, _dead_relus,
-         "{dead} of {units} hidden units ({share:.0%}) are never active on the training data (dead ReLUs): they "
-         "output 0 everywhere and get no gradient, so they never recover. Try leaky_relu, or a smaller learning "
-         "rate.", lambda settings, evidence: {"activation": "leaky_relu"}, unless=("diverged",)),
+         "{dead} of {units} hidden units ({share:.0%}) are never active on the training data (on any of {read} "
+         "points: dead ReLUs): they output 0 everywhere and get no gradient, so they never recover. Try leaky_relu, "
+         "or a smaller learning rate.", lambda settings, evidence: {"activation": "leaky_relu"}, unless=("diverged",)),
     Rule("saturated", "more than {share:.0%} of the tanh/sigmoid units sit in their flat tails on more than "
          "{points:.0%} of the training points, and the loss changed by less than {change:.0%} over the last "
          "{tail:.0%} of the epochs",

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from engine import History, Settings, Trainer
-from engine.hints import RULES, Case, hints, rule_hint, trainer_hints, trigger_text
+from engine.hints import CHUNK, MAX_POINTS, RULES, Case, hints, rule_hint, trainer_hints, trigger_text
 
 XOR = dict(dataset="toy_xor", hidden=(8, 8))
 
@@ -68,16 +68,20 @@ def test_dead_relus_are_counted_on_all_the_training_points():
     hint = named(trainer_hints(trainer))["dead_relu"]
     (layer,) = trainer.hidden_activations(trainer.dataset.x_train)
     dead = int(np.sum(layer.max(axis=0) <= 0))
-    assert hint.evidence == {"dead": dead, "units": 4, "share": dead / 4} and dead / 4 > 0.5
+    assert hint.evidence == {"dead": dead, "units": 4, "share": dead / 4, "read": 3000} and dead / 4 > 0.5
     assert hint.variant == {"activation": "leaky_relu"} and f"{dead} of 4 hidden units" in hint.message
 
 
-def test_units_read_in_chunks_equal_all_points_at_once():
-    trainer = Trainer(Settings(samples=12_000, hidden=(6, 5), activation="tanh", epochs=3))  # 9000 > CHUNK
+def test_units_are_read_in_chunks_on_at_most_max_points_evenly_spread():
+    trainer = Trainer(Settings(samples=30_000, hidden=(6, 5), activation="tanh", epochs=3))  # 22,500 to train on
     trainer.train()
-    units = Case.of(trainer).units
-    layers = trainer.hidden_activations(trainer.dataset.x_train)
-    for unit, layer in zip(units, layers):
+    case = Case.of(trainer)
+    points = case.read_points
+    x_train = trainer.dataset.x_train
+    assert len(points) == MAX_POINTS == 2 * CHUNK
+    assert (points[0] == x_train[0]).all() and (points[-1] == x_train[-1]).all()
+    layers = trainer.hidden_activations(points)
+    for unit, layer in zip(case.units, layers):
         assert np.array_equal(unit.largest, layer.max(axis=0))
         assert np.allclose(unit.tails, ((layer < -0.99) | (layer > 0.99)).mean(axis=0))
 

@@ -88,7 +88,7 @@ def test_report_numbers_are_the_experiments(reports):
     assert [run["epochs"] for run in numbers["runs"]] == ["1-200"] and numbers["runs"][0]["ended"] == "finished"
     assert numbers["snapshot_epochs"] == DEFAULT_SNAPSHOTS
     assert [hint["name"] for hint in numbers["hints"]] == ["majority", "dead_relu"]  # as `train` prints them
-    assert numbers["hints"][1]["evidence"] == {"dead": 3, "units": 4, "share": 0.75}
+    assert numbers["hints"][1]["evidence"] == {"dead": 3, "units": 4, "share": 0.75, "read": 3000}
 
 
 def test_report_from_the_saved_experiment_has_the_live_numbers(reports):
