@@ -206,6 +206,8 @@ def _overfitting(case: Case, limits: dict) -> dict | None:
         return None
     h = case.history
     test_loss = np.asarray(h.test_loss, dtype=float)
+    if np.isnan(test_loss).all():
+        return None
     best = int(np.nanargmin(test_loss))
     rising = case.epochs - 1 - best
     gap = h.train_accuracy[-1] - h.test_accuracy[-1]

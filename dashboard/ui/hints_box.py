@@ -94,7 +94,7 @@ class HintsBox(pn.viewable.Viewer):
     def _show(self, *events) -> None:
         rows = []
         for hint in self.hints:
-            button = pn.widgets.Button(name=f"Try it: {hint.variant_text()}", button_type="primary",
+            button = pn.widgets.Button(label=f"Try it: {hint.variant_text()}", button_type="primary",
                                        button_style="outline", margin=(2, 0, 2, 8), css_classes=["nnp-try"],
                                        disabled=self._about is None)  # a live hint: after the run
             button.on_click(lambda event, hint=hint: self.try_variant(hint))

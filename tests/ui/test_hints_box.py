@@ -10,7 +10,7 @@ from engine import Settings, Trainer
 
 
 def buttons(box) -> dict:
-    return {row[1].name: row[1] for row in box.column.objects}
+    return {row[1].label: row[1] for row in box.column.objects}
 
 
 def test_a_run_s_hints_and_try_it_trains_the_variant_and_compares_the_pair():
