@@ -154,6 +154,7 @@ def _report(trainer: Trainer, run, saved: str | None) -> dict:
             "seconds": run.seconds,
             "parameters": trainer.parameter_count,
         },
+        "hints": [hint.to_dict() for hint in _hints(trainer)],
     }
     if saved:
         report["saved"] = saved
@@ -177,8 +178,17 @@ def _print_summary(trainer: Trainer, run, saved: str | None) -> None:
         agreement = evaluate_grid(trainer).agreement
         print(f"The decision map agrees with the exact {dataset.name} pattern on {100 * agreement:.1f}% of the square.")
     print(f"{run.epochs} epochs in {run.seconds:.2f} s; {trainer.parameter_count} parameters.")
+    for hint in _hints(trainer):
+        print(f"Hint ({hint.name}): {hint.message}\n  Try it: the same options and {hint.variant_options()}")
     if saved:
         print(f"Saved to {saved}")
+
+
+def _hints(trainer: Trainer) -> list:
+    """What the run shows and the experiment that tests it (engine.hints' table)."""
+    from engine.hints import trainer_hints
+
+    return trainer_hints(trainer)
 
 
 def data(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ import panel as pn
 
 from engine import History, Trainer
 from engine.evaluation import Evaluation, GridMap, evaluate_grid, evaluate_points
+from engine.hints import Case, hints
 from engine.settings import PARTS
 from engine.snapshots import SNAPSHOT_COUNT, SNAPSHOT_SIZE, SnapshotRecorder, Snapshots
 
@@ -22,7 +23,7 @@ from ..plots.data import dataset_view, evaluation_view, split_views
 from ..plots.results import confusion_view, curves, map_views, snapshot_player
 from ..plots.style import TABLE_CSS
 from ..session.runs import DRAWN, is_drawn, run_row, runs_table
-from .sections import baselines_section, comparison_section, network_section
+from .sections import baselines_section, comparison_section, hints_section, network_section
 
 TITLE = "nn-playground report"
 REPORT_ID = "nnp-report"  # the id of the JSON block with the report's numbers
@@ -173,6 +174,8 @@ def build_report(trainer: Trainer, snapshots: Snapshots | None = None, *, histor
     numbers = report_numbers(trainer, history, grid, evaluation, runs, snapshots)
     numbers["comparison"] = None if comparison is None else comparison.numbers()
     against, numbers["baselines"] = baselines_section(trainer, grid, evaluation) if baselines else ([], None)
+    found = hints(Case.of(trainer, history, runs[-1]["ended"] if runs else None)) if history.epoch else []
+    numbers["hints"] = [hint.to_dict() for hint in found]
     majority = numbers["majority"]
     epochs = history.epoch[-1] if history.epoch else 0
 
@@ -195,6 +198,7 @@ def build_report(trainer: Trainer, snapshots: Snapshots | None = None, *, histor
 
     sections = [
         header, summary,
+        *hints_section(found),
         _markdown("## Settings"),
         pn.pane.HTML(settings_tables(trainer), sizing_mode="stretch_width", margin=(0, 10), stylesheets=[PAGE_CSS]),
         _markdown("## Data and the train/test split\n\nThe network learns from the training set only; the test "

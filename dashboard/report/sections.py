@@ -1,13 +1,16 @@
-"""Report sections drawn with the app's HoloViews builders: the network diagram, the classic classifiers beside the
-network, and the comparison of two runs."""
+"""Report sections: the hints about the run, and, drawn with the app's HoloViews builders, the network diagram,
+the classic classifiers beside the network and the comparison of two runs."""
 
 from __future__ import annotations
+
+import html
 
 import panel as pn
 
 from engine import Trainer
 from engine.baselines import fit_baselines, network_entry
 from engine.evaluation import Evaluation, GridMap, evaluate_grid
+from engine.hints import Hint
 from engine.snapshots import NEURON_MAP_SIZE, neuron_view, weight_view
 
 from ..plots.baselines import (
@@ -28,6 +31,20 @@ from ..plots.network import network_view
 from ..session.comparison import Comparison, chosen_pair, compare
 
 REPORT_CURVE_WIDTH = 560
+
+
+def hints_section(hints: list[Hint]) -> list:
+    """The report's section naming what the run shows (engine.hints), each with the experiment that tests it
+    ([] when there is none)."""
+    if not hints:
+        return []
+    items = "".join(
+        f"<li><b>{html.escape(hint.name)}</b>: {html.escape(hint.message)}<br>Try it: the same settings with "
+        f"<code>{html.escape(hint.variant_options())}</code> ({html.escape(hint.variant_text())}).</li>"
+        for hint in hints)
+    return [pn.pane.Markdown("## Hints\n\nWhat this training shows, with the numbers that show it, and the "
+                             "experiment that tests it.", sizing_mode="stretch_width", margin=(4, 10)),
+            pn.pane.HTML(f"<ul>{items}</ul>", sizing_mode="stretch_width", margin=(0, 10), css_classes=["nnp-hints"])]
 
 
 def network_section(trainer: Trainer) -> list:

@@ -11,6 +11,7 @@ import html
 from pathlib import Path
 
 from engine import Dataset, History, Settings
+from engine.hints import Case, rule_hint
 from engine.settings import SPECS, format_value
 
 ALWAYS_SHOWN = (
@@ -23,7 +24,6 @@ ALWAYS_SHOWN = (
 # upload's file is named after the uploaded file, with no space: `own_files.SessionFolder.new_file`).
 DRAWN = "drawn points"
 DRAWN_FILE = f"{DRAWN}.csv"
-BASELINE_MARGIN = 0.01  # a run this close to the majority-class baseline has learnt nothing useful
 RESULTS = ("epochs", "ended", "loss", "train acc %", "test acc %", "majority %", "agreement %", "seconds")
 
 
@@ -146,12 +146,10 @@ def status_line(record: RunRecord, history: History) -> str:
 
 
 def baseline_advice(record: RunRecord, data: Dataset) -> str:
-    """What a run means when it ends within a point of the majority-class baseline ("" otherwise)."""
-    if record.test_accuracy is None or record.majority is None \
-            or abs(record.test_accuracy - record.majority) > BASELINE_MARGIN:
+    """The message of the majority-baseline hint (its rule is in engine.hints' table) for a run, "" if it does not
+    fire: the run's message says it too."""
+    if record.test_accuracy is None or record.last_epoch is None:
         return ""
-    common = data.class_names[int(data.y_test.mean() > 0.5)]
-    return (f"Test accuracy {100 * record.test_accuracy:.1f} % is the majority baseline "
-            f"({100 * record.majority:.1f} %): the model answers the most common class ({common}) almost everywhere, "
-            "so its decision map is flat, and so are the neuron maps in the Network tab. "
-            "Try Continue (more training), more epochs, a higher learning rate (e.g. 0.02) or more neurons (e.g. 8,8).")
+    last = History(epoch=[record.last_epoch], test_accuracy=[record.test_accuracy])
+    hint = rule_hint("majority", Case(record.settings, last, data))
+    return "" if hint is None else hint.message

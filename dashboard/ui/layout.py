@@ -28,10 +28,11 @@ SHARE_NOTE = ("The address bar holds the settings that differ from the defaults:
 
 def build(experiment: Experiment, template: bool = True, extra: list | None = None):
     """The app for one experiment: a BootstrapTemplate, or (template=False, for notebooks) a plain Row. Its
-    `tabs` are the page's LazyTabs (`page.tabs.get("Sweep")` opens one)."""
+    `tabs` are the page's LazyTabs (`page.tabs.get("Sweep")` opens one), its `status_area` the status, message and
+    hints above them."""
     sidebar = Sidebar(experiment)
     bar = RunBar(sidebar)
-    header = Header(experiment)
+    header = Header(experiment, open_compare=lambda pair: compare_runs(tabs, pair))
     tabs = LazyTabs({
         "Training": lambda: TrainingTab(experiment), "Evaluation": lambda: EvaluationTab(experiment),
         "Data": lambda: DataTab(experiment), "Compare": lambda: CompareTab(experiment),
@@ -58,8 +59,14 @@ def build(experiment: Experiment, template: bool = True, extra: list | None = No
         )
     else:
         page = pn.Row(pn.Column(side, width=SIDEBAR_WIDTH), main, sizing_mode="stretch_width")
-    page.tabs = tabs
+    page.tabs, page.status_area = tabs, header
     return page
+
+
+def compare_runs(tabs: LazyTabs, pair: tuple[int, int]) -> None:
+    """Open the Compare tab on these two runs."""
+    tabs.get("Compare").compared = list(pair)
+    tabs.open("Compare")
 
 
 def compared(tabs: LazyTabs) -> list:

@@ -31,6 +31,12 @@ class LazyTabs:
                 view.follow(self.tabs)
         return self._built[title]
 
+    def open(self, title: str) -> pn.viewable.Viewer:
+        """Show the tab `title` (built now if it was not yet)."""
+        view = self.get(title)
+        self.tabs.active = self._titles.index(title)
+        return view
+
     def built(self, title: str) -> pn.viewable.Viewer | None:
         """The view of `title` if its tab was built, else None."""
         return self._built.get(title)

@@ -1,5 +1,5 @@
-"""The main area's header (status, state, message) and the Training tab, each a `pn.viewable.Viewer` following the
-result parameters of one experiment.
+"""The main area's header (status, state, message, hints) and the Training tab, each a `pn.viewable.Viewer`
+following the result parameters of one experiment.
 
 One epoch per frame: `Experiment.poll` sets one worker bundle's map, points' correctness and history in one batch,
 and the tab redraws them in one watcher call, so what is on screen belongs to one epoch (the map's title names it).
@@ -17,6 +17,7 @@ from ..plots.live_curves import Curves
 from ..plots.style import CURVE_CSS, TABLE_CSS
 from ..session.experiment import Experiment
 from ..session.runs import cell_text, runs_table
+from .hints_box import HintsBox
 from .parts import LiveHTML, MessageBox, StatusLine, Throttle, on_loop
 from .view_options import OPTIONS, ViewOptions
 
@@ -31,17 +32,20 @@ MAP_CSS = (f".nnp-map {{ flex: 1 1 max({MAP_MIN}px, 45%) !important; width: auto
 
 
 class Header(pn.viewable.Viewer):
-    """The notebook's status line over a progress bar, the line saying what the run is doing, and the message."""
+    """The notebook's status line over a progress bar, the line saying what the run is doing, the message and the
+    hints about the last run (`open_compare`: what their Try-it buttons call once the variant has trained)."""
 
-    def __init__(self, experiment: Experiment, **params) -> None:
+    def __init__(self, experiment: Experiment, open_compare=None, **params) -> None:
         super().__init__(**params)
         self.experiment = e = experiment
         self.status = StatusLine(text=html.escape(self._status_text()))
         self.state = LiveHTML(self._state_html(), STATE_CSS, css_classes=["nnp-state"], margin=(2, 5))
         self.message = MessageBox()
+        self.hints = HintsBox(e, open_compare)
         e.param.watch(self._on_status, ["status", "progress"])
         e.param.watch(self._on_state, ["state", "runs"])
         e.param.watch(self._on_message, ["message", "message_kind"])
+        self.hints.param.watch(self._on_message, ["hints"])
         self._on_message()
 
     @on_loop
@@ -55,7 +59,8 @@ class Header(pn.viewable.Viewer):
     @on_loop
     def _on_message(self, *events) -> None:
         e = self.experiment
-        self.message.param.update(text=html.escape(e.message, quote=False), kind=e.message_kind)
+        shown = "" if e.message in self.hints.messages() else e.message  # said once, by the hint (the baseline's)
+        self.message.param.update(text=html.escape(shown, quote=False), kind=e.message_kind)
 
     def _status_text(self) -> str:
         return self.experiment.status or "No epoch trained yet: choose the settings and press Train."
@@ -75,7 +80,7 @@ class Header(pn.viewable.Viewer):
         )
 
     def __panel__(self) -> pn.Column:
-        return pn.Column(self.status, self.state, self.message, sizing_mode="stretch_width", margin=0)
+        return pn.Column(self.status, self.state, self.message, self.hints, sizing_mode="stretch_width", margin=0)
 
 
 class TrainingTab(pn.viewable.Viewer):

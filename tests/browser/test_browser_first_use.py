@@ -59,7 +59,7 @@ def test_notebook_run_at_the_baseline_says_what_it_means_with_one_epoch_per_fram
     # Item 8: the notebook's numbers exactly.
     assert app.status() == "Epoch 200/200 | loss = 0.5669 | train acc =  73.3% | test acc =  73.3%"
     # Item 1: what the result means, and what to try.
-    message = app.message()
+    message = " ".join(app.page.locator(".nnp-hint").all_inner_texts())  # said by its hint (engine.hints)
     for words in ("majority baseline", "most common class", "flat", "neuron maps", "Continue", "learning rate",
                   "more neurons"):
         assert words in message, message

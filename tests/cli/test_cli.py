@@ -145,6 +145,22 @@ def test_text_summary(capsys, tmp_path):
     assert "Epoch 20/20 | loss = " in err and "|████" in err  # the progress bar, left at its end
 
 
+def test_train_names_what_it_sees_and_the_experiment_to_try(capsys):
+    code = main(["train", "--every", "100"])  # the lesson's defaults: the majority baseline, 3 of 4 ReLUs dead
+    out, _ = capsys.readouterr()
+    assert code == 0
+    assert "Hint (majority): Test accuracy 73.3% is the majority baseline (73.3%)" in out
+    assert "Hint (dead_relu): 3 of 4 hidden units (75%) are never active" in out
+    assert "  Try it: the same options and --activation leaky_relu" in out.splitlines()
+    code, report, _ = run_json(capsys, "--dataset", "toy_xor", "--hidden", "8,8", "--lr", "10", "--seed", "1")
+    assert code == 3 and report["hints"] == [{
+        "name": "diverged", "message": report["hints"][0]["message"],
+        "evidence": {"epoch": report["final"]["epoch"] + 1, "lr": 10.0}, "variant": {"lr": 1.0}}]
+    code, report, _ = run_json(capsys, "--dataset", "toy_xor", "--hidden", "8,8", "--activation", "tanh",
+                               "--lr", "0.05")
+    assert code == 0 and report["hints"] == []  # a healthy run
+
+
 def test_save_then_load_gives_the_final_metrics(capsys, tmp_path):
     code, report, _ = run_json(capsys, "--dataset", "moons", "--samples", "300", "--hidden", "6", "--epochs", "25",
                                "--save", str(tmp_path / "moons"))

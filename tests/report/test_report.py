@@ -65,7 +65,8 @@ def test_default_report_is_one_offline_file_under_8_mb(reports):
     assert remote_references(page) == []
     for words in ("nn-playground report: Toy dataset: easy", "Written 20", "Settings", "train/test split",
                   "Loss and accuracy", "Decision map", "Through training", "Evaluation", "Confusion matrices",
-                  "Runs", "majority class"):
+                  "Runs", "majority class", "Hints", "3 of 4 hidden units (75%) are never active",
+                  "Try it: the same settings with", "--activation leaky_relu"):
         assert words in page, words
 
 
@@ -86,6 +87,8 @@ def test_report_numbers_are_the_experiments(reports):
         numbers["final"]["test_accuracy"], abs=1e-6)
     assert [run["epochs"] for run in numbers["runs"]] == ["1-200"] and numbers["runs"][0]["ended"] == "finished"
     assert numbers["snapshot_epochs"] == DEFAULT_SNAPSHOTS
+    assert [hint["name"] for hint in numbers["hints"]] == ["majority", "dead_relu"]  # as `train` prints them
+    assert numbers["hints"][1]["evidence"] == {"dead": 3, "units": 4, "share": 0.75, "read": 3000}
 
 
 def test_report_from_the_saved_experiment_has_the_live_numbers(reports):

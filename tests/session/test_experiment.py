@@ -264,7 +264,7 @@ def test_two_experiments_train_at_once_without_cross_talk():
 def test_a_run_at_the_majority_baseline_says_what_it_means_and_what_to_try():
     experiment = trained()  # the lesson's defaults: 73.3 %, exactly "always class 0"
     assert experiment.message_kind == "warning"
-    for words in ("majority baseline", "73.3 %", "most common class (class 0)", "flat", "neuron maps",
+    for words in ("majority baseline", "73.3%", "most common class (class 0)", "flat", "neuron maps",
                   "Continue", "more epochs", "higher learning rate", "more neurons"):
         assert words in experiment.message, words
     assert "dataset" not in experiment.runs[-1] or experiment.runs[-1]["dataset"] == "toy_easy"
