@@ -161,6 +161,8 @@ def fit_baselines(dataset: Dataset, features: tuple[str, ...] = PLAIN, seed: int
     from sklearn.preprocessing import StandardScaler
 
     classifiers = [BY_NAME[name] for name in names] if names is not None else list(CLASSIFIERS)
+    if not np.isfinite(dataset.normalise(dataset.points)).all():
+        raise ValueError("the classic classifiers need finite inputs, and this data's values overflow when scaled")
     rng = np.random.default_rng(seed)
     fit_rows = _sample(dataset.train_index, max_fit, rng)
     test_rows = _sample(dataset.test_index, max_test, rng)

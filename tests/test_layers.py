@@ -9,7 +9,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = ["engine", "dashboard.session", "dashboard.plots", "dashboard.report", "dashboard.ui",
-          ("dashboard.cli", "dashboard.cli_commands", "dashboard.sweep_cli"), "dashboard.app"]
+          ("dashboard.cli", "dashboard.cli_commands", "dashboard.sweep_cli", "dashboard.baselines_cli"),
+          "dashboard.app"]
 UI_FREE = {"engine": ("panel", "holoviews", "bokeh"), "dashboard.session": ("panel", "holoviews", "bokeh")}
 
 

@@ -67,7 +67,11 @@ def baselines_section(trainer: Trainer, grid: GridMap, evaluation: Evaluation) -
     """The report's section on classic classifiers fitted on the same split, beside the network (the Baselines
     tab's maps and table), and its numbers (without the fitting times, which differ from run to run)."""
     data, settings = trainer.dataset, trainer.settings
-    fitted = fit_baselines(data, settings.features, settings.seed)
+    try:
+        fitted = fit_baselines(data, settings.features, settings.seed)
+    except ValueError as error:  # data no classifier can take: said in the section
+        return [pn.pane.Markdown(f"## Against classic classifiers\n\nNot fitted: {error}.",
+                                 sizing_mode="stretch_width", margin=(4, 10))], None
     network = network_entry(settings, evaluation.train_accuracy, evaluation.test_accuracy, grid.agreement,
                             trainer.epochs_done)
     maps = [network_map(data, grid, network), *classifier_maps(data, fitted)]

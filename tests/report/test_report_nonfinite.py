@@ -99,3 +99,23 @@ def test_the_apps_save_experiment_on_a_full_disk_is_one_message(monkeypatch, cap
     assert experiment.message_kind == "danger"
     assert experiment.message.startswith("Save experiment failed: ") and "No space left on device" in experiment.message
     assert not any(record.exc_info for record in caplog.records)
+
+
+def test_classic_classifiers_on_overflowing_data_are_one_line_in_the_report(tmp_path):
+    """The report's section says why no classifier was fitted (the report drew a sklearn traceback's text)."""
+    from dashboard.report.sections import baselines_section
+    from engine import load_dataset
+    from engine.baselines import fit_baselines
+    from engine.evaluation import evaluate_grid, evaluate_points
+
+    rng = np.random.default_rng(0)
+    rows = "".join(f"{(rng.random() * 2 - 1) * 3e38!r},{(rng.random() * 2 - 1) * 3e38!r},{i % 2}\n" for i in range(60))
+    source = tmp_path / "wide.csv"
+    source.write_text("a,b,label\n" + rows)
+    settings = Settings(dataset="csv", csv_path=str(source), epochs=1)
+    data = load_dataset(settings)
+    with pytest.raises(ValueError, match="finite inputs"):
+        fit_baselines(data)
+    trainer = Trainer(settings, dataset=data)
+    section, numbers = baselines_section(trainer, evaluate_grid(trainer, 20), evaluate_points(trainer))
+    assert numbers is None and "Not fitted: the classic classifiers need finite inputs" in section[0].object
