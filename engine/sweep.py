@@ -25,7 +25,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-from .settings import SPECS, Settings, SettingsError, format_value
+from .setting_types import SettingsError, format_value
+from .settings import SPECS, Settings
 
 MAX_MODELS = 100_000  # the most models one sweep may have
 CPU_CHUNK = 16

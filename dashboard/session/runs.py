@@ -11,7 +11,8 @@ import html
 from pathlib import Path
 
 from engine import Dataset, History, Settings
-from engine.settings import SPECS, format_value
+from engine.setting_types import format_value
+from engine.settings import SPECS
 
 ALWAYS_SHOWN = (
     "dataset",

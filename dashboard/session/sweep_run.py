@@ -16,7 +16,8 @@ import time
 from engine import sweep as sweep_module
 from engine.budget import epoch_seconds, over_budget
 from engine.catalog import SAMPLED
-from engine.settings import SPECS, Settings, SettingsError, format_value
+from engine.setting_types import SettingsError, format_value
+from engine.settings import SPECS, Settings
 from engine.sweep import Sweep, run_sweep
 
 # Limits, so that one student cannot take a class's server (each model's epoch is also within engine.budget's).

@@ -14,7 +14,8 @@ import holoviews as hv
 import panel as pn
 import param
 
-from engine.settings import SPECS, SettingsError
+from engine.setting_types import SettingsError
+from engine.settings import SPECS
 
 from ..plots.sweep import (
     METRICS,
