@@ -17,7 +17,8 @@ import sys
 from importlib.metadata import version
 
 # Only the settings load at start: torch and scikit-learn load when a command needs them, so --help is quick.
-from engine.settings import PARTS, SPECS, FilePath, Setting, Settings, YesNo, format_value
+from engine.setting_types import FilePath, Setting, YesNo, format_value
+from engine.settings import PARTS, SPECS, Settings
 
 from . import cli_commands
 from .baselines_cli import add_baselines_command

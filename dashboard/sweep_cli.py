@@ -20,7 +20,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from engine.settings import SPECS, Settings, SettingsError
+from engine.setting_types import SettingsError
+from engine.settings import SPECS, Settings
 
 PROG = "nn-playground"
 EXIT_ERROR, EXIT_INTERRUPTED = 2, 130

@@ -14,7 +14,7 @@ _HOMES = {
     "write_dataset_csv": "datasets",
     "build_model": "network",
     "Settings": "settings",
-    "SettingsError": "settings",
+    "SettingsError": "setting_types",
     "ModelResult": "stacked_training",
     "Sweep": "sweep",
     "run_sweep": "sweep",

@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .datasets import Dataset
-from .settings import MAX_WIDTH, SPECS, Settings, format_value
+from .setting_types import format_value
+from .settings import MAX_WIDTH, SPECS, Settings
 from .training import History, Trainer
 
 SATURATED_OUTPUT = {"tanh": (-0.99, 0.99), "sigmoid": (0.01, 0.99)}  # outside these the slope is under ~0.02

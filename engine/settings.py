@@ -1,22 +1,34 @@
-"""Every setting of one experiment, declared once as a param Parameter of `Settings`: default, bounds, step, label,
-doc, and in `metadata` what the app and the command line need beyond param (group, part, shown_when, flag,
+"""Every setting of one experiment, declared once as a param Parameter of `SettingParameters`: default, bounds, step,
+label, doc, and in `metadata` what the app and the command line need beyond param (group, part, shown_when, flag,
 metavar, how an empty value reads, example sweep values).
 
-The Parameter classes below are param's own with what a setting adds: its text form both ways (a URL query, a CLI
-option), what it allows in words, how a table shows it. Everything else derives from `Settings.param`: the command
-line's options, the URL, the sidebar's widgets, the report's settings table, the runs tables, the sweep axes, and
-the app's Experiment, which is built on this class. Adding a setting means declaring it here, plus the code that
-uses its value.
+The Parameter classes (`engine.setting_types`) are param's own with what a setting adds: its text form both ways (a
+URL query, a CLI option), what it allows in words, how a table shows it. Everything else derives from
+`SettingParameters.param`: the command line's options, the URL, the sidebar's widgets, the report's settings table,
+the runs tables, the sweep axes, and the app's Experiment, which is built on these declarations. Adding a setting
+means declaring it here, plus the code that uses its value.
 """
 
 from __future__ import annotations
 
-import math
-import re
-
 import param
 
 from .catalog import SAMPLED, dataset_names
+from .setting_types import (
+    MAX_HIDDEN_LAYERS,
+    MAX_WIDTH,
+    Choice,
+    Choices,
+    Device,
+    FeaturePair,
+    FilePath,
+    Integer,
+    Number,
+    Setting,
+    SettingsError,
+    Widths,
+    YesNo,
+)
 
 IRIS_FEATURES = ("sepal_length", "sepal_width", "petal_length", "petal_width")
 INPUT_FEATURES = ("x", "y", "x2", "y2", "xy", "sinx", "siny")
@@ -25,299 +37,21 @@ OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 REGULARIZATIONS = ("none", "l1", "l2")
 SCHEDULES = ("constant", "step", "cosine")
 
-MAX_HIDDEN_LAYERS = 8
-MAX_WIDTH = 256
 MAX_SAMPLES = 200_000
 MAX_EPOCHS = 1_000_000
 SEED_MAX = 2**32 - 1
 GROUPS = ("Data", "Network", "Training", "Seeds")
 PARTS = ("data", "network", "training")
-TRUE_WORDS = ("1", "true", "yes", "on")
-FALSE_WORDS = ("0", "false", "no", "off")
-
-
-class SettingsError(ValueError):
-    """A setting is out of range or unknown; the message names it and says what is allowed."""
-
-
-def format_value(value) -> str:
-    """The text form of a value, as a URL or a command line carries it (the inverse of `Setting.parse`)."""
-    if isinstance(value, (list, tuple)):
-        return ",".join(map(str, value))
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.10g}"  # exact enough, without a widget's 0.006000000000000001
-    return "" if value is None else str(value)
-
-
-class Setting:
-    """What a setting's Parameter adds to param's: text forms, what it allows in words, and the `metadata` extras:
-    group (where the app shows it; none for what the app sets itself), part (what a change affects: data, network or
-    training), shown_when ({other setting: values for which this one matters}), flag, metavar, zero (how an empty
-    or zero value reads), examples (a sweep axis's first values)."""
-
-    __slots__ = ()
-    many = False  # a value is several items written with commas, '8,8'
-
-    def parse(self, text: str):
-        """A value from its text form: ValueError if it cannot be read (its range is checked on setting it)."""
-        return text.strip()
-
-    def allowed(self) -> str:
-        raise NotImplementedError
-
-    def value_of(self, value):
-        """The value as stored: a list given for a tuple setting becomes a tuple, '8,8' hidden widths (8, 8)."""
-        return value
-
-    def check(self, value):
-        """The value as stored if this setting allows it; else SettingsError naming the setting."""
-        value = self.value_of(value)
-        self._validate(value)
-        return value
-
-    def __set__(self, obj, val):
-        super().__set__(obj, self.value_of(val))
-
-    def text(self, value) -> str:
-        """The value as a table shows it: '8, 8', 'full batch' for a batch size of 0."""
-        if self.zero and not value:
-            return self.zero
-        if isinstance(value, float):
-            return f"{value:g}"
-        return self.label_of(value)
-
-    def label_of(self, item) -> str:
-        return str(item)
-
-    def shown(self, values) -> bool:
-        """Whether this setting matters for these values (anything with the settings as attributes)."""
-        return all(getattr(values, other) in allowed for other, allowed in self.shown_when.items())
-
-    def _validate(self, val):
-        try:
-            super()._validate(val)
-        except ValueError as error:
-            if isinstance(error, SettingsError):
-                raise
-            raise SettingsError(f"{self.name}: {format_value(val)!r} is not allowed; {self.allowed()}") from None
-
-    def _meta(self, key: str, default):
-        return (self.metadata or {}).get(key, default)
-
-    @property
-    def group(self) -> str:
-        return self._meta("group", "")
-
-    @property
-    def part(self) -> str:
-        return self._meta("part", "training")
-
-    @property
-    def shown_when(self) -> dict:
-        return self._meta("shown_when", {})
-
-    @property
-    def option(self) -> str:
-        return self._meta("flag", "--" + self.name.replace("_", "-"))
-
-    @property
-    def metavar(self) -> str:
-        return self._meta("metavar", "")
-
-    @property
-    def zero(self) -> str:
-        return self._meta("zero", "")
-
-    @property
-    def examples(self) -> str:
-        return self._meta("examples", "")
-
-
-def _bounds_text(what: str, bounds, inclusive_low: bool = True) -> str:
-    low, high = (format_value(bound) for bound in bounds)
-    return f"{what} {'>=' if inclusive_low else '>'} {low} and <= {high}"
-
-
-def _refuse_bool(name: str, value) -> None:
-    if isinstance(value, bool):
-        raise ValueError(f"{name}: a yes or no is not a number")
-
-
-class Number(Setting, param.Number):
-    __slots__ = ()
-
-    def parse(self, text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
-        if not math.isfinite(value):
-            raise ValueError(f"{text!r} is not allowed")
-        return value
-
-    def allowed(self) -> str:
-        return _bounds_text("a number", self.bounds, self.inclusive_bounds[0])
-
-    def _validate_value(self, val, allow_None):
-        _refuse_bool(self.name, val)
-        super()._validate_value(val, allow_None)
-
-
-class Integer(Setting, param.Integer):
-    __slots__ = ()
-
-    def parse(self, text: str) -> int:
-        try:
-            return int(text)
-        except ValueError:
-            raise ValueError(f"{text!r} is not allowed") from None
-
-    def allowed(self) -> str:
-        return _bounds_text("a whole number", self.bounds)
-
-    def _validate_value(self, val, allow_None):
-        _refuse_bool(self.name, val)
-        super()._validate_value(val, allow_None)
-
-
-class YesNo(Setting, param.Boolean):
-    __slots__ = ()
-
-    def parse(self, text: str) -> bool:
-        if text.strip().lower() not in TRUE_WORDS + FALSE_WORDS:
-            raise ValueError(f"{text!r} is not yes or no")
-        return text.strip().lower() in TRUE_WORDS
-
-    def allowed(self) -> str:
-        return "yes or no (1/0, true/false, on/off)"
-
-    def text(self, value) -> str:
-        return "yes" if value else "no"
-
-
-class Choice(Setting, param.Selector):
-    """One of `objects`; given as {label: value} where some are shown by another name."""
-
-    __slots__ = ()
-
-    def allowed(self) -> str:
-        return "one of " + ", ".join(self.objects)
-
-    def label_of(self, item) -> str:
-        return next((label for label, value in self.names.items() if value == item), str(item))
-
-
-class Choices(Choice, param.ListSelector):
-    """One or more different ones of `objects`, as a tuple (a list given is stored as a tuple)."""
-
-    __slots__ = ()
-    many = True
-
-    def value_of(self, value):
-        return tuple(value) if isinstance(value, list) else value
-
-    def parse(self, text: str) -> tuple:
-        return tuple(part.strip() for part in text.split(",") if part.strip())
-
-    def allowed(self) -> str:
-        return "one or more different ones of " + ", ".join(self.objects)
-
-    def text(self, value) -> str:
-        return ", ".join(self.label_of(item) for item in value)
-
-    def _validate_type(self, val):
-        if not isinstance(val, tuple):
-            raise ValueError(f"{self.name}: not a list of choices")
-
-    def _validate_value(self, value, allow_None=None):
-        super()._validate_value(value, allow_None)
-        if len(value) < 1 or len(set(value)) != len(value):
-            raise ValueError(f"{self.name}: give one or more different ones")
-
-
-class FeaturePair(Choices):
-    """Two different features, on x and on y."""
-
-    __slots__ = ()
-
-    def allowed(self) -> str:
-        return "two different features of " + ", ".join(self.objects)
-
-    def _validate_value(self, value, allow_None=None):
-        super()._validate_value(value, allow_None)
-        if len(value) != 2:
-            raise ValueError(f"{self.name}: give two different features")
-
-
-class Widths(Setting, param.Parameter):
-    """Hidden layer widths as a tuple, (8, 8); given as a list or as text, '8,8' ('' or '0' for none)."""
-
-    __slots__ = ()
-    many = True
-
-    def value_of(self, value):
-        if isinstance(value, str):
-            try:
-                return self.parse(value)
-            except ValueError as error:
-                raise SettingsError(f"{self.name}: {error}") from None
-        return tuple(value) if isinstance(value, list) else value
-
-    def parse(self, text: str) -> tuple[int, ...]:
-        text = text.strip()
-        if text in ("", "0"):
-            return ()
-        if not re.fullmatch(r"\d+(\s*,\s*\d+)*", text):
-            raise ValueError(f"{text!r} is not a list of layer widths such as 8,8")
-        return tuple(int(part) for part in text.split(","))
-
-    def allowed(self) -> str:
-        return f"widths such as 8,8: up to {MAX_HIDDEN_LAYERS} layers of 1 to {MAX_WIDTH}, empty or 0 for none"
-
-    def text(self, value) -> str:
-        return ", ".join(map(str, value)) if value else self.zero
-
-    def _validate_value(self, val, allow_None):
-        ok = isinstance(val, tuple) and len(val) <= MAX_HIDDEN_LAYERS and all(
-            isinstance(width, int) and not isinstance(width, bool) and 1 <= width <= MAX_WIDTH for width in val)
-        if not ok:
-            raise ValueError(f"{self.name}: not allowed")
-
-
-class Device(Setting, param.String):
-    __slots__ = ()
-
-    def allowed(self) -> str:
-        return "cpu, cuda or cuda:N"
-
-    def _validate_value(self, val, allow_None):
-        super()._validate_value(val, allow_None)
-        if re.fullmatch(r"cpu|cuda(:\d+)?", val) is None:
-            raise ValueError(f"{self.name}: not a device")
-
-
-class FilePath(Setting, param.String):
-    __slots__ = ()
-
-    def allowed(self) -> str:
-        return "a file's path"
-
-    def text(self, value) -> str:
-        return re.split(r"[\\/]", value)[-1] if value else ""
 
 
 def _data(group: str = "Data", **more) -> dict:
     return dict(group=group, part="data", **more)
 
 
-class Settings(param.Parameterized):
-    """What defines one experiment: data, network and training. Defaults follow the teaching notebook.
+class SettingParameters(param.Parameterized):
+    """What defines one experiment: data, network and training, declared once. Defaults follow the teaching notebook.
 
-    A value object: immutable once built (`replace` gives a changed copy), equal and hashed by its values."""
-
-    _mutable = False  # the app's Experiment, whose settings the user changes, is built on these declarations
+    `Settings` (a value object) and the app's Experiment (whose settings the user changes) are built on it."""
 
     # Data
     dataset = Choice(default="toy_easy", objects=dataset_names(), label="Dataset", doc=(
@@ -425,31 +159,6 @@ class Settings(param.Parameterized):
     threads = Integer(1, bounds=(1, 256), label="Torch threads",
         doc="Torch threads for CPU training; tiny nets are fastest on one.", metadata=dict(metavar="N"))
 
-    def __init__(self, **values):
-        super().__init__(**values)  # each value checked by its parameter
-        if not self._mutable:
-            self.validate()
-            # Only what was given is read back (param's reads are slow): 100,000 settings for a sweep stay quick.
-            self._values = tuple(
-                getattr(self, name) if name in values else spec.default for name, spec in SPECS.items()
-            )
-
-    def validate(self) -> None:
-        """What the parameters cannot check one by one."""
-        if self.dataset == "csv" and not self.csv_path:
-            raise SettingsError("csv_path: the csv dataset needs a file")
-
-    def __setattr__(self, name: str, value) -> None:
-        if name in SPECS and not self._mutable and self._param__private.initialized:
-            raise AttributeError(f"Settings cannot change: use settings.replace({name}=...)")
-        super().__setattr__(name, value)
-
-    def __eq__(self, other) -> bool:
-        return type(other) is type(self) and other._values == self._values
-
-    def __hash__(self) -> int:
-        return hash(self._values)
-
     def __repr__(self) -> str:
         changed = [f"{name}={value!r}" for name, value in self.values().items() if value != SPECS[name].default]
         return f"{type(self).__name__}({', '.join(changed)})"
@@ -460,12 +169,42 @@ class Settings(param.Parameterized):
         """The settings that matter for these ones (momentum only for sgd, ...), each with its text."""
         return [(spec, spec.text(getattr(self, name))) for name, spec in SPECS.items() if spec.shown(self)]
 
+    def values(self) -> dict:
+        return {name: getattr(self, name) for name in SPECS}
+
+
+class Settings(SettingParameters):
+    """The settings of one experiment as a value object: immutable once built (`replace` gives a changed copy),
+    equal and hashed by its values."""
+
+    _frozen = False  # set once built: param sets the values through __setattr__ while building
+
+    def __init__(self, **values):
+        super().__init__(**values)  # each value checked by its parameter
+        self.validate()
+        # Only what was given is read back (param's reads are slow): 100,000 settings for a sweep stay quick.
+        self._values = tuple(getattr(self, name) if name in values else spec.default for name, spec in SPECS.items())
+        self._frozen = True
+
+    def validate(self) -> None:
+        """What the parameters cannot check one by one."""
+        if self.dataset == "csv" and not self.csv_path:
+            raise SettingsError("csv_path: the csv dataset needs a file")
+
+    def __setattr__(self, name: str, value) -> None:
+        if self._frozen and name in SPECS:
+            raise AttributeError(f"Settings cannot change: use settings.replace({name}=...)")
+        super().__setattr__(name, value)
+
+    def __eq__(self, other) -> bool:
+        return type(other) is type(self) and other._values == self._values
+
+    def __hash__(self) -> int:
+        return hash(self._values)
+
     def replace(self, **changes) -> Settings:
         kept = {name: value for name, value in zip(SPECS, self._values) if value != SPECS[name].default}
         return Settings(**{**kept, **changes})  # defaults left to param: building a Settings stays cheap
-
-    def values(self) -> dict:
-        return {name: getattr(self, name) for name in SPECS}
 
     def to_dict(self) -> dict:
         return {name: list(value) if isinstance(value, tuple) else value for name, value in zip(SPECS, self._values)}
@@ -478,6 +217,6 @@ class Settings(param.Parameterized):
         return cls(**values)
 
 
-SPECS: dict[str, Setting] = {name: parameter for name, parameter in Settings.param.objects().items()
+SPECS: dict[str, Setting] = {name: parameter for name, parameter in SettingParameters.param.objects().items()
                              if isinstance(parameter, Setting)}  # every setting's declaration, in declared order
 GROUPED = tuple(name for name, spec in SPECS.items() if spec.group)  # the settings the app offers, in order

@@ -25,7 +25,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-from .settings import SPECS, Settings, SettingsError, format_value
+from .setting_types import SettingsError, format_value
+from .settings import SPECS, Settings
 
 MAX_MODELS = 100_000  # the most models one sweep may have
 CPU_CHUNK = 16
@@ -176,6 +177,11 @@ def run_task(indices: Sequence[int], settings: Sequence[dict], stop=None) -> lis
     return [result.to_dict() for result in train_models(list(indices), models, stop, _DATASETS)]
 
 
+def forget_datasets() -> None:
+    """Drop the datasets this process's tasks loaded (a server's process outlives its sweeps)."""
+    _DATASETS.clear()
+
+
 def result_from_dict(values: dict):
     from .stacked_training import ModelResult
 
@@ -211,7 +217,8 @@ def run_sweep(sweep: Sweep, scheduler: str | None = None, device: str = "cpu", p
     return sorted(gathered, key=lambda result: result.index)
 
 
-def _collect(results: list[dict], total: int, done: list, progress: Progress | None) -> None:
+def collect_results(results: list[dict], total: int, done: list, progress: Progress | None) -> None:
+    """Add a task's results (dicts, as `run_task` returns them) to `done` as `ModelResult`s, telling `progress`."""
     for values in results:
         result = result_from_dict(values)
         done.append(result)
@@ -226,13 +233,13 @@ def _run_local(payloads, total: int, device: str, progress, stop, workers: int |
         for indices, settings in payloads:
             if stop is not None and stop.is_set():
                 break
-            _collect(run_task(indices, settings, stop), total, done, progress)
+            collect_results(run_task(indices, settings, stop), total, done, progress)
         return done
     from .sweep_worker import WorkerPool
 
     pool = WorkerPool.shared(min(workers, len(payloads)))
     for results in pool.run(payloads, stop):
-        _collect(results, total, done, progress)
+        collect_results(results, total, done, progress)
     return done
 
 

@@ -59,7 +59,7 @@ def check_scheduler(address: str, timeout: float = 5) -> None:
 def run_on_cluster(scheduler: str, payloads, total: int, progress=None, stop=None, timeout: float = 30) -> list:
     from distributed import Client, as_completed
 
-    from .sweep import _collect
+    from .sweep import collect_results
 
     check_scheduler(scheduler)
     done: list = []
@@ -72,7 +72,7 @@ def run_on_cluster(scheduler: str, payloads, total: int, progress=None, stop=Non
         try:
             for future in as_completed(futures, loop=client.loop):
                 pending.discard(future)
-                _collect(future.result(), total, done, progress)
+                collect_results(future.result(), total, done, progress)
                 if stop is not None and stop.is_set():
                     break
         finally:

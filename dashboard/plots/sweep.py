@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 from bokeh.models import HoverTool
 
-from engine.settings import SPECS, Settings, format_value
+from engine.setting_types import format_value
+from engine.settings import SPECS, Settings
 
 # metric -> (label, unit, higher is better); "%" metrics are shares, shown as percents
 METRICS = {

@@ -142,13 +142,7 @@ def write_report(trainer: Trainer, path: str | Path, snapshots: Snapshots | None
     tell(1, len(stages), stages[1])
     text = render_page(page)
     tell(2, len(stages), stages[2])
-    _write_atomically(path, text)
+    write_text(path, text)  # beside `path`, then renamed: a failed write leaves an earlier file as it was
     tell(3, len(stages), "written")
     return path
 
-
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write beside `path` under a temporary name, then rename: a failed write leaves an earlier file as it was."""
-    write_text(path, text)

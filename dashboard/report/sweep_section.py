@@ -13,6 +13,7 @@ from pathlib import Path
 
 import panel as pn
 
+from engine.atomic import write_text
 from engine.settings import SPECS
 
 from ..plots.sweep import (
@@ -96,8 +97,6 @@ def sweep_report_html(sweep, results, metric: str = "test_accuracy") -> str:
 
 def write_sweep_report(sweep, results, path: str | Path, metric: str = "test_accuracy") -> Path:
     """Write the sweep's report to `path` (written beside it, then renamed: a failure leaves no half file)."""
-    from .render import _write_atomically
-
     path = Path(path)
-    _write_atomically(path, sweep_report_html(sweep, results, metric))
+    write_text(path, sweep_report_html(sweep, results, metric))
     return path

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from engine import Dataset, History, Settings
 from engine.hints import Case, rule_hint
-from engine.settings import SPECS, format_value
+from engine.setting_types import format_value
+from engine.settings import SPECS
 
 ALWAYS_SHOWN = (
     "dataset",

@@ -13,11 +13,11 @@ import queue
 import threading
 import time
 
-from engine import sweep as sweep_module
 from engine.budget import epoch_seconds, over_budget
 from engine.catalog import SAMPLED
-from engine.settings import SPECS, Settings, SettingsError, format_value
-from engine.sweep import Sweep, run_sweep
+from engine.setting_types import SettingsError, format_value
+from engine.settings import SPECS, Settings
+from engine.sweep import Sweep, forget_datasets, run_sweep
 
 # Limits, so that one student cannot take a class's server (each model's epoch is also within engine.budget's).
 MAX_MODELS = 64  # models per app sweep (settings x seeds)
@@ -151,10 +151,10 @@ class SweepRun:
         except Exception as error:  # noqa: BLE001 - shown to the user; the models that finished are kept
             self._queue.put(error)
         finally:
-            # In this process `run_task` keeps every dataset it loaded (engine.sweep._DATASETS, meant for worker
-            # processes that end): in a server shared by every session that would only grow. Another session's
-            # sweep still running keeps the dataset it holds and loads its next one again (milliseconds).
-            sweep_module._DATASETS.clear()
+            # In this process `run_task` keeps every dataset it loaded (meant for worker processes that end): in a
+            # server shared by every session that would only grow. Another session's sweep still running keeps the
+            # dataset it holds and loads its next one again (milliseconds).
+            forget_datasets()
             self._queue.put(_DONE)
 
     def stop(self) -> None:

@@ -13,19 +13,8 @@ from __future__ import annotations
 import panel as pn
 import param
 
-from engine.settings import (
-    GROUPS,
-    SPECS,
-    Choice,
-    Choices,
-    FeaturePair,
-    Integer,
-    Number,
-    Setting,
-    Widths,
-    YesNo,
-    format_value,
-)
+from engine.setting_types import Choice, Choices, FeaturePair, Integer, Number, Setting, Widths, YesNo, format_value
+from engine.settings import GROUPS, SPECS
 
 from ..session.experiment import SETTINGS, Experiment
 from .dataset_picker import dataset_tiles

@@ -15,7 +15,8 @@ import panel as pn
 import param
 
 from engine.lessons import QUESTIONS, LessonQuestion
-from engine.settings import SPECS, SettingsError
+from engine.setting_types import SettingsError
+from engine.settings import SPECS
 
 from ..plots.sweep import (
     METRICS,

@@ -169,13 +169,13 @@ def test_closing_the_page_stops_its_training(new_session):
     app.click("Train")
     app.wait_for_epoch(20)
     assert experiment.state == "training"
-    worker = experiment._worker
+    worker = experiment._runner.worker
     session.close()
     deadline = time.monotonic() + 60  # the server drops a closed session a few seconds after its socket closes
     while worker.alive and time.monotonic() < deadline:
         time.sleep(0.2)
     # The training thread has ended, and the closed session let go of it (its views are not touched any more).
-    assert not worker.alive and experiment._worker is None
+    assert not worker.alive and experiment._runner.worker is None
 
 
 @pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])

@@ -110,9 +110,9 @@ def test_first_ctrl_c_ends_a_long_epoch_at_once():
 
 SERVE_DURING_TRAINING = """
 import sys
-import dashboard.session.experiment as experiment_module
+import dashboard.session.runner as runner_module
 from dashboard.ui import server
-experiment_module.over_budget = lambda *args, **kwargs: None  # let the session train a huge epoch
+runner_module.over_budget = lambda *args, **kwargs: None  # let the session train a huge epoch
 real = server.create_app
 def create_app(*args, **kwargs):
     app = real(*args, **kwargs)

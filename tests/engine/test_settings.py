@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from engine.settings import SPECS, Settings, SettingsError
+from engine.setting_types import SettingsError
+from engine.settings import SPECS, Settings
 
 
 def test_settings_are_equal_and_hashed_by_value():

@@ -57,7 +57,8 @@ def test_the_notebook_draw_setting_reproduces_the_notebook_run():
 
 
 def test_a_yes_or_no_setting_reads_and_writes_its_text():
-    from engine.settings import SPECS, SettingsError, format_value
+    from engine.setting_types import SettingsError, format_value
+    from engine.settings import SPECS
 
     spec = SPECS["notebook_draw"]
     assert [spec.parse(text) for text in ("yes", "1", "True", "on", "no", "0", "false")] == [True] * 4 + [False] * 3

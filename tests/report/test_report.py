@@ -356,7 +356,7 @@ def test_dashboard_download_button_gives_the_report_of_what_the_dashboard_showed
     assert not URL.findall(outside_the_libraries(content))
 
     # The same model saved and loaded gives the same numbers (its engine-level runs table aside).
-    save_experiment(experiment._trainer, tmp_path)
+    save_experiment(experiment.trainer, tmp_path)
     loaded = build_report(load_experiment(tmp_path)).report_numbers
     for key in ("final", "majority", "agreement", "confusion", "evaluation", "settings", "parameters"):
         assert loaded[key] == numbers[key], key

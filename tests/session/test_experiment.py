@@ -10,7 +10,8 @@ import time
 import param
 import pytest
 
-from dashboard.session.experiment import PARTS, SETTINGS, Experiment
+from dashboard.session.experiment import SETTINGS, Experiment
+from dashboard.session.setting_rules import PARTS
 from engine import Settings, Trainer
 from engine.settings import GROUPS, MAX_EPOCHS, SPECS
 
@@ -167,7 +168,7 @@ def test_changing_data_or_network_while_training_stops_cleanly():
         time.sleep(0.01)
     experiment.dataset = "toy_ring"
     # Stopped and dropped at once: no worker, no model, no results of the old data.
-    assert experiment._worker is None and experiment.state == "idle"
+    assert experiment._runner.worker is None and experiment.state == "idle"
     assert not experiment.has_model and len(experiment.history) == 0 and experiment.grid is None
     assert experiment.data.name == "toy_ring"
     assert experiment.runs[-1]["ended"] == "stopped"
@@ -240,9 +241,9 @@ def test_reset_forgets_everything_but_the_settings():
 def test_close_stops_the_worker_thread():
     experiment = Experiment(epochs=MAX_EPOCHS, **XOR)
     experiment.train()
-    worker = experiment._worker
+    worker = experiment._runner.worker
     experiment.close()  # does not wait for the thread (the event loop must not); the thread ends on its own
-    assert experiment._worker is None
+    assert experiment._runner.worker is None
     assert worker.join(5), "the closed experiment's training did not end within 5 s"
 
 

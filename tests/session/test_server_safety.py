@@ -11,7 +11,7 @@ import zipfile
 import numpy as np
 import pytest
 
-import dashboard.session.experiment as experiment_module
+import dashboard.session.runner as runner_module
 import dashboard.session.worker as worker_module
 from dashboard.session.experiment import SETTINGS, Experiment
 from engine import Settings, Trainer
@@ -38,7 +38,7 @@ def wait_for(condition, timeout=60.0) -> None:
 @pytest.fixture
 def no_budget(monkeypatch):
     """Let a session train the huge epochs (the budget is tested on its own)."""
-    monkeypatch.setattr(experiment_module, "over_budget", lambda *args, **kwargs: None)
+    monkeypatch.setattr(runner_module, "over_budget", lambda *args, **kwargs: None)
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def slow_maps(monkeypatch):
 
 
 def started(experiment: Experiment) -> worker_module.Worker:
-    worker = experiment._worker
+    worker = experiment._runner.worker
     wait_for(lambda: worker._trainer is not None)
     time.sleep(0.3)  # well into its first (long) epoch
     return worker
@@ -78,11 +78,11 @@ def test_actions_during_a_huge_epoch_return_at_once(no_budget, action):
 def test_a_worker_that_cannot_stop_at_once_is_detached_and_its_results_dropped(no_budget, slow_maps):
     experiment = Experiment(**{**HUGE, "epochs": 1, "samples": 2000, "batch_size": 0})
     experiment.train()
-    old = experiment._worker
+    old = experiment._runner.worker
     wait_for(lambda: old._trainer is not None)
     time.sleep(0.2)  # inside a slow map evaluation
     assert timed(experiment.reset) < 1.0
-    assert experiment._worker is None and experiment.state == "idle" and not experiment.has_model
+    assert experiment._runner.worker is None and experiment.state == "idle" and not experiment.has_model
     assert old.join(5)
     experiment.poll()
     assert len(experiment.history) == 0 and experiment.runs == []
@@ -94,7 +94,7 @@ def test_continue_waits_for_the_stopping_worker_without_blocking(no_budget, slow
     experiment.wait(60)
     experiment.epochs = 1_000_000
     experiment.continue_training()
-    worker = experiment._worker
+    worker = experiment._runner.worker
     time.sleep(0.3)
     experiment.epochs = 10
     assert timed(experiment.continue_training) < 1.0  # the map of the running one takes 1.5 s to finish

@@ -11,7 +11,7 @@ import panel as pn
 import pytest
 from bokeh.client import pull_session
 
-import dashboard.session.experiment as experiment_module
+import dashboard.session.runner as runner_module
 from dashboard.ui import factory as app_factory
 from dashboard.ui import ready_pages
 from dashboard.ui.server import close_all, start
@@ -84,18 +84,18 @@ def test_sessions_open_on_pages_built_ahead_each_with_its_own_address(served):
 
 def test_a_closed_session_on_a_page_built_ahead_stops_its_training(served, monkeypatch):
     url, pages, this_servers = served
-    monkeypatch.setattr(experiment_module, "over_budget", lambda *args, **kwargs: None)
+    monkeypatch.setattr(runner_module, "over_budget", lambda *args, **kwargs: None)
     query = dict(dataset="toy_xor", samples="40000", hidden="32,32", batch_size="1", epochs="5")  # long epochs
     ahead = [context._document for context in pages.ready]
     session, built, document = open_session(url, pages, **query)
     assert built == [] and document in ahead  # it opened on a page built ahead
     (experiment,) = [e for e in this_servers() if e.samples == 40000]
     document.add_next_tick_callback(experiment.train)  # on the session's loop, holding its lock, as a click
-    wait_until(lambda: experiment._worker is not None, message="training did not start")
-    worker = experiment._worker
+    wait_until(lambda: experiment._runner.worker is not None, message="training did not start")
+    worker = experiment._runner.worker
     time.sleep(2.5 * ready_pages.IDLE_SECONDS)
     assert len(pages.ready) == 1, "a page was built ahead while a session trained"  # a core busy training
     session.close()
-    wait_until(lambda: experiment._worker is None, timeout=60, message="the session was not closed")
+    wait_until(lambda: experiment._runner.worker is None, timeout=60, message="the session was not closed")
     assert worker.join(5), "its training did not end within 5 s of the session closing"
 

@@ -9,12 +9,12 @@ import urllib.request
 
 import panel as pn
 
-import dashboard.session.experiment as experiment_module
+import dashboard.session.runner as runner_module
 from dashboard.ui import factory as app_factory
 
 
 def test_a_session_closed_during_training_stops_it_and_logs_no_errors(server, monkeypatch, caplog):
-    monkeypatch.setattr(experiment_module, "over_budget", lambda *args, **kwargs: None)
+    monkeypatch.setattr(runner_module, "over_budget", lambda *args, **kwargs: None)
     before = {id(experiment) for experiment in app_factory.EXPERIMENTS}
     documents = set(pn.state._locations)
     query = "dataset=toy_xor&samples=40000&hidden=32,32&batch_size=1&epochs=5"  # epochs of tens of seconds
@@ -27,14 +27,14 @@ def test_a_session_closed_during_training_stops_it_and_logs_no_errors(server, mo
     # pressed on the session's own loop, holding its document's lock, as a click would.
     document.add_next_tick_callback(experiment.train)
     deadline = time.monotonic() + 30
-    while experiment._worker is None and time.monotonic() < deadline:
+    while experiment._runner.worker is None and time.monotonic() < deadline:
         time.sleep(0.05)
-    worker = experiment._worker
+    worker = experiment._runner.worker
     assert worker is not None and experiment.settings().batch_size == 1
     deadline = time.monotonic() + 60
-    while experiment._worker is not None and time.monotonic() < deadline:  # until the session is destroyed
+    while experiment._runner.worker is not None and time.monotonic() < deadline:  # until the session is destroyed
         time.sleep(0.1)
-    assert experiment._worker is None, "the session was not closed"
+    assert experiment._runner.worker is None, "the session was not closed"
     assert worker.join(5), "its training did not end within 5 s of the session closing"
     time.sleep(0.5)
     errors = [record for record in caplog.records if record.levelno >= logging.ERROR]
