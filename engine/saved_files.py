@@ -3,11 +3,12 @@ format and the limits). Only the known files are read, by their names: no path a
 
 from __future__ import annotations
 
-import io
 import re
 import stat
 import zipfile
 from pathlib import Path, PurePosixPath
+
+from .bounded_zip import ZipBoundError, open_archive, read_member
 
 FORMAT_VERSION = 1  # of settings.json
 SETTINGS_FILE = "settings.json"
@@ -15,7 +16,7 @@ WEIGHTS_FILE = "weights.pt"
 DATA_FILE = "data.csv"
 SNAPSHOTS_FILE = "snapshots.npz"
 MiB = 2**20
-MAX_FILE_BYTES = {SETTINGS_FILE: 64 * MiB, WEIGHTS_FILE: 32 * MiB, DATA_FILE: 16 * MiB, SNAPSHOTS_FILE: 64 * MiB}
+MAX_FILE_BYTES = {SETTINGS_FILE: 32 * MiB, WEIGHTS_FILE: 32 * MiB, DATA_FILE: 16 * MiB, SNAPSHOTS_FILE: 64 * MiB}
 MAX_TOTAL_BYTES = 128 * MiB
 MAX_MEMBERS = 64
 DEVICE = re.compile(r"cpu|cuda(:\d{1,3})?")
@@ -26,10 +27,11 @@ class StorageError(ValueError):
 
 
 def _archive_files(data: bytes, where: str = "") -> dict[str, bytes]:
-    """The known members of a .zip, read into memory after checking every member's name and the sizes."""
+    """The known members of a .zip, read into memory after checking every member's name and the sizes (each
+    member inflated within its limit, whatever its headers declare: `engine.bounded_zip`)."""
     prefix = f"{where}: " if where else ""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        with open_archive(data, MAX_MEMBERS) as archive:
             infos = archive.infolist()
             if len(infos) > MAX_MEMBERS:
                 raise StorageError(f"{prefix}the archive has {len(infos)} members, more than the {MAX_MEMBERS} allowed")
@@ -56,13 +58,16 @@ def _archive_files(data: bytes, where: str = "") -> dict[str, bytes]:
             _check_total(prefix, sum(info.file_size for info in wanted.values()))
             files = {}
             for name, info in wanted.items():  # the limits again on what really comes out, whatever was declared
-                with archive.open(info) as member:
-                    files[name] = member.read(MAX_FILE_BYTES[name] + 1)
-                _check_size(f"{prefix}{name}", len(files[name]), MAX_FILE_BYTES[name])
+                try:
+                    files[name] = read_member(data, info, MAX_FILE_BYTES[name])
+                except ZipBoundError as error:
+                    raise StorageError(f"{prefix}{name}: {error}") from None
             return files
     except StorageError:
         raise
-    except Exception as error:  # BadZipFile, a bad CRC, an unknown compression, encryption, zlib errors...
+    except ZipBoundError as error:
+        raise StorageError(f"{prefix}{error}") from None
+    except Exception as error:  # BadZipFile, a bad directory, zlib, bz2 or lzma errors...
         raise StorageError(f"{prefix}the file is not a .zip of a saved experiment ({_one_line(error)})") from None
 
 
