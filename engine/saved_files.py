@@ -83,9 +83,10 @@ def _folder_files(directory: Path, only=tuple(MAX_FILE_BYTES)) -> dict[str, byte
             raise StorageError(f"{path}: not a file")
         limit = MAX_FILE_BYTES[name]
         try:
-            _check_size(str(path), path.stat().st_size, limit)
-            with open(path, "rb") as handle:
-                files[name] = handle.read(limit + 1)
+            size = path.stat().st_size
+            _check_size(str(path), size, limit)
+            with open(path, "rb") as handle:  # read(n) allocates n bytes at once
+                files[name] = handle.read(min(size, limit) + 1)
         except OSError as error:
             raise StorageError(f"{path}: cannot be read ({error.strerror or error})") from None
         _check_size(str(path), len(files[name]), limit)

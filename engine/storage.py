@@ -163,8 +163,8 @@ def load_saved(source: str | Path, csv_file: str | Path | None = None, device: s
         return _build(files, lambda name: str(path / name), path / DATA_FILE, None, device, threads)
     if path.is_file():
         try:
-            with open(path, "rb") as handle:
-                data = handle.read(MAX_TOTAL_BYTES + 1)
+            with open(path, "rb") as handle:  # read(n) allocates n bytes at once: no more than the file holds
+                data = handle.read(min(os.fstat(handle.fileno()).st_size, MAX_TOTAL_BYTES) + 1)
         except OSError as error:
             raise StorageError(f"{path}: cannot be read ({error.strerror or error})") from None
         if len(data) > MAX_TOTAL_BYTES:

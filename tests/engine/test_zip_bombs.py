@@ -4,9 +4,7 @@ central directory, and the same holds for torch's .zip inside (weights.pt) and s
 
 from __future__ import annotations
 
-import bz2
 import io
-import struct
 import tracemalloc
 import zipfile
 import zlib
@@ -16,8 +14,8 @@ import pytest
 from engine import Settings, Trainer
 from engine.bounded_zip import MAX_DIRECTORY_BYTES
 from engine.storage import StorageError, experiment_archive, load_experiment_archive
+from tests.support.zips import MiB, honest, lying_zip, zeros
 
-MiB = 2**20
 PEAK_MIB = 24  # what loading a bomb may allocate at most (settings.json alone may be 32 MiB)
 STREAM_MIB = {zipfile.ZIP_BZIP2: 256, zipfile.ZIP_DEFLATED: 256, zipfile.ZIP_LZMA: 128}  # all over every limit
 
@@ -28,39 +26,6 @@ def members() -> dict[str, bytes]:
     trainer.train()
     with zipfile.ZipFile(io.BytesIO(experiment_archive(trainer))) as saved:
         return {name: saved.read(name) for name in saved.namelist()}
-
-
-def zeros(method: int, mib: int) -> bytes:
-    """`mib` MiB of zeros compressed as a zip member's data (made 1 MiB at a time)."""
-    compressor = {zipfile.ZIP_BZIP2: lambda: bz2.BZ2Compressor(9),
-                  zipfile.ZIP_DEFLATED: lambda: zlib.compressobj(9, zlib.DEFLATED, -15),
-                  zipfile.ZIP_LZMA: zipfile.LZMACompressor}[method]()
-    chunk = bytes(MiB)
-    return b"".join([compressor.compress(chunk) for _ in range(mib)] + [compressor.flush()])
-
-
-def lying_zip(entries: list[tuple[str, int, bytes, int, int]]) -> bytes:
-    """A .zip written by hand: (name, method, compressed data, declared size, declared CRC) per member; both
-    the local and the central header declare that size."""
-    local, central = [], []
-    offset = 0
-    for name, method, data, size, crc in entries:
-        encoded = name.encode()
-        header = struct.pack("<4s5H3L2H", b"PK\x03\x04", 63, 0, method, 0, 0x21, crc, len(data), size,
-                             len(encoded), 0) + encoded
-        central.append(struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 63, 63, 0, method, 0, 0x21, crc, len(data), size,
-                                   len(encoded), 0, 0, 0, 0, 0, offset) + encoded)
-        local.append(header + data)
-        offset += len(header) + len(data)
-    directory = b"".join(central)
-    count = min(len(entries), 0xFFFF)
-    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count, len(directory), offset, 0)
-    return b"".join(local) + directory + end
-
-
-def honest(members: dict[str, bytes], skip: str = "") -> list[tuple[str, int, bytes, int, int]]:
-    return [(name, zipfile.ZIP_STORED, content, len(content), zlib.crc32(content))
-            for name, content in members.items() if name != skip]
 
 
 def refused_within_bounds(data: bytes, *words: str) -> str:
