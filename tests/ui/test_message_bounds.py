@@ -15,11 +15,14 @@ import uuid
 import zlib
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from bench.ws_client import Client, open_session
-from dashboard.ui.message_bounds import MAX_FRAGMENTS
+from dashboard.ui import message_bounds
+from dashboard.ui.message_bounds import MAX_FRAGMENTS, MAX_UPLOAD_CHUNKS
+from dashboard.ui.parts import UPLOAD_CHUNK_BYTES, file_dropper
 from tests.conftest import wait_for_http
 from tests.support.serving import ROOT
 from tools.chromium import free_port
@@ -150,3 +153,33 @@ def test_one_client_cannot_make_the_server_hold_much(tmp_path, attack):
             assert not still_open  # refused as a malformed message: its connection is closed
         else:
             assert still_open  # the message is refused (Bokeh answers ERROR), the session goes on
+
+
+def test_an_upload_is_kept_one_at_a_time_in_order_and_dropped_when_idle(monkeypatch):
+    widget = file_dropper([".zip"])
+
+    def chunk(number: int, total: int, data: bytes = b"x", name: str = "a.zip") -> None:
+        widget._process_event(SimpleNamespace(event_name="upload_event", data={
+            "chunk": number, "data": data, "name": name, "total_chunks": total, "type": "application/zip"}))
+
+    chunk(1, 3)
+    chunk(3, 3)  # out of order: the upload is dropped
+    assert widget._file_buffer == {} and widget.value == {}
+    chunk(1, 3)
+    chunk(1, 2, name="b.zip")  # a new upload replaces the unfinished one
+    assert list(widget._file_buffer) == ["b.zip"]
+    chunk(1, MAX_UPLOAD_CHUNKS + 1)
+    chunk(1, 2, bytes(UPLOAD_CHUNK_BYTES + 1))
+    assert widget._file_buffer == {}
+    chunk(1, 2, b"ab")
+    chunk(2, 2, b"c")
+    assert widget.value == {"a.zip": b"abc"}
+
+    monkeypatch.setattr(message_bounds, "UPLOAD_IDLE_SECONDS", 0.2)
+
+    async def idle() -> None:
+        chunk(1, 2)
+        await asyncio.sleep(1)
+
+    asyncio.run(idle())
+    assert widget._file_buffer == {}
