@@ -12,11 +12,13 @@ from __future__ import annotations
 import io
 import json
 import math
+import sys
 import zipfile
 
 import numpy as np
 import torch
 
+from .bounded_zip import ZipBoundError, open_archive, read_member
 from .saved_files import (
     DATA_FILE,
     DEVICE,
@@ -24,20 +26,34 @@ from .saved_files import (
     MAX_FILE_BYTES,
     SNAPSHOTS_FILE,
     WEIGHTS_FILE,
+    MiB,
     StorageError,
-    _check_size,
-    _one_line,
+    check_size,
+    one_line,
 )
 from .settings import Settings
 from .snapshots import Snapshots
 from .training import History, Run, Trainer
 
+# What one saved experiment may hold: a session that loads one must stay cheap for the server (docs/performance.md)
+MAX_HISTORY_EPOCHS = 100_000
+MAX_RUNS = 100
+MAX_SNAPSHOTS = 1_000
+MAX_JSON_VALUES = 1_000_000  # of settings.json, counted before parsing (100,000 epochs are 700,000 numbers)
+MAX_WEIGHT_RECORDS = 4_096  # records of torch's .zip (a network's are about a dozen)
 
 def parse_settings(content: bytes, where: str, csv_path: str, device, threads) -> tuple[Settings, History, list[Run]]:
+    values = sum(content.count(mark) for mark in (b",", b"[", b"{"))  # at least as many as the values it holds
+    if values > MAX_JSON_VALUES:
+        raise StorageError(f"{where}: about {values:,} JSON values, more than the {MAX_JSON_VALUES:,} a saved "
+                           f"experiment may hold ({MAX_HISTORY_EPOCHS:,} epochs of history)")
     try:
         record = json.loads(content.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
-        raise StorageError(f"{where}: cannot be read ({_one_line(error)})") from None
+    except RecursionError:
+        raise StorageError(f"{where}: nested deeper than the {sys.getrecursionlimit():,} levels JSON may be read "
+                           "to (a saved experiment's are 5)") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise StorageError(f"{where}: cannot be read ({one_line(error)})") from None
     if not isinstance(record, dict):
         raise StorageError(f"{where}: expected a JSON object")
     version = record.get("format_version")
@@ -60,7 +76,10 @@ def parse_settings(content: bytes, where: str, csv_path: str, device, threads) -
             values["threads"] = threads
         settings = Settings.from_dict(values)
         history = _history(record["history"])
-        runs = [_run(run) for run in _list(record["runs"], "runs")]
+        runs = _list(record["runs"], "runs")
+        if len(runs) > MAX_RUNS:
+            raise ValueError(f"runs: {len(runs):,} runs, more than the {MAX_RUNS} a saved experiment may hold")
+        runs = [_run(run) for run in runs]
         numbers = {run.number for run in runs}
         if len(numbers) != len(runs):
             raise ValueError("runs: two runs have the same number")
@@ -70,7 +89,7 @@ def parse_settings(content: bytes, where: str, csv_path: str, device, threads) -
     except KeyError as error:
         raise StorageError(f"{where}: missing {error}") from None
     except (TypeError, ValueError, AttributeError) as error:
-        raise StorageError(f"{where}: {_one_line(error)}") from None
+        raise StorageError(f"{where}: {one_line(error)}") from None
 
 
 def check_device(device) -> None:
@@ -87,7 +106,12 @@ def _list(value, name: str) -> list:
 def _history(values) -> History:
     if not isinstance(values, dict):
         raise ValueError("history: expected a JSON object")
-    history = History.from_dict({key: _list(values[key], f"history {key}") for key in History().to_dict()})
+    columns = {key: _list(values[key], f"history {key}") for key in History().to_dict()}
+    longest = max(map(len, columns.values()), default=0)
+    if longest > MAX_HISTORY_EPOCHS:
+        raise ValueError(f"history: {longest:,} epochs, more than the {MAX_HISTORY_EPOCHS:,} a saved experiment "
+                         "may hold")
+    history = History.from_dict(columns)
     columns = history.to_dict()
     lengths = {len(column) for column in columns.values()}
     if len(lengths) > 1:
@@ -119,24 +143,40 @@ def _run(values) -> Run:
         check_device(run.settings.get("device", "cpu"))
         Settings.from_dict(run.settings)
     except ValueError as error:
-        raise ValueError(f"run {run.number}: {_one_line(error)}") from None
+        raise ValueError(f"run {run.number}: {one_line(error)}") from None
     if not isinstance(run.seconds, (int, float)) or not isinstance(run.ended, str) or not isinstance(run.message, str):
         raise ValueError(f"run {run.number}: bad seconds, ended or message")
     return run
 
 
 def parse_weights(content: bytes, where: str) -> dict:
+    """torch's file is itself a .zip: its records are inflated within the limit (`engine.bounded_zip`) and
+    handed to torch as a plain .zip of exactly those bytes, so torch's own reader never inflates anything."""
     limit = MAX_FILE_BYTES[WEIGHTS_FILE]
-    try:  # torch's file is itself a .zip: what its records would unpack to is bounded too
-        with zipfile.ZipFile(io.BytesIO(content)) as inner:
-            unpacked = sum(info.file_size for info in inner.infolist())
-    except Exception:
-        unpacked = 0  # not a zip: torch.load says what is wrong with it
-    _check_size(f"{where}: its tensors", unpacked, limit)
+    records = {}
     try:
-        saved = torch.load(io.BytesIO(content), map_location="cpu", weights_only=True)
+        with open_archive(content, MAX_WEIGHT_RECORDS) as inner:
+            for info in inner.infolist():
+                try:
+                    records[info.filename] = read_member(content, info, limit - sum(map(len, records.values())))
+                except ZipBoundError as error:
+                    raise StorageError(f"{where}: its record {info.filename[:80]}: {error} (its tensors may unpack "
+                                       f"to {limit // MiB} MiB in all)") from None
+    except StorageError:
+        raise
+    except ZipBoundError as error:
+        raise StorageError(f"{where}: {error}") from None
+    except Exception as error:  # torch has written a .zip since 1.6; older files are not read
+        raise StorageError(f"{where}: cannot be read (not torch's .zip format: {one_line(error)})") from None
+    plain = io.BytesIO()
+    with zipfile.ZipFile(plain, "w", zipfile.ZIP_STORED) as rewritten:
+        for name, record in records.items():
+            rewritten.writestr(name, record)
+    records.clear()
+    try:
+        saved = torch.load(io.BytesIO(plain.getvalue()), map_location="cpu", weights_only=True)
     except Exception as error:  # a damaged file fails in many ways (pickle, zip, EOF, runtime errors)
-        raise StorageError(f"{where}: cannot be read ({_one_line(error)})") from None
+        raise StorageError(f"{where}: cannot be read ({one_line(error)})") from None
     if not isinstance(saved, dict) or "model" not in saved:
         raise StorageError(f"{where}: not the weights of an nn-playground experiment")
     return saved
@@ -152,26 +192,31 @@ def load_optimizer_state(trainer: Trainer, state: dict, where: str) -> None:
             raise ValueError(f"its tensors do not have the {flat.numel()} weights of the network")
         trainer.load_optimizer_state(state)
     except Exception as error:
-        raise StorageError(f"{where}: the optimizer state does not fit the settings ({_one_line(error)})") from None
+        raise StorageError(f"{where}: the optimizer state does not fit the settings ({one_line(error)})") from None
 
 
 def parse_snapshots(content: bytes, where: str, trainer: Trainer | None) -> Snapshots:
     arrays = {}
     try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        with open_archive(content, 64) as archive:
             limit = MAX_FILE_BYTES[SNAPSHOTS_FILE]
             infos = {info.filename: info for info in archive.infolist()}
             for key in ("epochs", "xs", "ys", "maps"):
                 info = infos.get(f"{key}.npy")
                 if info is None:
                     raise StorageError(f"{where}: missing '{key}'")
-                _check_size(f"{where}: {key}", info.file_size, limit)
-                with archive.open(info) as member:
-                    arrays[key] = _npy(member.read(limit + 1), f"{where}: {key}")
+                check_size(f"{where}: {key}", info.file_size, limit)
+                try:
+                    arrays[key] = _npy(read_member(content, info, limit), f"{where}: {key}")
+                except ZipBoundError as error:
+                    raise StorageError(f"{where}: {key}: {error}") from None
+                if key == "epochs" and arrays[key].size > MAX_SNAPSHOTS:
+                    raise StorageError(f"{where}: {arrays[key].size:,} maps, more than the {MAX_SNAPSHOTS:,} a "
+                                       "saved experiment may hold")
     except StorageError:
         raise
     except Exception as error:  # a damaged file fails in many ways (zip, EOF, value errors)
-        raise StorageError(f"{where}: cannot be read ({_one_line(error)})") from None
+        raise StorageError(f"{where}: cannot be read ({one_line(error)})") from None
     epochs, xs, ys, maps = (arrays[key] for key in ("epochs", "xs", "ys", "maps"))
     if epochs.ndim != 1 or xs.ndim != 1 or ys.ndim != 1 or maps.shape != (len(epochs), len(ys), len(xs)):
         raise StorageError(f"{where}: the maps do not fit their epochs and grid")

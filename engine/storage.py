@@ -61,9 +61,9 @@ from .saved_files import (
     WEIGHTS_FILE,
     MiB,
     StorageError,
-    _archive_files,
-    _folder_files,
-    _one_line,
+    archive_files,
+    folder_files,
+    one_line,
 )
 from .snapshots import Snapshots
 from .training import Trainer
@@ -159,17 +159,17 @@ def load_saved(source: str | Path, csv_file: str | Path | None = None, device: s
     """
     path = Path(source)
     if path.is_dir():
-        files = _folder_files(path)
+        files = folder_files(path)
         return _build(files, lambda name: str(path / name), path / DATA_FILE, None, device, threads)
     if path.is_file():
         try:
-            with open(path, "rb") as handle:
-                data = handle.read(MAX_TOTAL_BYTES + 1)
+            with open(path, "rb") as handle:  # read(n) allocates n bytes at once: no more than the file holds
+                data = handle.read(min(os.fstat(handle.fileno()).st_size, MAX_TOTAL_BYTES) + 1)
         except OSError as error:
             raise StorageError(f"{path}: cannot be read ({error.strerror or error})") from None
         if len(data) > MAX_TOTAL_BYTES:
             raise StorageError(f"{path}: larger than the {MAX_TOTAL_BYTES // MiB} MiB a saved experiment may be")
-        files = _archive_files(data, str(path))
+        files = archive_files(data, str(path))
         return _build(files, lambda name: f"{path}: {name}", None, csv_file, device, threads)
     raise StorageError(f"{path}: no such directory or .zip file")
 
@@ -180,7 +180,7 @@ def load_snapshots(directory: str | Path, trainer: Trainer | None = None) -> Sna
     With the loaded `trainer`, they are checked against it too: epochs within its history, grid over its data.
     """
     directory = Path(directory)
-    files = _folder_files(directory, only=(SNAPSHOTS_FILE,))
+    files = folder_files(directory, only=(SNAPSHOTS_FILE,))
     if SNAPSHOTS_FILE not in files:
         return None
     return parse_snapshots(files[SNAPSHOTS_FILE], str(directory / SNAPSHOTS_FILE), trainer)
@@ -203,7 +203,7 @@ def load_experiment_archive(data: bytes, csv_file: str | Path | None = None, dev
     unpacked. `csv_file`, `device`, `threads`: as for `load_saved`."""
     if len(data) > MAX_TOTAL_BYTES:
         raise StorageError(f"the file is larger than the {MAX_TOTAL_BYTES // MiB} MiB a saved experiment may be")
-    return _build(_archive_files(data), lambda name: name, None, csv_file, device, threads)[0]
+    return _build(archive_files(data), lambda name: name, None, csv_file, device, threads)[0]
 
 
 # ----- building: validate everything, then one Trainer -----
@@ -231,18 +231,18 @@ def _build(files: dict[str, bytes], where, folder_csv: Path | None, csv_file, de
     try:
         dataset = load_dataset(settings, table)
     except ValueError as error:
-        raise StorageError(f"{where(SETTINGS_FILE)}: the data cannot be rebuilt ({_one_line(error)})") from None
+        raise StorageError(f"{where(SETTINGS_FILE)}: the data cannot be rebuilt ({one_line(error)})") from None
 
     model = build_model(len(settings.features), settings.hidden, settings.activation, settings.dropout)
     try:
         model.load_state_dict(saved["model"])
     except Exception as error:  # wrong keys, shapes or types
         raise StorageError(f"{where(WEIGHTS_FILE)}: the weights do not fit the network in {SETTINGS_FILE} "
-                           f"({_one_line(error)})") from None
+                           f"({one_line(error)})") from None
     try:
         trainer = Trainer(settings, dataset=dataset, model=model)
     except ValueError as error:
-        raise StorageError(f"{where(SETTINGS_FILE)}: cannot rebuild the experiment: {_one_line(error)}") from None
+        raise StorageError(f"{where(SETTINGS_FILE)}: cannot rebuild the experiment: {one_line(error)}") from None
     trainer.history, trainer.runs = history, runs
     if saved.get("optimizer") is not None:
         load_optimizer_state(trainer, saved["optimizer"], where(WEIGHTS_FILE))
@@ -250,7 +250,7 @@ def _build(files: dict[str, bytes], where, folder_csv: Path | None, csv_file, de
         trainer.generator.set_state(saved["generator"])
     except Exception as error:
         raise StorageError(f"{where(WEIGHTS_FILE)}: the random generator's state cannot be restored "
-                           f"({_one_line(error)})") from None
+                           f"({one_line(error)})") from None
     snapshots = None
     if SNAPSHOTS_FILE in files:
         snapshots = parse_snapshots(files[SNAPSHOTS_FILE], where(SNAPSHOTS_FILE), trainer)

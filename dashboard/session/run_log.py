@@ -86,10 +86,13 @@ class RunLog:
     def restore(self, runs: list, history: History) -> None:
         """Add a loaded archive's runs (engine `Run`s with their settings) and their epochs of `history`; the last
         stays current until `end_restored`."""
+        rows_of: dict[int, list[int]] = {}  # each run's epochs, in one pass (a pass per run: 0.4 s for 100 runs)
+        for i, number in enumerate(history.run):
+            rows_of.setdefault(number, []).append(i)
         for run, settings in runs:  # one run here per engine run (a paused run was saved as several)
             self.open(run.first_epoch, run.requested_epochs, settings, done=run.epochs, seconds=run.seconds,
                       ended=run.ended, message=run.message)
-            rows = [i for i, number in enumerate(history.run) if number == run.number]
+            rows = rows_of.get(run.number, [])
             if rows:
                 self.add_rows({key: [getattr(history, key)[i] for i in rows] for key in ROW_KEYS})
 

@@ -40,10 +40,13 @@ def upload_too_large(name: str, size: int) -> str | None:
 def file_dropper(accepted: list[str], **options) -> pn.widgets.FileDropper:
     """An upload of one file of the `accepted` types (extensions and MIME types: browsers name a type
     differently, a .csv is text/csv on Linux and often application/vnd.ms-excel on Windows), refused in the
-    browser over the size limit and sent in chunks. Its file arrives as `value` {name: bytes, or str for text/*
-    types}; `take_upload` takes it out. Served pages need `pn.extension("filedropper")` (factory.py): FilePond's
-    scripts are then in the page from the start, served by this server (panel/dist/bundled/filedropper)."""
-    return pn.widgets.FileDropper(
+    browser over the size limit and sent in chunks, which the server keeps within bounds (message_bounds.py).
+    Its file arrives as `value` {name: bytes, or str for text/* types}; `take_upload` takes it out. Served pages
+    need `pn.extension("filedropper")` (factory.py): FilePond's scripts are then in the page from the start,
+    served by this server (panel/dist/bundled/filedropper)."""
+    from .message_bounds import BoundedFileDropper  # (it takes its limits from here)
+
+    return BoundedFileDropper(
         accepted_filetypes=accepted, multiple=False, max_file_size=BROWSER_MAX_FILE_SIZE,
         chunk_size=UPLOAD_CHUNK_BYTES, previews=[], layout="compact", **options)
 

@@ -3,7 +3,9 @@
 Ctrl-C stops the server: every session's training is asked to stop (it ends within a mini-batch) and `serve`
 returns normally. SIGTERM (`kill`, a service manager's stop) does the same, in every server process. A message
 from a browser may be up to `WEBSOCKET_MAX_MESSAGE_BYTES`, comfortably above the largest the page sends (a chunk
-of an uploaded file, `parts.UPLOAD_CHUNK_BYTES`), and small enough that no client makes the server read more.
+of an uploaded file, `parts.UPLOAD_CHUNK_BYTES`), and small enough that no client makes the server read more;
+what a message may hold beyond that (its buffers, bytes it inflates, an upload's chunks) is bounded by
+`message_bounds.bound_messages`.
 
 A class opening the app at once: `serve` answers a page request with the page of a cached session (Panel's
 `reuse_sessions`) and builds the visitor's own session when its websocket connects, so a request costs
@@ -29,6 +31,7 @@ from panel.io.resources import LOCAL_DIST
 
 from ..session.experiment import stop_all_training
 from .factory import EXPERIMENTS, create_app
+from .message_bounds import bound_messages
 from .parts import UPLOAD_CHUNK_BYTES, WEBSOCKET_MAX_MESSAGE_BYTES
 from .ready_pages import install
 from .request_limits import HTTP_SERVER_OPTIONS, guard_requests
@@ -60,6 +63,7 @@ def serve(port: int = 5006, show: bool = False, ready_pages: int = 0, **options)
     `ready_pages`: how many pages each server process builds ahead while idle (dashboard/ui/ready_pages.py)."""
     pn.config.reuse_sessions = True
     pn.config.global_loading_spinner = True
+    bound_messages()
     global _PROCESSES
     processes = _PROCESSES = options.get("num_procs", 1)
     first = os.getpid()
@@ -145,6 +149,7 @@ def close_all(timeout: float = SHUTDOWN_SECONDS) -> bool:
 def start(port: int = 0, ready_pages: int = 0, **options):
     """Serve in a background thread (tests, measurements); returns the server thread (`.stop()` ends it).
     `ready_pages`: pages built ahead, as `serve` does (none by default: tests open few pages)."""
+    bound_messages()
     server_id = uuid.uuid4().hex
     thread = pn.serve({ROUTE: session_page}, port=port, show=False, title="nn-playground", threaded=True,
                       server_id=server_id, **{**SESSION_OPTIONS, **options})

@@ -124,7 +124,7 @@ def test_a_member_that_lies_about_its_size_is_cut_at_the_limit(archive, monkeypa
 
     monkeypatch.setattr(zipfile.ZipFile, "infolist", lying)
     with pytest.raises(StorageError):
-        storage._archive_files(zipped(archive))
+        storage.archive_files(zipped(archive))
 
 
 def test_too_many_members_are_refused(archive):

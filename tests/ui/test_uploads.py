@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import panel as pn
 import pytest
 
 from dashboard.session.experiment import Experiment
@@ -52,7 +53,7 @@ def test_both_uploads_refuse_a_large_file_in_the_browser_and_send_the_rest_in_sm
     csv_upload = DataEditor(Experiment()).upload
     zip_upload = load_input(Experiment())[1]
     for widget, kind in ((csv_upload, ".csv"), (zip_upload, ".zip")):
-        assert type(widget).__name__ == "FileDropper"
+        assert isinstance(widget, pn.widgets.FileDropper)
         assert widget.max_file_size == BROWSER_MAX_FILE_SIZE and widget.chunk_size == UPLOAD_CHUNK_BYTES
         assert widget.multiple is False and kind in widget.accepted_filetypes
     assert "application/vnd.ms-excel" in csv_upload.accepted_filetypes  # a .csv's type on Windows with Excel
