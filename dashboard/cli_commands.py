@@ -41,7 +41,6 @@ def train(args: argparse.Namespace) -> int:
     settings = settings_from(args)  # bad options fail before torch and scikit-learn load (seconds)
     if args.save:
         _check_folder(args.save)  # a bad folder fails now, not after training
-    from engine.storage import save_experiment
     from engine.training import Trainer
 
     trainer = Trainer(settings)
@@ -52,6 +51,8 @@ def train(args: argparse.Namespace) -> int:
         else:
             run = _train_with_progress_bar(trainer, args.every or max(1, settings.epochs // 100), recorder)
     if args.save:
+        from engine.storage import save_experiment
+
         save_experiment(trainer, args.save, recorder.finish())
     if args.json:
         print(json.dumps(_report(trainer, run, args.save)))
