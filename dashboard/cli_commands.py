@@ -18,8 +18,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tqdm import tqdm
-
 from engine.settings import SPECS, Settings
 
 if TYPE_CHECKING:
@@ -71,6 +69,8 @@ def _snapshot_recorder(trainer: Trainer):
 
 
 def _train_with_progress_bar(trainer: Trainer, every: int, recorder=None):
+    from tqdm import tqdm
+
     with tqdm(
         total=trainer.settings.epochs,
         desc="training",
@@ -220,6 +220,8 @@ def report(args: argparse.Namespace) -> int:
         )
     except ImportError as error:
         return error_exit(f"the report cannot be written: {error}")
+    from tqdm import tqdm
+
     with tqdm(total=3, desc="starting", file=sys.stderr, bar_format="report: {desc} |{bar:20}| {elapsed}") as bar:
 
         def show(done: int, total: int, stage: str) -> None:
