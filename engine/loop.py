@@ -5,7 +5,8 @@
 evaluation on the test set, and records per-epoch numbers on the device until `flush` moves them to the host.
 
 Net protocol: `flat` (all weights; models along the first axis of a stack), `weights` and `weight_grads`,
-`models`, `forward(x, train) -> (logits, saved)`, `backward(logit_grad, saved)`, `losses(logits, targets)` and
+`models`, `forward(x, train, into) -> (logits, saved)` (`into`: a name for reused buffers), `backward(logit_grad,
+saved)`, `release()` (of those buffers), `losses(logits, targets)` and
 `correct(probability, truth)` (per model), and, for a stack that models may leave, `select(index)`.
 """
 
@@ -129,6 +130,7 @@ class Loop:
                     self.flush()
                     report()
             self.flush()
+        self.net.release()
 
     def full_batch_epoch(self, index: int) -> bool:
         """Forward, loss, guard, step; False when no model is left to train."""
@@ -144,7 +146,7 @@ class Loop:
 
     def forward(self) -> tuple:
         """The training forward pass: saved tensors, probabilities and per-model losses."""
-        logits, saved = self.net.forward(self.data.x, train=True)
+        logits, saved = self.net.forward(self.data.x, train=True, into="train")
         probability = torch.sigmoid(logits)
         if self._train_pending:
             self._pending["train_accuracy"].append(self.net.correct(probability, self._truth[0]))
@@ -194,7 +196,7 @@ class Loop:
                 return False
             rows = order[start : start + self.batch_size]
             targets = data.y[rows]
-            logits, saved = net.forward(data.x[rows], train=True)
+            logits, saved = net.forward(data.x[rows], train=True, into="batch")
             self.step(torch.sigmoid(logits), targets, saved)
             total += net.losses(logits, targets) * rows.numel()
         losses = total / n
@@ -206,13 +208,14 @@ class Loop:
     def evaluate(self) -> None:
         """Test accuracy and loss after the step, and train accuracy (now, or from the next forward pass)."""
         net, data = self.net, self.data
-        logits = net.forward(data.x_test)[0]
+        logits = net.forward(data.x_test, into="test")[0]
         self._pending["test_accuracy"].append(net.correct(torch.sigmoid(logits), self._truth[1]))
         self._pending["test_loss"].append(net.losses(logits, data.y_test))
         if self.reuse_forward:
             self._train_pending = True
         else:
-            self._pending["train_accuracy"].append(net.correct(torch.sigmoid(net.forward(data.x)[0]), self._truth[0]))
+            self._pending["train_accuracy"].append(net.correct(torch.sigmoid(net.forward(data.x, into="train")[0]),
+                                                                       self._truth[0]))
 
     # ----- the record -----
     def flush(self) -> None:
@@ -220,7 +223,7 @@ class Loop:
         pending = self._pending
         if self._train_pending:
             with torch.no_grad():
-                logits = self.net.forward(self.data.x)[0]
+                logits = self.net.forward(self.data.x, into="train")[0]
             pending["train_accuracy"].append(self.net.correct(torch.sigmoid(logits), self._truth[0]))
             self._train_pending = False
         count = len(pending["test_loss"])
