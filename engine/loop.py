@@ -155,7 +155,7 @@ class Loop:
 
     def step(self, probability: torch.Tensor, targets: torch.Tensor, saved: list) -> None:
         """Backward pass (d(mean BCE)/d(logits) as autograd computes it), penalty gradient, one optimizer step."""
-        self.net.backward((probability - targets) / targets.numel(), saved)
+        self.net.backward(torch.sub(probability, targets, out=probability).div_(targets.numel()), saved)
         if self.penalty is not None:
             self.penalty.add_gradient(self.net)
         self.optimizer.step()
