@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
+from . import fast_math
 from .network import ACTIVATIONS, IN_PLACE, build_model
 from .settings import SPECS, Settings
 
@@ -50,6 +51,8 @@ class StackedMLP:
         self.inputs, self.hidden, self.activation = inputs, tuple(hidden), activation
         _, self._act, self._act_backward = ACTIVATIONS[activation]
         self._act_, self._act_backward_ = IN_PLACE.get(activation, (None, None))
+        if activation in fast_math.CANDIDATES:  # torch's tanh or numpy's, whichever is faster here
+            self._act_ = fast_math.in_place(activation, flat)
         self._buffers: dict[tuple, torch.Tensor | list] = {}
         self.flat = flat
         if flat.grad is None:
@@ -103,7 +106,8 @@ class StackedMLP:
     def forward(self, inputs_t: torch.Tensor, train: bool = False, into: str | None = None
                 ) -> tuple[torch.Tensor, list]:
         """Logits (K, 1, n) from inputs laid out (features, n), shared by all models, or (K, features, n).
-        With `into`, into buffers kept under that name (as `FlatMLP.forward`), activations in place."""
+        With `into`, into buffers kept under that name (as `FlatMLP.forward`). ReLU, tanh and sigmoid are applied in
+        place, tanh and sigmoid by the faster routine on this machine (`engine.fast_math`)."""
         buffers = self._buffers_for(into, inputs_t.shape[-1]) if into is not None else None
         saved = []
         h = inputs_t
@@ -121,7 +125,7 @@ class StackedMLP:
             if index == last:
                 saved.append((h, None, None))
                 return pre, saved
-            post = self._act_(pre) if out is not None and self._act_ is not None else self._act(pre)
+            post = self._act_(pre) if self._act_ is not None else self._act(pre)  # pre is ours: fresh or a buffer
             saved.append((h, None if post is pre else pre, post))
             h = post
         raise AssertionError("unreachable")
