@@ -54,6 +54,7 @@ class StackedOptimizer:
         self._steps: dict[int, float] = {}
         self._factors: dict = {}  # per-model rate tensors, by (rate tuple, parameter index)
         self._denominators: dict[int, torch.Tensor] = {}  # Adam's per-step denominator, reused
+        self._constants: dict[tuple, torch.Tensor] = {}
         self._update = {"adam": self._adam, "adamw": self._adam, "sgd": self._sgd, "rmsprop": self._rmsprop}[kind]
 
     # ----- torch's interface -----
@@ -153,6 +154,15 @@ class StackedOptimizer:
         """factor(rate) per model, computed in float64 as torch computes its Python-float scalars, then float32."""
         return factor(rates).to(dtype=param.dtype)
 
+    def _constant(self, value: float, like: torch.Tensor) -> torch.Tensor:
+        """`value` as a 0-d tensor of `like`'s dtype, made once. An op given a Python float turns it into such a
+        tensor at every call (~5 us); this one holds the same rounded value (on the CPU: a scalar to any device)."""
+        key = (value, like.dtype)
+        constant = self._constants.get(key)
+        if constant is None:
+            constant = self._constants[key] = torch.tensor(value, dtype=like.dtype)
+        return constant
+
     def _count(self, index: int) -> float:
         count = self._steps[index] = self._steps.get(index, 0.0) + 1
         return count
@@ -176,14 +186,14 @@ class StackedOptimizer:
             else:
                 grad = grad.add(param, alpha=weight_decay)
         exp_avg.lerp_(grad, 1 - beta1)
-        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        exp_avg_sq.mul_(self._constant(beta2, param)).addcmul_(grad, grad, value=1 - beta2)
         bias_correction1 = 1 - beta1**step
         bias_correction2_sqrt = (1 - beta2**step) ** 0.5
         denom = self._denominators.get(index)
         if denom is None or denom.shape != param.shape:
             denom = self._denominators[index] = torch.empty_like(param)
         # (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps), as torch, into memory kept from step to step
-        torch.sqrt(exp_avg_sq, out=denom).div_(bias_correction2_sqrt).add_(group["eps"])
+        torch.sqrt(exp_avg_sq, out=denom).div_(bias_correction2_sqrt).add_(self._constant(group["eps"], param))
         if rates is None:
             param.addcdiv_(exp_avg, denom, value=-lr / bias_correction1)
         else:

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from . import fast_math
-from .network import ACTIVATIONS, IN_PLACE, build_model
+from .network import ACTIVATIONS, HALF, IN_PLACE, build_model
 from .settings import SPECS, Settings
 
 DATA_KEYS = tuple(name for name, spec in SPECS.items() if spec.part == "data")
@@ -101,7 +101,7 @@ class StackedMLP:
     @staticmethod
     def correct(probability: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
         """Per model, how many points the 0.5 threshold classifies right: (K, 1)."""
-        return ((probability >= 0.5) == truth).sum(-1)
+        return torch.count_nonzero(torch.ge(probability, HALF) == truth, dim=-1)
 
     def forward(self, inputs_t: torch.Tensor, train: bool = False, into: str | None = None
                 ) -> tuple[torch.Tensor, list]:
