@@ -1,15 +1,19 @@
-"""Engine speed against the teaching notebook's own training loop, measured in one process on one thread.
+"""Engine speed against the teaching notebook's own training loop and the leanest eager loop, in one process on
+one thread.
 
-    python bench/engine.py [--repeats 5] [--epochs 200]
+    python bench/engine.py [--repeats 7] [--epochs 200]
 
-Checks that both give the same history, then prints the median time per epoch of each and the ratio engine/notebook
-(target: <= 0.5), and times grid evaluation of 40,000 points. Method: docs/performance.md.
+Checks that the engine and the notebook give the same history, then times notebook, engine and the lean loops of
+bench/lean.py interleaved (ABC ABC ...), and prints the median time per epoch and each ratio to the notebook
+(targets: 2-4-1 relu <= 0.36, 2-16-16-1 tanh <= 0.40, 2-64x3-1 relu <= 0.62), with the machine's load; then grid
+evaluation of 40,000 points. Method: docs/performance.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import os
 import statistics
 import sys
 import time
@@ -25,7 +29,10 @@ import torch
 from engine import Settings, Trainer, build_model, load_dataset
 from engine.evaluation import evaluate_grid
 
-NETWORKS = [((4,), "relu"), ((16, 16), "tanh"), ((64, 64, 64), "relu")]
+sys.path.insert(0, str(HERE.parent))
+from bench.lean import lean_single  # noqa: E402
+
+NETWORKS = [((4,), "relu", 0.36), ((16, 16), "tanh", 0.40), ((64, 64, 64), "relu", 0.62)]
 
 
 def notebook_loop(model, x_np, t_np, x_test_np, t_test_np, epochs):
@@ -62,41 +69,56 @@ def timed(function):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--epochs", type=int, default=200)
     args = parser.parse_args()
     torch.set_num_threads(1)
     data = load_dataset(Settings())
     arrays = (data.x_train, data.y_train, data.x_test, data.y_test)
+    tensors = [torch.tensor(a if a.ndim == 2 else a[:, None]) for a in arrays]
     notebook_loop(build_model(2, (4,), "relu"), *arrays, 2)  # first-use costs (torch._dynamo import) off the clock
 
-    print(f"toy_easy, {args.epochs} full-batch epochs, Adam 5e-3, median of {args.repeats}, 1 thread")
-    print(f"{'network':<22} {'notebook us/epoch':>18} {'engine us/epoch':>16} {'ratio':>7}  histories")
-    for hidden, activation in NETWORKS:
+    print(f"toy_easy (3000 train points), {args.epochs} full-batch epochs, Adam 5e-3, median of {args.repeats} "
+          f"interleaved, 1 thread; load {os.getloadavg()[0]:.1f}")
+    print(f"{'network':<22} {'notebook us/ep':>14} {'engine':>7} {'lean torch':>10} {'lean numpy tanh':>15} "
+          f"{'target':>6}  engine history")
+    for hidden, activation, target in NETWORKS:
         settings = Settings(hidden=hidden, activation=activation, epochs=args.epochs)
         torch.manual_seed(0)
         initial = build_model(2, hidden, activation)
-        notebook_times, engine_times = [], []
+        linears = [layer for layer in initial if isinstance(layer, torch.nn.Linear)]
+        runs = {
+            "notebook": lambda initial=initial: notebook_loop(copy.deepcopy(initial), *arrays, args.epochs),
+            "engine": lambda settings=settings, initial=initial: Trainer(
+                settings, dataset=data, model=copy.deepcopy(initial)).train(),
+            "lean torch": lambda linears=linears, activation=activation: lean_single(
+                linears, activation, *tensors, args.epochs),
+        }
+        if activation == "tanh":
+            runs["lean numpy tanh"] = lambda linears=linears: lean_single(linears, "tanh", *tensors, args.epochs,
+                                                                          tanh="numpy")
+        times = {name: [] for name in runs}
         for _ in range(args.repeats):
-            seconds, reference = timed(
-                lambda initial=initial: notebook_loop(copy.deepcopy(initial), *arrays, args.epochs)
-            )
-            notebook_times.append(seconds)
-            trainer = Trainer(settings, dataset=data, model=copy.deepcopy(initial))
-            seconds, _ = timed(trainer.train)
-            engine_times.append(seconds)
+            for name, run in runs.items():
+                times[name].append(timed(run)[0])
+        reference = notebook_loop(copy.deepcopy(initial), *arrays, args.epochs)
+        trainer = Trainer(settings, dataset=data, model=copy.deepcopy(initial))
+        trainer.train()
         ours = (trainer.history.loss, trainer.history.train_accuracy, trainer.history.test_accuracy)
         identical = all(np.array_equal(np.asarray(a), b) for a, b in zip(ours, reference))
         if not identical:
             raise SystemExit(f"{hidden} {activation}: the engine's history differs from the notebook loop's")
-        notebook, engine = statistics.median(notebook_times), statistics.median(engine_times)
+        median = {name: statistics.median(values) for name, values in times.items()}
+        notebook = median["notebook"]
+        ratios = [f"{median[name] / notebook:>{width}.2f}" if name in median else " " * width
+                  for name, width in (("engine", 7), ("lean torch", 10), ("lean numpy tanh", 15))]
         name = "2-" + "-".join(map(str, hidden)) + f"-1 {activation}"
-        print(f"{name:<22} {notebook / args.epochs * 1e6:>18.0f} {engine / args.epochs * 1e6:>16.0f} "
-              f"{engine / notebook:>7.2f}  identical")
+        print(f"{name:<22} {notebook / args.epochs * 1e6:>14.0f} {' '.join(ratios)} {target:>6.2f}  identical")
 
     trainer = Trainer(Settings(hidden=(64, 64, 64)), dataset=data)
     grid_times = [timed(lambda: evaluate_grid(trainer, size=200))[0] for _ in range(args.repeats)]
     print(f"grid evaluation, 200x200 = 40,000 points, 2-64-64-64-1: {statistics.median(grid_times) * 1e3:.1f} ms")
+    print(f"load after: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

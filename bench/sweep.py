@@ -1,15 +1,20 @@
-"""Sweep speed: the per-model cost of a batched sweep against the same models trained one after another.
+"""Sweep speed: the per-model CPU cost of a batched sweep against the same models trained one after another, and
+against the leanest eager loop (bench/lean.py) in the same run.
 
-    python bench/sweep.py [--ks 8 64 512] [--epochs 200] [--sample 16] [--workers 2]
+    python bench/sweep.py [--ks 64] [--epochs 200] [--sample 8] [--repeats 5] [--workers 2]
 
-K models 2-8-8-1 tanh on toy_xor; ratios < 1 mean the sweep is cheaper per model; it also checks that the batched
-results agree with single runs. With CUDA, microseconds per model-epoch for K = 16,384. Method: docs/performance.md.
+K models 2-8-8-1 tanh on toy_xor. Interleaved per repeat (one after another, sweep in this process, lean loops with
+torch's and numpy's tanh), medians of CPU time per model, with the machine's load; ratios < 1 mean cheaper per model
+than one after another (target: <= 0.30 in one process). Then the sweep on --workers processes (wall time), and a
+check that the batched results agree with single runs. With CUDA, microseconds per model-epoch for K = 16,384.
+Method: docs/performance.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -19,51 +24,74 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 
 import torch
 
+from bench.lean import lean_stack
 from engine import Settings, load_dataset
+from engine.stacked import StackedMLP
 from engine.stacked_training import train_alone
 from engine.sweep import Sweep, run_sweep, warm_up
 
 
+def cpu_per_model(function, models: int) -> tuple[float, object]:
+    started = time.process_time()
+    result = function()
+    return (time.process_time() - started) / models, result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--ks", type=int, nargs="+", default=[8, 64, 512])
+    parser.add_argument("--ks", type=int, nargs="+", default=[64])
     parser.add_argument("--epochs", type=int, default=200)
-    parser.add_argument("--sample", type=int, default=16)
+    parser.add_argument("--sample", type=int, default=8)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--cuda-k", type=int, default=16_384)
     args = parser.parse_args()
     torch.set_num_threads(1)
     base = Settings(dataset="toy_xor", hidden=(8, 8), activation="tanh", epochs=args.epochs)
     dataset = load_dataset(base)
-
-    started = time.perf_counter()
-    warm_up(args.workers)
-    print(f"{args.workers} worker processes started in {time.perf_counter() - started:.1f} s (not counted below)")
+    tensors = [torch.tensor(a if a.ndim == 2 else a[:, None]) for a in
+               (dataset.x_train, dataset.y_train, dataset.x_test, dataset.y_test)]
 
     sample = [base.replace(seed=seed) for seed in range(args.sample)]
     train_alone(0, sample[0], dataset)  # first-use costs off the clock
-    started = time.perf_counter()
-    alone = [train_alone(i, s, dataset) for i, s in enumerate(sample)]
-    one_by_one = (time.perf_counter() - started) / len(sample)
-    print(f"2-8-8-1 tanh, toy_xor, {args.epochs} epochs. One after another (engine, {len(sample)} models): "
-          f"{one_by_one * 1e3:.1f} ms per model")
-    print(f"{'K':>6} {'batched, ' + str(args.workers) + ' processes':>24} {'ratio':>6} {'batched, 1 process':>20} "
-          f"{'ratio':>6}  {'max |d loss|':>12} {'max |d test acc|':>16}")
+    print(f"2-8-8-1 tanh, toy_xor, {args.epochs} epochs; CPU ms per model, median of {args.repeats} interleaved; "
+          f"load {os.getloadavg()[0]:.1f}")
+    print(f"{'K':>5} {'one after another':>18} {'sweep, 1 process':>17} {'ratio':>6} {'lean, torch tanh':>17} "
+          f"{'ratio':>6} {'lean, numpy tanh':>17} {'ratio':>6}")
     for k in args.ks:
         sweep = Sweep(base, {}, seeds=list(range(k)))
-        started = time.perf_counter()
-        results = run_sweep(sweep, workers=args.workers)
-        parallel = (time.perf_counter() - started) / k
-        started = time.perf_counter()
-        single = run_sweep(sweep, workers=1)
-        serial = (time.perf_counter() - started) / k
-        if [r.final for r in results] != [r.final for r in single]:
-            raise SystemExit("the results differ between processes and one process")
-        pairs = list(zip(results, alone))
+        flat = StackedMLP.from_seeds(sweep.validate(), torch.device("cpu")).flat
+        runs = {
+            "alone": (lambda: [train_alone(i, s, dataset) for i, s in enumerate(sample)], len(sample)),
+            "sweep": (lambda sweep=sweep: run_sweep(sweep, workers=1), k),
+            "lean torch": (lambda flat=flat: lean_stack(flat, (8, 8), "tanh", *tensors, args.epochs), k),
+            "lean numpy": (lambda flat=flat: lean_stack(flat, (8, 8), "tanh", *tensors, args.epochs, tanh="numpy"), k),
+        }
+        times = {name: [] for name in runs}
+        outputs = {}
+        for _ in range(args.repeats):
+            for name, (function, models) in runs.items():
+                seconds, outputs[name] = cpu_per_model(function, models)
+                times[name].append(seconds)
+        median = {name: statistics.median(values) * 1e3 for name, values in times.items()}
+        alone = median["alone"]
+        print(f"{k:>5} {alone:>15.1f} ms {median['sweep']:>14.1f} ms {median['sweep'] / alone:>6.2f} "
+              f"{median['lean torch']:>14.1f} ms {median['lean torch'] / alone:>6.2f} "
+              f"{median['lean numpy']:>14.1f} ms {median['lean numpy'] / alone:>6.2f}")
+        single = outputs["sweep"]
+        pairs = list(zip(single, outputs["alone"]))
         d_loss = max(abs(r.final["loss"] - a.final["loss"]) for r, a in pairs)
         d_acc = max(abs(r.final["test_accuracy"] - a.final["test_accuracy"]) for r, a in pairs)
-        print(f"{k:>6} {parallel * 1e3:>20.1f} ms {parallel / one_by_one:>6.2f} {serial * 1e3:>17.1f} ms "
-              f"{serial / one_by_one:>6.2f}  {d_loss:>12.1e} {d_acc:>16.1e}")
+        if args.workers > 1:
+            warm_up(args.workers)
+            started = time.perf_counter()
+            results = run_sweep(sweep, workers=args.workers)
+            parallel = (time.perf_counter() - started) / k
+            if [r.final for r in results] != [r.final for r in single]:
+                raise SystemExit("the results differ between processes and one process")
+            print(f"      on {args.workers} processes: {parallel * 1e3:.1f} ms wall per model (the same results as one "
+                  f"process); sweep against alone: max |d loss| {d_loss:.1e}, max |d test acc| {d_acc:.1e}")
+    print(f"load after: {os.getloadavg()[0]:.1f}")
 
     if torch.cuda.is_available():
         cuda = Settings(dataset="toy_xor", hidden=(4,), activation="relu", epochs=args.epochs, device="cuda")

@@ -18,8 +18,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tqdm import tqdm
-
 from engine.settings import SPECS, Settings
 
 if TYPE_CHECKING:
@@ -41,7 +39,6 @@ def train(args: argparse.Namespace) -> int:
     settings = settings_from(args)  # bad options fail before torch and scikit-learn load (seconds)
     if args.save:
         _check_folder(args.save)  # a bad folder fails now, not after training
-    from engine.storage import save_experiment
     from engine.training import Trainer
 
     trainer = Trainer(settings)
@@ -52,6 +49,8 @@ def train(args: argparse.Namespace) -> int:
         else:
             run = _train_with_progress_bar(trainer, args.every or max(1, settings.epochs // 100), recorder)
     if args.save:
+        from engine.storage import save_experiment
+
         save_experiment(trainer, args.save, recorder.finish())
     if args.json:
         print(json.dumps(_report(trainer, run, args.save)))
@@ -70,6 +69,8 @@ def _snapshot_recorder(trainer: Trainer):
 
 
 def _train_with_progress_bar(trainer: Trainer, every: int, recorder=None):
+    from tqdm import tqdm
+
     with tqdm(
         total=trainer.settings.epochs,
         desc="training",
@@ -229,6 +230,8 @@ def report(args: argparse.Namespace) -> int:
         )
     except ImportError as error:
         return error_exit(f"the report cannot be written: {error}")
+    from tqdm import tqdm
+
     with tqdm(total=3, desc="starting", file=sys.stderr, bar_format="report: {desc} |{bar:20}| {elapsed}") as bar:
 
         def show(done: int, total: int, stage: str) -> None:

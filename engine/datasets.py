@@ -2,7 +2,8 @@
 Iris and CSV files.
 
 Every dataset is binary, in two inputs, and comes split into train and test sets exactly as the teaching
-notebook split it (`train_test_split(test_size=0.25, random_state=2, stratify=labels)` by default).
+notebook split it (`train_test_split(test_size=0.25, random_state=2, stratify=labels)` by default; the same indices
+from `engine.split`, without scikit-learn).
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from .catalog import DATASETS
 from .csv_points import PointsTable, read_points_csv
 from .settings import IRIS_FEATURES, Settings
+from .split import stratified_split
 
 UNIT_BOX = ((0.0, 1.0), (0.0, 1.0))
 
@@ -109,12 +110,7 @@ def load_dataset(settings: Settings, table: PointsTable | None = None) -> Datase
     if spec.kind in ("toy", "generated"):
         points = _jitter(points, settings.jitter, rng)
     _check_two_classes(labels, settings.test_share)
-    train_index, test_index = train_test_split(
-        np.arange(len(points)),
-        test_size=settings.test_share,
-        random_state=settings.split_seed,
-        stratify=labels,
-    )
+    train_index, test_index = stratified_split(labels, settings.test_share, settings.split_seed)
     return Dataset(
         name=name,
         title=spec.title,

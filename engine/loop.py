@@ -5,7 +5,8 @@
 evaluation on the test set, and records per-epoch numbers on the device until `flush` moves them to the host.
 
 Net protocol: `flat` (all weights; models along the first axis of a stack), `weights` and `weight_grads`,
-`models`, `forward(x, train) -> (logits, saved)`, `backward(logit_grad, saved)`, `losses(logits, targets)` and
+`models`, `forward(x, train, into) -> (logits, saved)` (`into`: a name for reused buffers), `backward(logit_grad,
+saved)`, `release()` (of those buffers), `losses(logits, targets)` and
 `correct(probability, truth)` (per model), and, for a stack that models may leave, `select(index)`.
 """
 
@@ -109,6 +110,7 @@ class Loop:
         self._truth = (data.y >= 0.5, data.y_test >= 0.5)
         self._pending: dict[str, list[torch.Tensor]] = {key: [] for key in COLUMNS}
         self._train_pending = False  # an epoch whose train accuracy waits for the next forward pass
+        self._counts: dict[int, torch.Tensor] = {}
 
     # ----- the epoch -----
     def run(self, epochs: int, every: int = 0, report: Callable[[], None] | None = None) -> None:
@@ -129,6 +131,7 @@ class Loop:
                     self.flush()
                     report()
             self.flush()
+        self.net.release()
 
     def full_batch_epoch(self, index: int) -> bool:
         """Forward, loss, guard, step; False when no model is left to train."""
@@ -144,7 +147,7 @@ class Loop:
 
     def forward(self) -> tuple:
         """The training forward pass: saved tensors, probabilities and per-model losses."""
-        logits, saved = self.net.forward(self.data.x, train=True)
+        logits, saved = self.net.forward(self.data.x, train=True, into="train")
         probability = torch.sigmoid(logits)
         if self._train_pending:
             self._pending["train_accuracy"].append(self.net.correct(probability, self._truth[0]))
@@ -153,7 +156,10 @@ class Loop:
 
     def step(self, probability: torch.Tensor, targets: torch.Tensor, saved: list) -> None:
         """Backward pass (d(mean BCE)/d(logits) as autograd computes it), penalty gradient, one optimizer step."""
-        self.net.backward((probability - targets) / targets.numel(), saved)
+        count = self._counts.get(targets.numel())
+        if count is None:  # n as a tensor, made once (a Python number becomes one at every call: ~5 us)
+            count = self._counts[targets.numel()] = torch.tensor(float(targets.numel()), dtype=targets.dtype)
+        self.net.backward(torch.sub(probability, targets, out=probability).div_(count), saved)
         if self.penalty is not None:
             self.penalty.add_gradient(self.net)
         self.optimizer.step()
@@ -194,7 +200,7 @@ class Loop:
                 return False
             rows = order[start : start + self.batch_size]
             targets = data.y[rows]
-            logits, saved = net.forward(data.x[rows], train=True)
+            logits, saved = net.forward(data.x[rows], train=True, into="batch")
             self.step(torch.sigmoid(logits), targets, saved)
             total += net.losses(logits, targets) * rows.numel()
         losses = total / n
@@ -206,13 +212,14 @@ class Loop:
     def evaluate(self) -> None:
         """Test accuracy and loss after the step, and train accuracy (now, or from the next forward pass)."""
         net, data = self.net, self.data
-        logits = net.forward(data.x_test)[0]
+        logits = net.forward(data.x_test, into="test")[0]
         self._pending["test_accuracy"].append(net.correct(torch.sigmoid(logits), self._truth[1]))
         self._pending["test_loss"].append(net.losses(logits, data.y_test))
         if self.reuse_forward:
             self._train_pending = True
         else:
-            self._pending["train_accuracy"].append(net.correct(torch.sigmoid(net.forward(data.x)[0]), self._truth[0]))
+            self._pending["train_accuracy"].append(net.correct(torch.sigmoid(net.forward(data.x, into="train")[0]),
+                                                                       self._truth[0]))
 
     # ----- the record -----
     def flush(self) -> None:
@@ -220,7 +227,7 @@ class Loop:
         pending = self._pending
         if self._train_pending:
             with torch.no_grad():
-                logits = self.net.forward(self.data.x)[0]
+                logits = self.net.forward(self.data.x, into="train")[0]
             pending["train_accuracy"].append(self.net.correct(torch.sigmoid(logits), self._truth[0]))
             self._train_pending = False
         count = len(pending["test_loss"])

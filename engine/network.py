@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 
 aten = torch.ops.aten
+# 0.5 as a tensor: a comparison with a Python float first makes it one, ~5 us a call (the same numbers)
+HALF = torch.tensor(0.5)
 
 # name -> (module class, forward on a pre-activation, backward(grad, pre, post) as autograd computes it)
 Activation = tuple[type[torch.nn.Module], Callable, Callable]
@@ -33,6 +35,13 @@ ACTIVATIONS: dict[str, Activation] = {
     "silu": (torch.nn.SiLU, F.silu, lambda g, pre, post: aten.silu_backward(g, pre)),
     "softplus": (torch.nn.Softplus, F.softplus, lambda g, pre, post: aten.softplus_backward(g, pre, 1, 20)),
     "linear": (torch.nn.Identity, lambda pre: pre, lambda g, pre, post: g),
+}
+# Activations whose backward needs only their output, in place: name -> (forward in place, backward(grad, post)
+# into grad). The same kernels as above, so the same numbers.
+IN_PLACE: dict[str, tuple[Callable, Callable]] = {
+    "relu": (torch.relu_, lambda g, post: aten.threshold_backward.grad_input(g, post, 0, grad_input=g)),
+    "tanh": (torch.tanh_, lambda g, post: aten.tanh_backward.grad_input(g, post, grad_input=g)),
+    "sigmoid": (torch.sigmoid_, lambda g, post: aten.sigmoid_backward.grad_input(g, post, grad_input=g)),
 }
 
 
@@ -68,22 +77,33 @@ class FlatMLP:
         self.biases = list(values[1::2])
         self.weight_grads = [grads[i].view(shapes[i]) for i in range(0, len(params), 2)]
         self.bias_grads = list(grads[1::2])
+        self._weights_t = [weight.t() for weight in self.weights]  # as nn.Linear passes them to addmm
         _, self._act, self._act_backward = ACTIVATIONS[activation]
+        self._act_, self._act_backward_ = IN_PLACE.get(activation, (None, None))
+        self._buffers: dict[tuple, object] = {}
         self.dropout = dropout
         self.generator: torch.Generator | None = None  # for dropout masks; None means torch's global one
         self.layer_count = len(self.weights)
 
-    def forward(self, inputs: torch.Tensor, train: bool = False) -> tuple[torch.Tensor, list]:
-        """Logits (n, 1) and, per hidden layer, what the backward pass needs: (input, pre, post, dropout mask)."""
+    def forward(self, inputs: torch.Tensor, train: bool = False, into: str | None = None) -> tuple[torch.Tensor, list]:
+        """Logits (n, 1) and, per hidden layer, what the backward pass needs: (input, pre, post, dropout mask).
+
+        With `into` (a name), the results are written into buffers kept under that name and its row count, valid
+        until the next pass into them: no fresh memory per epoch, and ReLU, tanh and sigmoid applied in place (their
+        backward needs only the output). The numbers are the same: the same kernels, another destination."""
+        buffers = self._buffers_for(into, inputs.shape[0]) if into is not None else None
         saved = []
         h = inputs
-        for index, (weight, bias) in enumerate(zip(self.weights, self.biases)):
+        for index, (weight_t, bias) in enumerate(zip(self._weights_t, self.biases)):
             layer_input = h
-            pre = torch.addmm(bias, h, weight.t())
+            if buffers is None:
+                pre = torch.addmm(bias, h, weight_t)
+            else:
+                pre = torch.addmm(bias, h, weight_t, out=buffers[index])
             if index == self.layer_count - 1:
                 saved.append((layer_input, None, None, None))
                 return pre, saved
-            post = self._act(pre)
+            post = self._act_(pre) if buffers is not None and self._act_ is not None else self._act(pre)
             mask = None
             h = post
             if train and self.dropout:
@@ -92,25 +112,48 @@ class FlatMLP:
                     torch.empty_like(post).bernoulli_(1 - self.dropout, generator=self.generator).div_(1 - self.dropout)
                 )
                 h = post * mask
-            saved.append((layer_input, pre, post, mask))
+            saved.append((layer_input, None if post is pre else pre, post, mask))
         raise AssertionError("unreachable: the last layer returns")
 
     def backward(self, logit_grad: torch.Tensor, saved: list) -> None:
-        """Write d(loss)/d(weights) into `flat.grad` from the gradient at the logits."""
+        """Write d(loss)/d(weights) into `flat.grad` from the gradient at the logits (into reused buffers)."""
         g = logit_grad
         for index in range(self.layer_count - 1, -1, -1):
             layer_input = saved[index][0]
             # autograd's addmm backward for nn.Linear's weight (column-major W.t()) computes exactly this, into
-            # a fresh tensor: writing straight into the flat buffer can round differently (alignment).
-            self.weight_grads[index].copy_(g.t().mm(layer_input))
-            self.bias_grads[index].copy_(g.sum(0))
+            # a fresh tensor: writing straight into the flat buffer can round differently (alignment), so it goes
+            # into a buffer of its own (allocated as a fresh tensor is) and is copied.
+            grad = self._grad_buffer(("weight", index), self.weight_grads[index].shape)
+            self.weight_grads[index].copy_(torch.mm(g.t(), layer_input, out=grad))
+            torch.sum(g, 0, out=self.bias_grads[index])
             if index == 0:
                 return
-            g = g.mm(self.weights[index])
+            g = torch.mm(g, self.weights[index], out=self._grad_buffer(("input", index), (g.shape[0],
+                                                                                            self.weights[index].shape[1])))
             _, pre, post, mask = saved[index - 1]
             if mask is not None:
                 g = g * mask
-            g = self._act_backward(g, pre, post)
+            g = self._act_backward_(g, post) if self._act_backward_ is not None else self._act_backward(g, pre, post)
+
+    def _buffers_for(self, name: str, rows: int) -> list[torch.Tensor]:
+        """The per-layer outputs kept under `name` for `rows` inputs."""
+        key = (name, rows)
+        buffers = self._buffers.get(key)
+        if buffers is None:
+            options = dict(dtype=self.flat.dtype, device=self.flat.device)
+            buffers = [torch.empty(rows, weight.shape[0], **options) for weight in self.weights]
+            self._buffers[key] = buffers
+        return buffers
+
+    def release(self) -> None:
+        """Let go of the buffers (until the next pass needs them)."""
+        self._buffers = {}
+
+    def _grad_buffer(self, key: tuple, shape) -> torch.Tensor:
+        buffer = self._buffers.get(key)
+        if buffer is None or buffer.shape != shape:
+            buffer = self._buffers[key] = torch.empty(shape, dtype=self.flat.dtype, device=self.flat.device)
+        return buffer
 
     @staticmethod
     def losses(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -120,7 +163,7 @@ class FlatMLP:
     @staticmethod
     def correct(probability: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
         """How many points the 0.5 threshold classifies right (a 0-d tensor)."""
-        return ((probability >= 0.5) == truth).sum()
+        return torch.count_nonzero(torch.ge(probability, HALF) == truth)
 
     def parameters(self) -> list[torch.Tensor]:
         return [p for pair in zip(self.weights, self.biases) for p in pair]

@@ -49,8 +49,13 @@ class StackedOptimizer:
         group["params"] = list(range(len(self.params)))
         self.param_groups = [group]
         self.state: dict[int, dict] = {}
-        self._steps: dict[int, float] = {}  # the step counts as Python floats: no device sync to read them
+        # The step counts as Python floats: no device sync to read them, and no tensor op per step to count them
+        # (the state's "step" tensors are written by `state_dict`).
+        self._steps: dict[int, float] = {}
         self._factors: dict = {}  # per-model rate tensors, by (rate tuple, parameter index)
+        self._denominators: dict[int, torch.Tensor] = {}  # Adam's per-step denominator, reused
+        self._constants: dict[tuple, torch.Tensor] = {}
+        self._update = {"adam": self._adam, "adamw": self._adam, "sgd": self._sgd, "rmsprop": self._rmsprop}[kind]
 
     # ----- torch's interface -----
     def zero_grad(self) -> None:
@@ -59,6 +64,8 @@ class StackedOptimizer:
                 param.grad.zero_()
 
     def state_dict(self) -> dict:
+        for index, count in self._steps.items():
+            self.state[index]["step"] = torch.tensor(count)
         group = {key: (list(value) if key == "params" else value) for key, value in self.param_groups[0].items()}
         if not isinstance(group["lr"], (int, float)):
             group["lr"] = list(group["lr"])
@@ -99,7 +106,7 @@ class StackedOptimizer:
         self.param_groups = [group]
         self.state = state
         self._steps = {index: float(entry["step"]) for index, entry in state.items() if "step" in entry}
-        self._factors = {}
+        self._factors, self._denominators = {}, {}
 
     def select(self, keep: list[int], flat: torch.Tensor) -> StackedOptimizer:
         """The optimizer of the models at rows `keep` only, over `flat` (their weights: one tensor, models first)."""
@@ -118,17 +125,18 @@ class StackedOptimizer:
         return selected
 
     # ----- the step -----
-    @torch.no_grad()
     def step(self) -> None:
+        if torch.is_grad_enabled():  # the training loop runs without: no context to enter per step
+            with torch.no_grad():
+                return self.step()
         group = self.param_groups[0]
         lr = group["lr"]
         per_model = not isinstance(lr, (int, float))
-        update = {"adam": self._adam, "adamw": self._adam, "sgd": self._sgd, "rmsprop": self._rmsprop}[self.kind]
         for index, param in enumerate(self.params):
-            if param.grad is None:
+            grad = param.grad
+            if grad is None:
                 continue
-            rates = self._rates(lr, index, param) if per_model else None
-            update(group, index, param, param.grad, lr, rates)
+            self._update(group, index, param, grad, lr, self._rates(lr, index, param) if per_model else None)
 
     def _rates(self, lr, index: int, param: torch.Tensor) -> torch.Tensor:
         """The per-model rates as a float64 tensor shaped to broadcast over `param` (K, 1, ...)."""
@@ -146,10 +154,18 @@ class StackedOptimizer:
         """factor(rate) per model, computed in float64 as torch computes its Python-float scalars, then float32."""
         return factor(rates).to(dtype=param.dtype)
 
-    def _count(self, index: int, state: dict) -> float:
-        state["step"] += 1
-        self._steps[index] = self._steps.get(index, 0.0) + 1
-        return self._steps[index]
+    def _constant(self, value: float, like: torch.Tensor) -> torch.Tensor:
+        """`value` as a 0-d tensor of `like`'s dtype, made once. An op given a Python float turns it into such a
+        tensor at every call (~5 us); this one holds the same rounded value (on the CPU: a scalar to any device)."""
+        key = (value, like.dtype)
+        constant = self._constants.get(key)
+        if constant is None:
+            constant = self._constants[key] = torch.tensor(value, dtype=like.dtype)
+        return constant
+
+    def _count(self, index: int) -> float:
+        count = self._steps[index] = self._steps.get(index, 0.0) + 1
+        return count
 
     def _adam(self, group, index, param, grad, lr, rates) -> None:
         state = self.state.setdefault(index, {})
@@ -159,7 +175,7 @@ class StackedOptimizer:
             state["exp_avg_sq"] = torch.zeros_like(param, memory_format=torch.preserve_format)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         beta1, beta2 = group["betas"]
-        step = self._count(index, state)
+        step = self._count(index)
         weight_decay = group["weight_decay"]
         if weight_decay != 0:
             if group["decoupled_weight_decay"]:
@@ -170,10 +186,14 @@ class StackedOptimizer:
             else:
                 grad = grad.add(param, alpha=weight_decay)
         exp_avg.lerp_(grad, 1 - beta1)
-        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        exp_avg_sq.mul_(self._constant(beta2, param)).addcmul_(grad, grad, value=1 - beta2)
         bias_correction1 = 1 - beta1**step
         bias_correction2_sqrt = (1 - beta2**step) ** 0.5
-        denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(group["eps"])
+        denom = self._denominators.get(index)
+        if denom is None or denom.shape != param.shape:
+            denom = self._denominators[index] = torch.empty_like(param)
+        # (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps), as torch, into memory kept from step to step
+        torch.sqrt(exp_avg_sq, out=denom).div_(bias_correction2_sqrt).add_(self._constant(group["eps"], param))
         if rates is None:
             param.addcdiv_(exp_avg, denom, value=-lr / bias_correction1)
         else:
@@ -208,7 +228,7 @@ class StackedOptimizer:
                 state["momentum_buffer"] = torch.zeros_like(param, memory_format=torch.preserve_format)
             if group["centered"]:
                 state["grad_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
-        self._count(index, state)
+        self._count(index)
         if group["weight_decay"] != 0:
             grad = grad.add(param, alpha=group["weight_decay"])
         square_avg = state["square_avg"]

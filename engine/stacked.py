@@ -12,7 +12,8 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-from .network import ACTIVATIONS, build_model
+from . import fast_math
+from .network import ACTIVATIONS, HALF, IN_PLACE, build_model
 from .settings import SPECS, Settings
 
 DATA_KEYS = tuple(name for name, spec in SPECS.items() if spec.part == "data")
@@ -49,6 +50,10 @@ class StackedMLP:
     def __init__(self, flat: torch.Tensor, inputs: int, hidden: Sequence[int], activation: str) -> None:
         self.inputs, self.hidden, self.activation = inputs, tuple(hidden), activation
         _, self._act, self._act_backward = ACTIVATIONS[activation]
+        self._act_, self._act_backward_ = IN_PLACE.get(activation, (None, None))
+        if activation in fast_math.CANDIDATES:  # torch's tanh or numpy's, whichever is faster here
+            self._act_ = fast_math.in_place(activation, flat)
+        self._buffers: dict[tuple, torch.Tensor | list] = {}
         self.flat = flat
         if flat.grad is None:
             flat.grad = torch.zeros_like(flat)
@@ -96,25 +101,32 @@ class StackedMLP:
     @staticmethod
     def correct(probability: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
         """Per model, how many points the 0.5 threshold classifies right: (K, 1)."""
-        return ((probability >= 0.5) == truth).sum(-1)
+        return torch.count_nonzero(torch.ge(probability, HALF) == truth, dim=-1)
 
-    def forward(self, inputs_t: torch.Tensor, train: bool = False) -> tuple[torch.Tensor, list]:
-        """Logits (K, 1, n) from inputs laid out (features, n), shared by all models, or (K, features, n)."""
+    def forward(self, inputs_t: torch.Tensor, train: bool = False, into: str | None = None
+                ) -> tuple[torch.Tensor, list]:
+        """Logits (K, 1, n) from inputs laid out (features, n), shared by all models, or (K, features, n).
+        With `into`, into buffers kept under that name (as `FlatMLP.forward`). ReLU, tanh and sigmoid are applied in
+        place, tanh and sigmoid by the faster routine on this machine (`engine.fast_math`)."""
+        buffers = self._buffers_for(into, inputs_t.shape[-1]) if into is not None else None
         saved = []
         h = inputs_t
         last = len(self.weights) - 1
         k = self.models
         for index, (weight, bias) in enumerate(zip(self.weights, self.biases)):
+            out = buffers[index] if buffers is not None else None
             if h.dim() == 2:  # inputs shared by all models: one (K*out, in) x (in, n) matmul
-                pre = torch.mm(weight.reshape(k * weight.shape[1], weight.shape[2]), h).view(k, weight.shape[1], -1)
+                rows = k * weight.shape[1]
+                pre = torch.mm(weight.reshape(rows, weight.shape[2]), h,
+                               out=None if out is None else out.view(rows, -1)).view(k, weight.shape[1], -1)
             else:
-                pre = torch.bmm(weight, h)
+                pre = torch.bmm(weight, h, out=out)
             pre.add_(bias)  # cheaper than baddbmm, which first copies the expanded bias
             if index == last:
                 saved.append((h, None, None))
                 return pre, saved
-            post = self._act(pre)
-            saved.append((h, pre, post))
+            post = self._act_(pre) if self._act_ is not None else self._act(pre)  # pre is ours: fresh or a buffer
+            saved.append((h, None if post is pre else pre, post))
             h = post
         raise AssertionError("unreachable")
 
@@ -123,17 +135,40 @@ class StackedMLP:
         g = logit_grad
         for index in range(len(self.weights) - 1, -1, -1):
             layer_input = saved[index][0]
+            # Into a buffer of its own, then copied: each model's numbers do not depend on where its row lies.
+            grad = self._buffer(("weight", index), self.weight_grads[index].shape)
             if layer_input.dim() == 2:  # shared inputs (features, n): one (K*out, n) x (n, features) matmul
                 k, out = g.shape[0], g.shape[1]
-                self.weight_grads[index].copy_(torch.mm(g.reshape(k * out, -1), layer_input.t()).view(k, out, -1))
+                torch.mm(g.reshape(k * out, -1), layer_input.t(), out=grad.view(k * out, -1))
             else:
-                self.weight_grads[index].copy_(torch.bmm(g, layer_input.transpose(1, 2)))
-            self.bias_grads[index].copy_(g.sum(-1, keepdim=True))
+                torch.bmm(g, layer_input.transpose(1, 2), out=grad)
+            self.weight_grads[index].copy_(grad)
+            torch.sum(g, -1, keepdim=True, out=self.bias_grads[index])
             if index == 0:
                 return
-            g = torch.bmm(self.weights[index].transpose(1, 2), g)
+            weight = self.weights[index]
+            g = torch.bmm(weight.transpose(1, 2), g, out=self._buffer(("input", index),
+                                                                       (g.shape[0], weight.shape[2], g.shape[2])))
             _, pre, post = saved[index - 1]
-            g = self._act_backward(g, pre, post)
+            g = self._act_backward_(g, post) if self._act_backward_ is not None else self._act_backward(g, pre, post)
+
+    def release(self) -> None:
+        """Let go of the buffers (until the next pass needs them)."""
+        self._buffers = {}
+
+    def _buffers_for(self, name: str, points: int) -> list[torch.Tensor]:
+        """The per-layer outputs (K, width, points) kept under `name`."""
+        key = (name, points)
+        if key not in self._buffers:
+            self._buffers[key] = [self._buffer((name, points, index), (self.models, weight.shape[1], points))
+                                  for index, weight in enumerate(self.weights)]
+        return self._buffers[key]
+
+    def _buffer(self, key: tuple, shape) -> torch.Tensor:
+        buffer = self._buffers.get(key)
+        if buffer is None or buffer.shape != shape:
+            buffer = self._buffers[key] = torch.empty(shape, dtype=self.flat.dtype, device=self.flat.device)
+        return buffer
 
     @torch.no_grad()
     def logits(self, inputs: torch.Tensor, elements: int = 4_000_000) -> torch.Tensor:

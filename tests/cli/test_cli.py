@@ -305,6 +305,21 @@ def test_data_to_a_closed_pipe_ends_quietly_and_imports_no_dashboard_library():
     assert "engine" in packages and not packages & DASHBOARD_LIBRARIES
 
 
+def test_train_imports_only_what_it_uses_and_ends_once_its_output_is_out(tmp_path):
+    # The console script as installed (dashboard.cli:run), with an exit handler that an ordinary exit would run.
+    program = ("import atexit, sys; atexit.register(print, 'torn down', file=sys.stderr); "
+               "sys.argv = ['nn-playground', 'train', '--epochs', '3', '--json']; "
+               "from dashboard.cli import run; run()")
+    with open(tmp_path / "out.json", "w") as out:  # a file: stdout is block-buffered, so only a flush writes it
+        result = subprocess.run([sys.executable, "-X", "importtime", "-c", program], cwd=ROOT, stdout=out,
+                                stderr=subprocess.PIPE, text=True, timeout=120)
+    modules = {line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    assert result.returncode == 0, result.stderr
+    assert json.loads((tmp_path / "out.json").read_text())["final"]["epoch"] == 3
+    assert "torn down" not in result.stderr  # os._exit after the flush: no teardown
+    assert "torch" in modules and not {"sklearn", "engine.storage", "engine.snapshots"} & modules
+
+
 def test_schedule_options_show_the_rate_in_the_status(capsys):
     code = main(
         [

@@ -45,8 +45,9 @@ def test_stacked_models_match_each_model_trained_alone_for_every_optimizer(optim
     models = [SMALL.replace(optimizer=optimizer, momentum=momentum, activation="tanh", seed=seed, lr=lr)
               for seed, lr in ((1, 0.01), (2, 0.03), (3, 0.01))]
     # RMSprop divides by the root of a running mean of squared gradients that starts at zero: its first steps
-    # scale rounding differences of near-zero gradients up to whole steps, so it drifts more than the others.
-    tolerance = 2e-4 if optimizer == "rmsprop" else 1e-5
+    # scale rounding differences of near-zero gradients up to whole steps, so it drifts more than the others
+    # (more still where stacks take numpy's tanh, engine.fast_math: up to 3.7e-4 here, 8e-5 with torch's).
+    tolerance = 1e-3 if optimizer == "rmsprop" else 1e-5
     for stacked, settings in zip(train_stack([0, 1, 2], models), models):
         assert_close(stacked, train_alone(0, settings), tolerance)
 

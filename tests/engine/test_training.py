@@ -149,6 +149,25 @@ def test_same_settings_same_history_bit_for_bit():
     assert other.history.loss != first.history.loss
 
 
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "elu"])
+def test_the_reused_buffers_change_no_number(activation):
+    """The training loop passes into buffers it keeps (activations in place where their backward allows): with
+    train and test sets of one size, a second run and a prediction after it, every number is plain PyTorch's."""
+    settings = Settings(dataset="toy_ring", samples=400, test_share=0.5, hidden=(6, 5), activation=activation,
+                        epochs=12, seed=2)
+    trainer = Trainer(settings)
+    trainer.train(7)
+    trainer.train(5)
+    torch.manual_seed(settings.seed)
+    reference = build_model(2, settings.hidden, activation)
+    plain = plain_pytorch_history(settings, trainer.dataset, model=reference)
+    assert_same(engine_history(trainer), plain)
+    points = trainer.dataset.x_test
+    with torch.no_grad():
+        expected = torch.sigmoid(reference(torch.tensor(trainer.dataset.normalise(points)))).reshape(-1).numpy()
+    assert np.array_equal(trainer.predict_proba(points), expected)
+
+
 def test_continuing_appends_a_run_and_equals_one_long_run():
     settings = Settings(dataset="toy_xor", samples=600, hidden=(8, 8), epochs=30, lr=0.01)
     split = Trainer(settings)
