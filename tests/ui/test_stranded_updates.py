@@ -56,11 +56,11 @@ class SlowPage(Client):
         self._patch([{"kind": "ModelChanged", "model": {"id": model}, "attr": "acked", "new": value}])
 
 
-async def until(condition, what: str) -> None:
+async def until(condition, what: str, state=lambda: "") -> None:
     deadline = time.monotonic() + WAIT
     while not condition():
         if time.monotonic() > deadline:
-            raise TimeoutError(f"never: {what}")
+            raise TimeoutError(f"never: {what} ({state()})")
         await asyncio.sleep(0.01)
 
 
@@ -81,20 +81,24 @@ def test_the_last_update_of_a_run_reaches_a_slow_page(server):
             def lock_held() -> bool:  # Bokeh's lock of the connection, as Panel reads it
                 return handler.write_lock._block._value == 0
 
+            def state() -> str:
+                return (f"lock held {lock_held()}, queued {doc in panel_document._WRITE_MSGS}, "
+                        f"to write {len(stream._write_buffer)} bytes, training {experiment.busy}, page: {page.state}")
+
             await page.click("Train")
-            await until(lambda: experiment.busy and page.acks, "the run started on the page")
+            await until(lambda: experiment.busy and page.acks, "the run started on the page", state)
             page.acking = False  # a page busy elsewhere: it neither reads nor acknowledges
             page.reading.clear()
-            await until(lambda: len(stream._write_buffer) > 2 * UPDATE, "updates wait for the page to read them")
+            await until(lambda: len(stream._write_buffer) > 2 * UPDATE, "updates wait for the page to read them", state)
             page.no_op()  # Bokeh's answer waits behind it, holding the lock: the next updates are queued
-            await until(lambda: lock_held() and doc in panel_document._WRITE_MSGS, "an update queued behind the lock")
+            await until(lambda: lock_held() and doc in panel_document._WRITE_MSGS, "an update queued behind the lock", state)
             page.pause_at_ok = True  # the page reads up to that answer, and stops again: the lock is free
             page.reading.set()
-            await until(lambda: not page.reading.is_set(), "the page read Bokeh's answer")
-            await until(lambda: doc not in panel_document._WRITE_MSGS, "Panel writes the queue, the page not reading")
+            await until(lambda: not page.reading.is_set(), "the page read Bokeh's answer", state)
+            await until(lambda: doc not in panel_document._WRITE_MSGS, "Panel writes the queue, the page not reading", state)
             await page.click("Stop")  # answered behind that write: the lock is held again while it lasts
             await until(lambda: not experiment.busy and lock_held() and doc in panel_document._WRITE_MSGS,
-                        "the run's last update queued behind the lock")
+                        "the run's last update queued behind the lock", state)
             page.pause_at_ok = False
             page.acking = True
             page.reading.set()  # the page reads on: Panel's write ends, and with it the write block
