@@ -22,7 +22,7 @@ from ..session.experiment import Experiment
 
 PERIOD_MS = 66  # about 15 updates per second at most
 ACK_TIMEOUT = 1.0  # seconds to wait for a browser's acknowledgement before updating anyway
-NUDGES = 6  # re-sends of a run's last update without an acknowledgement (a hidden tab never sends one): ~1 min
+NUDGES = 6  # re-sends of a run's last update without an acknowledgement (a hidden tab never sends one): ~2 min
 
 
 class FrameAck(ReactiveHTML):
@@ -86,10 +86,11 @@ class LiveLink:
     def _confirm(self, now: float) -> None:
         """The run's last update is out: stop once the page has it, else send a new message after a while, which
         makes Panel send what it still holds before it."""
-        if self.ack.acked >= self.ack.sent or self._nudges >= NUDGES:
+        due = now - self._sent_at >= ACK_TIMEOUT * 2**self._nudges
+        if self.ack.acked >= self.ack.sent or (due and self._nudges == NUDGES):  # the last re-send had its time
             self._nudges = None
             self.stop()
-        elif now - self._sent_at >= ACK_TIMEOUT * 2**self._nudges:
+        elif due:
             with pn.io.unlocked():
                 self.ack.sent += 1
             self._sent_at = now
