@@ -24,6 +24,7 @@ from tornado.websocket import websocket_connect
 FRAME_S = 0.016  # one animation frame: when a browser acknowledges an update
 CONNECTIONS = 6  # a browser's parallel connections to one host (HTTP/1.1)
 MAX_MESSAGE = 20 * 1024 * 1024  # Bokeh's own client allows this much per websocket message
+WAITS = {"request_timeout": 600, "connect_timeout": 600}  # also how long a request may wait in the client's queue
 SLOW_BUFFER = 16384  # bytes: a slow client's socket receive buffer (so the server's writes back up, not ours)
 BROWSER = {"dark_mode": False, "device_pixel_ratio": 1, "language": "en-US", "webdriver": False,
            "timezone": "UTC", "timezone_offset": 0, "webgl": True}  # what a page reports of itself (BrowserInfo)
@@ -95,14 +96,14 @@ class Client:
     async def open(self) -> Client:
         start = time.perf_counter()
         url = f"{self.base}/app{self.query}"
-        response = await self.http.fetch(url, request_timeout=600)
+        response = await self.http.fetch(url, **WAITS)
         page = response.body.decode()
         self.page_bytes = len(response.body)
         await self._load_assets(url, page)
         self.page_s = time.perf_counter() - start
         token = TOKEN_RE.search(page)[1]
         ws_url = "ws" + self.base[4:] + "/app/ws" + self.query  # the page's own query travels with it
-        self._ws = await websocket_connect(HTTPRequest(ws_url, request_timeout=600), subprotocols=["bokeh", token],
+        self._ws = await websocket_connect(HTTPRequest(ws_url, **WAITS), subprotocols=["bokeh", token],
                                            max_message_size=MAX_MESSAGE)
         header, _, _ = await self._read_message()
         if header["msgtype"] != "ACK":
@@ -127,7 +128,7 @@ class Client:
         host = urlsplit(url).netloc
         wanted = [urljoin(url, html.unescape(script or sheet)) for script, sheet in ASSET_RE.findall(page)]
         wanted = [one for one in dict.fromkeys(wanted) if urlsplit(one).netloc == host]
-        responses = await asyncio.gather(*(self.http.fetch(one, request_timeout=600) for one in wanted))
+        responses = await asyncio.gather(*(self.http.fetch(one, **WAITS) for one in wanted))
         self.assets = len(responses)
         self.page_bytes += sum(len(response.body) for response in responses)
 
