@@ -13,6 +13,7 @@ import asyncio
 import html
 import json
 import re
+import socket
 import time
 import uuid
 from urllib.parse import urljoin, urlsplit
@@ -23,6 +24,8 @@ from tornado.websocket import websocket_connect
 FRAME_S = 0.016  # one animation frame: when a browser acknowledges an update
 CONNECTIONS = 6  # a browser's parallel connections to one host (HTTP/1.1)
 MAX_MESSAGE = 20 * 1024 * 1024  # Bokeh's own client allows this much per websocket message
+WAITS = {"request_timeout": 600, "connect_timeout": 600}  # also how long a request may wait in the client's queue
+SLOW_BUFFER = 16384  # bytes: a slow client's socket receive buffer (so the server's writes back up, not ours)
 BROWSER = {"dark_mode": False, "device_pixel_ratio": 1, "language": "en-US", "webdriver": False,
            "timezone": "UTC", "timezone_offset": 0, "webgl": True}  # what a page reports of itself (BrowserInfo)
 ASSET_RE = re.compile(r"""<script\b[^>]*\bsrc="([^"]+)"|<link\b[^>]*\brel="stylesheet"[^>]*\bhref="([^"]+)\"""")
@@ -62,11 +65,14 @@ class BokehError(RuntimeError):
 # under it, the FrameAcks); incoming PATCH-DOCs are read only for those models' changes, and binary buffers are
 # received and dropped. `interactive_s` is the time from the GET to the document received.
 class Client:
-    """One student's session, after `open_session`."""
+    """One student's session, after `open_session`. With `read_kbps`, a slow one: once open, it reads at most that
+    many kB a second, on a small socket buffer (a page on a slow network, or too busy to read)."""
 
-    def __init__(self, base: str, query: str) -> None:
+    def __init__(self, base: str, query: str, read_kbps: float | None = None) -> None:
         self.base = base.rstrip("/")
         self.query = query
+        self.read_kbps = read_kbps
+        self._throttled = False
         self.http = AsyncHTTPClient(force_instance=True, max_clients=CONNECTIONS)
         self.page_bytes = 0  # the HTML and its scripts and stylesheets
         self.assets = 0
@@ -90,14 +96,14 @@ class Client:
     async def open(self) -> Client:
         start = time.perf_counter()
         url = f"{self.base}/app{self.query}"
-        response = await self.http.fetch(url, request_timeout=600)
+        response = await self.http.fetch(url, **WAITS)
         page = response.body.decode()
         self.page_bytes = len(response.body)
         await self._load_assets(url, page)
         self.page_s = time.perf_counter() - start
         token = TOKEN_RE.search(page)[1]
         ws_url = "ws" + self.base[4:] + "/app/ws" + self.query  # the page's own query travels with it
-        self._ws = await websocket_connect(HTTPRequest(ws_url, request_timeout=600), subprotocols=["bokeh", token],
+        self._ws = await websocket_connect(HTTPRequest(ws_url, **WAITS), subprotocols=["bokeh", token],
                                            max_message_size=MAX_MESSAGE)
         header, _, _ = await self._read_message()
         if header["msgtype"] != "ACK":
@@ -110,6 +116,9 @@ class Client:
                 break
         self.interactive_s = time.perf_counter() - start
         self._take_document(content)
+        if self.read_kbps:
+            self._ws.stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SLOW_BUFFER)
+            self._throttled = True
         self._reader = asyncio.create_task(self._read_forever())
         self._report_page()
         return self
@@ -119,7 +128,7 @@ class Client:
         host = urlsplit(url).netloc
         wanted = [urljoin(url, html.unescape(script or sheet)) for script, sheet in ASSET_RE.findall(page)]
         wanted = [one for one in dict.fromkeys(wanted) if urlsplit(one).netloc == host]
-        responses = await asyncio.gather(*(self.http.fetch(one, request_timeout=600) for one in wanted))
+        responses = await asyncio.gather(*(self.http.fetch(one, **WAITS) for one in wanted))
         self.assets = len(responses)
         self.page_bytes += sum(len(response.body) for response in responses)
 
@@ -174,6 +183,8 @@ class Client:
         frame = await self._ws.read_message()
         if frame is None:
             raise ConnectionError("the server closed the websocket")
+        if self._throttled:
+            await asyncio.sleep(len(frame) / (self.read_kbps * 1000))
         return frame
 
     async def _read_message(self) -> tuple[dict, str, int]:
@@ -265,6 +276,6 @@ class Client:
         self.http.close()
 
 
-async def open_session(base: str, query: str = "") -> Client:
+async def open_session(base: str, query: str = "", read_kbps: float | None = None) -> Client:
     """A fresh student's page at base/app?query, once the server has sent it its session (interactive)."""
-    return await Client(base, query).open()
+    return await Client(base, query, read_kbps).open()

@@ -3,6 +3,11 @@
 While a run is going, a periodic callback (every PERIOD_MS) moves the worker's results into the experiment; the
 browser paces it: no update is sent before the page acknowledged the last one at its next animation frame
 (`FrameAck`, or ACK_TIMEOUT for a hidden tab). When the session closes, the experiment's training is stopped.
+
+A run's last update is re-sent until the page acknowledges it (at most NUDGES times, 1, 2, 4... s apart): Panel 1.9
+can leave updates queued and unsent when its writes to a slow page overlap (`_dispatch_msgs` in
+panel/io/document.py drops a retry once another write has ended) until the next update sends them along; after
+the last one there is no next, and the page would show the run going on for good.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from ..session.experiment import Experiment
 
 PERIOD_MS = 66  # about 15 updates per second at most
 ACK_TIMEOUT = 1.0  # seconds to wait for a browser's acknowledgement before updating anyway
+NUDGES = 6  # re-sends of a run's last update without an acknowledgement (a hidden tab never sends one): ~2 min
 
 
 class FrameAck(ReactiveHTML):
@@ -41,11 +47,15 @@ class LiveLink:
         self.ack = FrameAck()
         self._callback = None
         self._sent_at = 0.0
+        self._nudges: int | None = None  # once the run's last update is out: how often it was re-sent
         experiment.param.watch(self._on_state, "state")
         self.ack.param.watch(self._on_ack, "acked")
 
     def _on_state(self, event) -> None:
-        if event.new in ("training", "stopping") and self._callback is None:
+        if event.new not in ("training", "stopping"):
+            return
+        self._nudges = None
+        if self._callback is None:
             self.ack.acked = self.ack.sent  # start unblocked
             self._callback = pn.state.add_periodic_callback(self._tick, period=self.period_ms)
 
@@ -56,6 +66,9 @@ class LiveLink:
 
     def _tick(self) -> None:
         now = time.monotonic()
+        if self._nudges is not None:
+            self._confirm(now)
+            return
         if not self.experiment.busy:  # its run was ended and taken in elsewhere (a Train during training)
             self.stop()
             return
@@ -68,7 +81,20 @@ class LiveLink:
             self.ack.sent += 1
         self._sent_at = now
         if not active:
+            self._nudges = 0
+
+    def _confirm(self, now: float) -> None:
+        """The run's last update is out: stop once the page has it, else send a new message after a while, which
+        makes Panel send what it still holds before it."""
+        due = now - self._sent_at >= ACK_TIMEOUT * 2**self._nudges
+        if self.ack.acked >= self.ack.sent or (due and self._nudges == NUDGES):  # the last re-send had its time
+            self._nudges = None
             self.stop()
+        elif due:
+            with pn.io.unlocked():
+                self.ack.sent += 1
+            self._sent_at = now
+            self._nudges += 1
 
     def stop(self) -> None:
         if self._callback is not None:
