@@ -1,10 +1,11 @@
 """Engine speed against the teaching notebook's own training loop and the leanest eager loop, in one process on
 one thread.
 
-    python bench/engine.py [--repeats 7] [--epochs 200]
+    python bench/engine.py [--repeats 7] [--epochs 200] [--against OTHER_CHECKOUT]
 
 Checks that the engine and the notebook give the same history, then times notebook, engine and the lean loops of
-bench/lean.py interleaved (ABC ABC ...), and prints the median time per epoch and each ratio to the notebook
+bench/lean.py interleaved (ABC ABC ...; with --against, another checkout's engine too, say the commit before a
+change, in the same process), and prints the median time per epoch and each ratio to the notebook
 (targets: 2-4-1 relu <= 0.36, 2-16-16-1 tanh <= 0.40, 2-64x3-1 relu <= 0.62), with the machine's load; then grid
 evaluation of 40,000 points. Method: docs/performance.md.
 """
@@ -30,6 +31,7 @@ from engine import Settings, Trainer, build_model, load_dataset
 from engine.evaluation import evaluate_grid
 
 sys.path.insert(0, str(HERE.parent))
+from bench.against import load_engine  # noqa: E402
 from bench.lean import lean_single  # noqa: E402
 
 NETWORKS = [((4,), "relu", 0.36), ((16, 16), "tanh", 0.40), ((64, 64, 64), "relu", 0.62)]
@@ -71,7 +73,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--epochs", type=int, default=200)
+    parser.add_argument("--against", type=Path, help="another checkout: its engine timed beside this one")
     args = parser.parse_args()
+    other = load_engine(args.against) if args.against else None
     torch.set_num_threads(1)
     data = load_dataset(Settings())
     arrays = (data.x_train, data.y_train, data.x_test, data.y_test)
@@ -81,7 +85,7 @@ def main() -> None:
     print(f"toy_easy (3000 train points), {args.epochs} full-batch epochs, Adam 5e-3, median of {args.repeats} "
           f"interleaved, 1 thread; load {os.getloadavg()[0]:.1f}")
     print(f"{'network':<22} {'notebook us/ep':>14} {'engine':>7} {'lean torch':>10} {'lean numpy tanh':>15} "
-          f"{'target':>6}  engine history")
+          f"{'target':>6}" + (f" {'--against':>9}" if other else "") + "  engine history")
     for hidden, activation, target in NETWORKS:
         settings = Settings(hidden=hidden, activation=activation, epochs=args.epochs)
         torch.manual_seed(0)
@@ -94,6 +98,9 @@ def main() -> None:
             "lean torch": lambda linears=linears, activation=activation: lean_single(
                 linears, activation, *tensors, args.epochs),
         }
+        if other is not None:
+            runs["against"] = lambda settings=settings, initial=initial: other.Trainer(
+                other.Settings.from_dict(settings.to_dict()), dataset=data, model=copy.deepcopy(initial)).train()
         if activation == "tanh":
             runs["lean numpy tanh"] = lambda linears=linears: lean_single(linears, "tanh", *tensors, args.epochs,
                                                                           tanh="numpy")
@@ -113,7 +120,8 @@ def main() -> None:
         ratios = [f"{median[name] / notebook:>{width}.2f}" if name in median else " " * width
                   for name, width in (("engine", 7), ("lean torch", 10), ("lean numpy tanh", 15))]
         name = "2-" + "-".join(map(str, hidden)) + f"-1 {activation}"
-        print(f"{name:<22} {notebook / args.epochs * 1e6:>14.0f} {' '.join(ratios)} {target:>6.2f}  identical")
+        against = f" {median['against'] / notebook:>9.2f}" if other else ""
+        print(f"{name:<22} {notebook / args.epochs * 1e6:>14.0f} {' '.join(ratios)} {target:>6.2f}{against}  identical")
 
     trainer = Trainer(Settings(hidden=(64, 64, 64)), dataset=data)
     grid_times = [timed(lambda: evaluate_grid(trainer, size=200))[0] for _ in range(args.repeats)]

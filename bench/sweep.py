@@ -1,13 +1,14 @@
 """Sweep speed: the per-model CPU cost of a batched sweep against the same models trained one after another, and
 against the leanest eager loop (bench/lean.py) in the same run.
 
-    python bench/sweep.py [--ks 64] [--epochs 200] [--sample 8] [--repeats 5] [--workers 2]
+    python bench/sweep.py [--ks 64] [--epochs 200] [--sample 8] [--repeats 5] [--workers 2] [--against CHECKOUT]
 
 K models 2-8-8-1 tanh on toy_xor. Interleaved per repeat (one after another, sweep in this process, lean loops with
 torch's and numpy's tanh), medians of CPU time per model, with the machine's load; ratios < 1 mean cheaper per model
-than one after another (target: <= 0.30 in one process). Then the sweep on --workers processes (wall time), and a
-check that the batched results agree with single runs. With CUDA, microseconds per model-epoch for K = 16,384.
-Method: docs/performance.md.
+than one after another (target: <= 0.30 in one process). --against: another checkout's engine (say the commit
+before a change), its sweep and one-after-another timed in the same process, interleaved. Then the sweep on
+--workers processes (wall time), and a check that the batched results agree with single runs. With CUDA,
+microseconds per model-epoch for K = 16,384. Method: docs/performance.md.
 """
 
 from __future__ import annotations
@@ -24,11 +25,23 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 
 import torch
 
+from bench.against import load_engine, module
 from bench.lean import lean_stack
 from engine import Settings, load_dataset
 from engine.stacked import StackedMLP
 from engine.stacked_training import train_alone
 from engine.sweep import Sweep, run_sweep, warm_up
+
+
+def against_runs(other, base, dataset, sample_size: int, k: int) -> dict:
+    """The other checkout's one-after-another and sweep, as `runs` entries."""
+    sweeps, alone = module(other, "sweep"), module(other, "stacked_training").train_alone
+    other_base = other.Settings.from_dict(base.to_dict())
+    sample = [other_base.replace(seed=seed) for seed in range(sample_size)]
+    alone(0, sample[0], dataset)  # first-use costs off the clock
+    sweep = sweeps.Sweep(other_base, {}, seeds=list(range(k)))
+    return {"against alone": (lambda: [alone(i, s, dataset) for i, s in enumerate(sample)], len(sample)),
+            "against sweep": (lambda: sweeps.run_sweep(sweep, workers=1), k)}
 
 
 def cpu_per_model(function, models: int) -> tuple[float, object]:
@@ -45,7 +58,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--cuda-k", type=int, default=16_384)
+    parser.add_argument("--against", type=Path, help="another checkout: its engine timed beside this one")
     args = parser.parse_args()
+    other = load_engine(args.against) if args.against else None
     torch.set_num_threads(1)
     base = Settings(dataset="toy_xor", hidden=(8, 8), activation="tanh", epochs=args.epochs)
     dataset = load_dataset(base)
@@ -67,6 +82,8 @@ def main() -> None:
             "lean torch": (lambda flat=flat: lean_stack(flat, (8, 8), "tanh", *tensors, args.epochs), k),
             "lean numpy": (lambda flat=flat: lean_stack(flat, (8, 8), "tanh", *tensors, args.epochs, tanh="numpy"), k),
         }
+        if other is not None:
+            runs.update(against_runs(other, base, dataset, args.sample, k))
         times = {name: [] for name in runs}
         outputs = {}
         for _ in range(args.repeats):
@@ -78,6 +95,9 @@ def main() -> None:
         print(f"{k:>5} {alone:>15.1f} ms {median['sweep']:>14.1f} ms {median['sweep'] / alone:>6.2f} "
               f"{median['lean torch']:>14.1f} ms {median['lean torch'] / alone:>6.2f} "
               f"{median['lean numpy']:>14.1f} ms {median['lean numpy'] / alone:>6.2f}")
+        if other is not None:
+            print(f"      --against: one after another {median['against alone']:.1f} ms, sweep "
+                  f"{median['against sweep']:.1f} ms, ratio {median['against sweep'] / median['against alone']:.2f}")
         single = outputs["sweep"]
         pairs = list(zip(single, outputs["alone"]))
         d_loss = max(abs(r.final["loss"] - a.final["loss"]) for r, a in pairs)
