@@ -16,6 +16,7 @@ from engine import Settings, Trainer
 from engine.saved_checks import MAX_HISTORY_EPOCHS, MAX_JSON_VALUES, MAX_RUNS, MAX_SNAPSHOTS
 from engine.snapshots import Snapshots
 from engine.storage import StorageError, experiment_archive, load_experiment_archive
+from tests.support.zips import zipped
 
 MiB = 2**20
 
@@ -26,14 +27,6 @@ def saved() -> tuple[Trainer, dict[str, bytes]]:
     trainer.train()
     with zipfile.ZipFile(io.BytesIO(experiment_archive(trainer))) as archive:
         return trainer, {name: archive.read(name) for name in archive.namelist()}
-
-
-def zipped(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in members.items():
-            archive.writestr(name, content)
-    return buffer.getvalue()
 
 
 def changed(members: dict[str, bytes], change) -> bytes:

@@ -16,6 +16,7 @@ import dashboard.session.worker as worker_module
 from dashboard.session.experiment import SETTINGS, Experiment
 from engine import Settings, Trainer
 from engine.storage import MAX_FILE_BYTES, experiment_archive
+from tests.support.zips import zipped
 
 XOR = dict(dataset="toy_xor", hidden="8,8", lr=0.01)
 # One epoch of this takes tens of seconds here (batch size 1 on 30,000 training points).
@@ -145,14 +146,6 @@ def state_of(experiment: Experiment):
 def members_of(data: bytes) -> dict[str, bytes]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         return {name: archive.read(name) for name in archive.namelist()}
-
-
-def zipped(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in members.items():
-            archive.writestr(name, content)
-    return buffer.getvalue()
 
 
 def changed(members, change) -> bytes:

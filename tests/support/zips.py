@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bz2
+import io
 import struct
 import zipfile
 import zlib
@@ -41,3 +42,12 @@ def lying_zip(entries: list[tuple[str, int, bytes, int, int]]) -> bytes:
 def honest(members: dict[str, bytes], skip: str = "") -> list[tuple[str, int, bytes, int, int]]:
     return [(name, zipfile.ZIP_STORED, content, len(content), zlib.crc32(content))
             for name, content in members.items() if name != skip]
+
+
+def zipped(members: dict[str, bytes]) -> bytes:
+    """An honest .zip of these members (deflated)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
