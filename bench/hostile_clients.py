@@ -23,6 +23,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 import uuid
@@ -91,12 +92,14 @@ async def settled(client: Client, timeout: float = 120) -> bool:
         return False
 
 
-async def wait_for_text(client: Client, text: str, timeout: float = 600) -> None:
+async def wait_for_text(client: Client, texts: tuple[str, ...], timeout: float = 600) -> str:
+    """The first of `texts` that a message from the server holds."""
     deadline = time.monotonic() + timeout
     while True:
         _, content, _ = await asyncio.wait_for(client._read_message(), deadline - time.monotonic())
-        if text in content:
-            return
+        for text in texts:
+            if text in content:
+                return text
 
 
 @functools.lru_cache
@@ -172,29 +175,66 @@ def get_seconds(port: int) -> float:
 
 
 async def measure(port: int, pid: int, attack, *args) -> str:
+    """One attack on a fresh session; `attack` "load" followed by a name and the bytes of a .zip: Load experiment
+    of that file, until the app says it loaded it or why not. GET /app is timed every 0.2 s meanwhile."""
     client = await raw_session(port)
+    slowest, done = [0.0], threading.Event()
+
+    def probe() -> None:
+        while not done.is_set():
+            slowest[0] = max(slowest[0], get_seconds(port))
+            time.sleep(0.2)
+
     try:
         await settled(client)
         Path(f"/proc/{pid}/clear_refs").write_text("5")  # the peak starts again from now
         before = memory(pid)[0]
+        prober = threading.Thread(target=probe, daemon=True)
+        prober.start()
         started = time.perf_counter()
         if attack == "load":
+            name, data = args
             model = dropper(client)
-            data = args[0]
-            send(client, upload(model, 1, 1, {"type": "bytes", "data": {"id": "b0"}}), [data])
-            await wait_for_text(client, "Cannot load this file")
+            pieces = [data[start:start + MiB] for start in range(0, len(data) + 1, MiB)]  # as FilePond cuts it
+            for number, piece in enumerate(pieces, 1):
+                send(client, upload(model, number, len(pieces), {"type": "bytes", "data": {"id": "b0"}}), [piece])
+            said = await wait_for_text(client, ("Cannot load this file", "Loaded "))
             still_open = True
         else:
+            name = attack.__name__
             attack(client, *args)
             still_open = await settled(client, timeout=600)
+            said = ""
         seconds = time.perf_counter() - started
+        done.set()
+        prober.join()
         resident, peak = memory(pid)
-        name = attack if isinstance(attack, str) else attack.__name__
         return (f"{name:18} peak +{(peak - before) / MiB:6.0f} MiB, kept +{(resident - before) / MiB:6.0f} MiB, "
-                f"{seconds:5.1f} s, GET /app {get_seconds(port):.2f} s, connection "
-                f"{'open' if still_open else 'closed'}")
+                f"{seconds:5.1f} s, slowest GET /app {slowest[0]:.2f} s, connection "
+                f"{'open' if still_open else 'closed'} {said}")
     finally:
+        done.set()
         await client.close()
+
+
+def huge(saved: bytes, epochs: int, runs: int) -> bytes:
+    """A valid saved experiment with `epochs` epochs of history in `runs` runs (compact JSON)."""
+    with zipfile.ZipFile(io.BytesIO(saved)) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    record = json.loads(members["settings.json"])
+    per = max(1, epochs // runs)
+    record["history"] = {"epoch": list(range(1, epochs + 1)), "run": [min(i // per + 1, runs) for i in range(epochs)],
+                         **{key: [0.5] * epochs for key in ("loss", "train_accuracy", "test_accuracy", "test_loss",
+                                                            "lr")}}
+    run = record["runs"][0]
+    record["runs"] = [{**run, "number": n + 1, "first_epoch": n * per + 1,
+                       "last_epoch": epochs if n == runs - 1 else (n + 1) * per} for n in range(runs)]
+    members["settings.json"] = json.dumps(record, separators=(",", ":")).encode()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
 
 
 @contextlib.contextmanager
@@ -225,6 +265,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=ROOT, help="the checkout whose server and CLI are measured")
     parser.add_argument("--gib", type=int, default=1, help="GiB of zeros in the lying .zip (the issue used 5)")
+    parser.add_argument("--huge", type=lambda text: tuple(map(int, text.split("x"))), nargs="*",
+                        default=[(1_500_000, 1), (100_000, 100_000), (100_000, 100)],
+                        help="valid saved experiments to load, as EPOCHSxRUNS")
     args = parser.parse_args()
     sys.path.insert(0, str(args.root))
     from engine import Settings, Trainer
@@ -232,7 +275,8 @@ def main() -> None:
 
     trainer = Trainer(Settings(dataset="toy_xor", samples=200, hidden=(4,), epochs=2))
     trainer.train()
-    bomb = lying_zip(experiment_archive(trainer), args.gib * 1024)
+    saved = experiment_archive(trainer)
+    bomb = lying_zip(saved, args.gib * 1024)
     print(f"lying .zip: {len(bomb):,} bytes, settings.json {args.gib} GiB of zeros declared as 1,000 bytes")
 
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
@@ -240,10 +284,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "x.zip"
         path.write_bytes(bomb)
-        for attack in ("load", *ATTACKS):  # each on a fresh server: what one attack leaves does not hide the next
+        loads = [("lying.zip", bomb)] + [
+            (f"{epochs:,}x{runs:,}.zip", huge(saved, epochs, runs)) for epochs, runs in args.huge]
+        for attack in (*loads, *ATTACKS):  # each on a fresh server: what one attack leaves does not hide the next
             with serving(args.root, env, Path(folder) / "serve.log") as (port, pid):
-                print(asyncio.run(measure(port, pid, attack, *((bomb,) if attack == "load" else ()))))
-        (Path(folder) / "honest.zip").write_bytes(experiment_archive(trainer))
+                load = isinstance(attack, tuple)
+                print(asyncio.run(measure(port, pid, *(("load", *attack) if load else (attack,)))), flush=True)
+        (Path(folder) / "honest.zip").write_bytes(saved)
         for name in ("honest.zip", "x.zip"):  # the first: what the command costs anyway
             started = time.perf_counter()
             cli = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "report", "--load", str(Path(folder) / name),

@@ -12,9 +12,10 @@ reads only the four files above, by their fixed names: a csv experiment's data i
 (a `csv_path` other than "data.csv" is refused, so an absolute or ../ path in a crafted file is never followed),
 and a member or file that is a symbolic link, or a .zip member named with an absolute path, `..`, a backslash
 or a drive, is refused. Archives are read from memory and never unpacked. Before anything is read, sizes are
-checked against these limits (also on what is actually decompressed, whatever a .zip's directory claims):
+checked against these limits (also on what is actually decompressed, in steps, whatever a .zip's headers
+claim: `engine.bounded_zip`):
 
-    settings.json   64 MiB  (about 400,000 epochs of history)
+    settings.json   32 MiB  (100,000 epochs of history are ~15 MB; engine.saved_checks bounds epochs, runs, maps)
     weights.pt      32 MiB  (the largest network, 8 layers of 256, with Adam's state, is ~6 MB)
     data.csv        16 MiB  (and engine.csv_points' limits: 200,000 rows)
     snapshots.npz   64 MiB

@@ -6,6 +6,7 @@ generator state, so a loaded experiment continues training exactly as the saved 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 
@@ -75,7 +76,12 @@ def load_input(experiment: Experiment, **options) -> pn.Column:
         if too_large:
             experiment.param.update(message=too_large, message_kind="danger")
             return
-        experiment.apply_prepared(await in_thread(experiment.prepare_archive, data))
+        prepared = await in_thread(experiment.prepare_archive, data)
+        doc = pn.state.curdoc
+        # Frozen, Bokeh indexes the page's models once, not after each of the many it adds (a run's lines in
+        # the live curves: 100 runs took 80 s on the loop, for every session)
+        with doc.models.freeze() if doc is not None else contextlib.nullcontext():
+            experiment.apply_prepared(prepared)
 
     upload.param.watch(load, "value")
     label = pn.pane.Markdown(f"Load experiment (.zip from Save experiment, up to {MAX_UPLOAD_BYTES // 2**20} MB):",

@@ -81,17 +81,18 @@ def gunzip(text: str, room: int) -> bytes:
     out = bytearray()
     pending = compressed
     try:
-        while pending and not decompressor.eof:
-            out += decompressor.decompress(pending, min(_STEP, room + 1 - len(out)))
+        while not decompressor.eof and len(out) <= room:
+            piece = decompressor.decompress(pending, min(_STEP, room + 1 - len(out)))
             pending = decompressor.unconsumed_tail
-            if len(out) > room:
-                raise DeserializationError(f"bytes: inflate to more than the {room:,} bytes a message may hold")
-        out += decompressor.flush(room + 1 - len(out))
+            out += piece
+            if not piece and not pending:
+                break
     except zlib.error as error:
         raise DeserializationError(f"bytes: not gzip data ({error})") from None
-    if len(out) > room or not decompressor.eof:
-        raise DeserializationError(f"bytes: inflate to more than the {room:,} bytes a message may hold"
-                                   if len(out) > room else "bytes: truncated gzip data")
+    if len(out) > room:
+        raise DeserializationError(f"bytes: inflate to more than the {room:,} bytes a message may hold")
+    if not decompressor.eof:
+        raise DeserializationError("bytes: truncated gzip data")
     return bytes(out)
 
 
