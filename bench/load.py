@@ -5,8 +5,8 @@
 small XOR run: time to interactive, GET /app while they train, Train-to-finished, memory, and where the CPU went.
 Students are light clients (ws, bench/ws_client.py) or real Chromium pages; `--slow` makes the light clients read
 at most KBPS kB/s. A session whose page shows its run going on but gets nothing for STALL_S seconds is counted as
-stuck (issue 18: a run's last update left unsent). With `--rounds`, that many classes one after the other on the
-same server. Method and results: docs/performance.md.
+stuck (issue 18: a run's last update left unsent); one whose page never showed its run start, as never started.
+With `--rounds`, that many classes one after the other on the same server. Method and results: docs/performance.md.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ class RunWatch:
         elif shown != self.seen[index]:
             self.seen[index], self.since[index] = shown, now
         elif now - self.since[index] > STALL_S or now - self.clicked > RUN_TIMEOUT:
-            self.stuck[index] = {"session": index, "state": state, **about}
+            self.stuck[index] = {"session": index, "started": "Run 1" in state, "state": state, **about}
 
     def done(self) -> bool:
         return len(self.finished) + len(self.stuck) == len(self.seen)
@@ -304,14 +304,18 @@ def main(argv: list[str] | None = None) -> int:
             gets: list[float] = []
             measured = measure(base, args.sessions, cpu, gets, server.pid, args.slow)
             rounds.append(round_figures(measured, gets, args.sessions, memory_before))
-            print(f"round {len(rounds)}: {len(measured['stuck'])} stuck of {args.sessions}", file=sys.stderr)
+            started = sum(one["started"] for one in measured["stuck"])
+            print(f"round {len(rounds)}: {started} stuck of {args.sessions}, "
+                  f"{len(measured['stuck']) - started} never started", file=sys.stderr)
     finally:
         server.terminate()
         server.wait(timeout=60)
     figures = {
         "sessions": args.sessions, "num_procs": args.num_procs, "clients": args.clients,
         "ready_pages": args.ready_pages if args.ready_pages is not None else "default", "server_settled_s": settled,
-        "slow_client_kbps": args.slow, "stuck_per_round": [len(one["stuck"]) for one in rounds],
+        "slow_client_kbps": args.slow,
+        "stuck_per_round": [sum(stuck["started"] for stuck in one["stuck"]) for one in rounds],
+        "never_started_per_round": [sum(not stuck["started"] for stuck in one["stuck"]) for one in rounds],
     }
     figures |= rounds[0] if len(rounds) == 1 else {"rounds": rounds}
     print(json.dumps(figures, indent=2))

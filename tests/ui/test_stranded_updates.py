@@ -81,8 +81,11 @@ def test_the_last_update_of_a_run_reaches_a_slow_page(server):
             def lock_held() -> bool:  # Bokeh's lock of the connection, as Panel reads it
                 return handler.write_lock._block._value == 0
 
+            def queued() -> bool:  # updates Panel holds for this page, to write when the lock is free
+                return doc in panel_document._WRITE_MSGS
+
             def state() -> str:
-                return (f"lock held {lock_held()}, queued {doc in panel_document._WRITE_MSGS}, "
+                return (f"lock held {lock_held()}, queued {queued()}, "
                         f"to write {len(stream._write_buffer)} bytes, training {experiment.busy}, page: {page.state}")
 
             await page.click("Train")
@@ -91,15 +94,13 @@ def test_the_last_update_of_a_run_reaches_a_slow_page(server):
             page.reading.clear()
             await until(lambda: len(stream._write_buffer) > 2 * UPDATE, "updates wait for the page to read them", state)
             page.no_op()  # Bokeh's answer waits behind it, holding the lock: the next updates are queued
-            await until(lambda: lock_held() and doc in panel_document._WRITE_MSGS, "an update queued behind the lock",
-                        state)
+            await until(lambda: lock_held() and queued(), "an update queued behind the lock", state)
             page.pause_at_ok = True  # the page reads up to that answer, and stops again: the lock is free
             page.reading.set()
             await until(lambda: not page.reading.is_set(), "the page read Bokeh's answer", state)
-            await until(lambda: doc not in panel_document._WRITE_MSGS, "Panel writes the queue, the page not reading",
-                        state)
+            await until(lambda: not queued(), "Panel writes the queue, the page not reading", state)
             await page.click("Stop")  # answered behind that write: the lock is held again while it lasts
-            await until(lambda: not experiment.busy and lock_held() and doc in panel_document._WRITE_MSGS,
+            await until(lambda: not experiment.busy and lock_held() and queued(),
                         "the run's last update queued behind the lock", state)
             page.pause_at_ok = False
             page.acking = True
