@@ -1,6 +1,6 @@
 """Issue 22 item 1 in Debian's Chromium at 1366x768: after the lesson's run the hints say what they see under the
 status, each with its Try-it button in view; the button trains the variant and opens Compare on the pair. The
-screenshot goes to out/screenshots/hints_1366x768.png (docs/hints.png is a copy)."""
+screenshot goes to out/screenshots/hints_1366x768.png (docs/hints.png is a copy made by hand)."""
 
 from __future__ import annotations
 
